@@ -1,0 +1,36 @@
+"""Device-token authentication: `Authorization: Bearer <token>`, never a token in a URL."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from messaging.exceptions import InvalidToken
+from messaging.models import Device
+from messaging.services import authenticate_device
+from rota.models import Person
+
+
+class DeviceTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticate a request by the bearer token of one signed-in device.
+
+    Written here rather than taken from DRF's TokenAuthentication or django-rest-knox:
+    a token must identify a *device* (audit, push subscriptions, revocation of one phone),
+    and only its digest may be stored.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Person, Device] | None:
+        header = authentication.get_authorization_header(request).decode("latin1").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("send Authorization: Bearer <token>")
+        try:
+            device = authenticate_device(token=header[1], now=timezone.now())
+        except InvalidToken:
+            raise exceptions.AuthenticationFailed("invalid or revoked token") from None
+        return device.user, device
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword

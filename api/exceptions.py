@@ -1,0 +1,76 @@
+"""The one place domain errors become HTTP responses, all in one JSON shape.
+
+Every error body is `{"code": str, "detail": str}`, plus `"fields": {name: [messages]}`
+when particular fields are wrong, so a client can point at the field.
+"""
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from messaging.exceptions import (
+    BleepNotFound,
+    IllegalTransition,
+    InvalidCredentials,
+    NotARecipient,
+)
+from rota.exceptions import NoHolderInChain, RoleNotFound
+
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
+    NotARecipient: (status.HTTP_403_FORBIDDEN, "not_a_recipient", "you were not sent this bleep"),
+    InvalidCredentials: (
+        status.HTTP_400_BAD_REQUEST,
+        "invalid_credentials",
+        "unknown username or wrong password",
+    ),
+    NoHolderInChain: (
+        status.HTTP_409_CONFLICT,
+        "no_holder",
+        "nobody holds this role or any role on its fallback chain: phone switchboard",
+    ),
+}
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map domain and framework errors to one JSON error shape."""
+    if isinstance(exc, RoleNotFound):
+        return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
+    if isinstance(exc, IllegalTransition):
+        return _body(409, "conflict", str(exc), current=exc.current)
+    for error_type, (code, name, detail) in DOMAIN_ERRORS.items():
+        if isinstance(exc, error_type):
+            return _body(code, name, detail)
+    if isinstance(exc, RequestDataTooBig):
+        return _body(413, "too_large", "the request body is too large")
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": "invalid",
+            "detail": _first_message(exc.detail),
+            "fields": exc.detail,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        response.data = {
+            "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
+            "detail": str(exc.detail),
+        }
+    return response
+
+
+def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:
+    return Response({"code": code, "detail": detail, **extra}, status=status_code)
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        name, messages = next(iter(detail.items()))
+        return f"{name}: {_first_message(messages)}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)

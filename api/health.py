@@ -1,0 +1,65 @@
+"""`GET /healthz`: database, channel layer and escalation worker, each checked for real."""
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from escalation.selectors import latest_heartbeat
+
+# A check that takes longer than this counts as down: a load balancer must not hang on us.
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when every part works, else 503 naming what is down."""
+    checks = {
+        "database": await _check(_database()),
+        "channel_layer": await _check(_channel_layer()),
+        "worker": await _check(_worker()),
+    }
+    down = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "down" if down else "ok", "down": down, **checks}
+    return JsonResponse(body, status=503 if down else 200)
+
+
+async def _check(probe: Any) -> dict[str, Any]:
+    try:
+        return dict(await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS))
+    except TimeoutError:
+        return {"ok": False, "error": f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"}
+    except Exception as error:  # any failure of a dependency is "down", said plainly
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
+
+
+@database_sync_to_async
+def _database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True, "vendor": connection.vendor}
+
+
+async def _channel_layer() -> dict[str, Any]:
+    layer = get_channel_layer()
+    if layer is None:
+        return {"ok": False, "error": "no channel layer configured"}
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "health.ping"})
+    message = await layer.receive(channel)
+    return {"ok": message.get("type") == "health.ping", "backend": type(layer).__name__}
+
+
+@database_sync_to_async
+def _worker() -> dict[str, Any]:
+    beat_at, fresh = latest_heartbeat(now=timezone.now())
+    if beat_at is None:
+        return {"ok": False, "error": "no escalation worker has ever run"}
+    result: dict[str, Any] = {"ok": fresh, "last_heartbeat": beat_at.isoformat()}
+    if not fresh:
+        result["error"] = "the escalation worker has stopped"
+    return result

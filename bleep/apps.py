@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BleepConfig(AppConfig):
+    name = "bleep"
+    verbose_name = "Bleep"

@@ -1,0 +1,65 @@
+"""Serve HTTP and WebSocket with daphne, running the escalation loop on the same event loop.
+
+daphne has no ASGI lifespan support, so the loop cannot be started by the application;
+this command builds daphne's server itself and schedules the loop before it runs.
+"""
+
+# daphne.server installs Twisted's asyncio reactor on import: it must come first.
+from daphne.server import Server  # isort: skip
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from channels.routing import get_default_application
+from daphne.access import AccessLogGenerator
+from daphne.endpoints import build_endpoint_description_strings
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from twisted.internet import defer, reactor
+
+from escalation.worker import run_worker
+
+
+class Command(BaseCommand):
+    help = "Serve Bleep on daphne; on the embedded default the escalation loop runs in-process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--worker",
+            action=argparse.BooleanOptionalAction,
+            default=settings.BLEEP_WORKER_IN_PROCESS,
+            help="run the escalation loop in this process (default: on for the embedded default)",
+        )
+        parser.add_argument("--quiet", action="store_true", help="no access log")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        server = Server(
+            application=get_default_application(),
+            endpoints=build_endpoint_description_strings(
+                host=options["host"], port=options["port"]
+            ),
+            ready_callable=start_worker_on_reactor if options["worker"] else None,
+            action_logger=None if options["quiet"] else AccessLogGenerator(sys.stdout),
+            verbosity=0 if options["quiet"] else 1,
+        )
+        self.stdout.write(f"Bleep on http://{options['host']}:{options['port']}/  (Ctrl-C stops)")
+        server.run()
+
+
+def start_worker_on_reactor() -> None:
+    """Start the escalation loop on daphne's loop and let it finish its turn at shutdown."""
+    stop = asyncio.Event()
+    task = asyncio.get_event_loop().create_task(run_worker(stop=stop))
+
+    async def finish() -> None:
+        stop.set()
+        await task
+
+    twisted_reactor: Any = reactor
+    twisted_reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(finish()))
+    )

@@ -1,0 +1,169 @@
+"""Django settings, read from the environment only (see README, "Configuration")."""
+
+from pathlib import Path
+
+import environ
+
+from bleep.config import (
+    ConfigurationError,
+    read_or_create_secret,
+    read_or_create_vapid_key,
+    required,
+    vapid_public_key,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+DATA_DIR = Path(env.str("BLEEP_DATA_DIR", default=str(BASE_DIR / "data")))
+# The embedded default: no DATABASE_URL means SQLite, one process, secrets kept in DATA_DIR.
+EMBEDDED = not env.str("DATABASE_URL", default="")
+try:
+    DEBUG = env.bool("DEBUG", default=EMBEDDED)
+except ValueError as error:
+    raise ConfigurationError("set DEBUG to 1 or 0") from error
+
+if env.str("SECRET_KEY", default=""):
+    SECRET_KEY = env.str("SECRET_KEY")
+elif EMBEDDED or DEBUG:
+    SECRET_KEY = read_or_create_secret(DATA_DIR / "secret_key")
+else:
+    SECRET_KEY = required(env, "SECRET_KEY", "a long random string; required when DEBUG is off")
+
+if env.str("VAPID_PRIVATE_KEY", default=""):
+    VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", multiline=True)
+elif EMBEDDED or DEBUG:
+    VAPID_PRIVATE_KEY = read_or_create_vapid_key(DATA_DIR / "vapid_private.pem")
+else:
+    VAPID_PRIVATE_KEY = required(env, "VAPID_PRIVATE_KEY", "PEM of an EC P-256 key for Web Push")
+VAPID_PUBLIC_KEY = vapid_public_key(VAPID_PRIVATE_KEY)
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:switchboard@bleep.invalid")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "bleep",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "rota",
+    "messaging",
+    "escalation",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "bleep.urls"
+ASGI_APPLICATION = "bleep.asgi.application"
+AUTH_USER_MODEL = "rota.Person"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+try:
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'bleep.sqlite3'}")
+    }
+except (environ.ImproperlyConfigured, KeyError) as error:
+    raise ConfigurationError(
+        "set DATABASE_URL to postgres://user@host:port/name (or unset it for SQLite)"
+    ) from error
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing
+    # with "database is locked" half-way through sending a bleep.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_bleep.sqlite3")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")
+if REDIS_URL:
+    # The pub/sub layer: lower latency than RedisChannelLayer and no per-consumer polling
+    # (see docs/benchmarks.md); both are at-most-once, which the event stream makes up for.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served from the apps' own folders: no collectstatic step for an operator to forget.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A bleep is a few hundred bytes; anything near this limit is a mistake or an attack.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.DeviceTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handle_exception",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bleep API",
+    "DESCRIPTION": "Role-addressed hospital bleeps. The WebSocket protocol is in docs/protocol.md.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# One process runs the escalation loop inside the server unless the worker is separate.
+BLEEP_WORKER_IN_PROCESS = env.bool("BLEEP_WORKER_IN_PROCESS", default=EMBEDDED)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,182 @@
+"""The WebSocket every signed-in device keeps open (protocol: docs/protocol.md)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from messaging import events, selectors, services
+from messaging.exceptions import (
+    BleepNotFound,
+    IllegalTransition,
+    InvalidToken,
+    NotARecipient,
+)
+from messaging.models import Device
+
+# A socket that has not authenticated within this many seconds is closed.
+AUTH_TIMEOUT_SECONDS = 10.0
+
+CLOSE_BAD_FIRST_MESSAGE = 4400
+CLOSE_INVALID_TOKEN = 4401
+CLOSE_AUTH_TIMEOUT = 4408
+
+
+class DeviceConsumer(AsyncJsonWebsocketConsumer):
+    """One device's socket: authenticate, catch up from a sequence number, then stay live."""
+
+    device: Device | None = None
+    last_seq: int = 0
+    auth_timer: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.auth_timer = asyncio.create_task(self._close_unless_authenticated())
+
+    async def disconnect(self, code: int) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        if self.device is not None:
+            await self.channel_layer.group_discard(
+                events.user_group(self.device.user_id), self.channel_name
+            )
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self.send_json(
+                {"type": "error", "code": "invalid", "detail": "send a JSON object"}
+            )
+            return
+        if self.device is None:
+            await self._authenticate(content)
+            return
+        handler = self._actions().get(str(content.get("type")))
+        if handler is None:
+            await self._error(
+                content, "unknown_type", f"unknown message type {content.get('type')!r}"
+            )
+            return
+        await handler(content)
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        """Forward a live event from the channel layer, filling any gap from the database."""
+        if self.device is None:
+            return
+        event = message["event"]
+        if event["seq"] <= self.last_seq:
+            return
+        if event["seq"] > self.last_seq + 1:
+            await self._catch_up(upto=event["seq"] - 1)
+        await self.send_json(event)
+        self.last_seq = event["seq"]
+
+    async def _authenticate(self, content: dict[str, Any]) -> None:
+        last_seq = content.get("last_seq", 0)
+        if (
+            content.get("type") != "auth"
+            or not isinstance(content.get("token"), str)
+            or not (isinstance(last_seq, int) and last_seq >= 0)
+        ):
+            await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
+            return
+        try:
+            device = await database_sync_to_async(services.authenticate_device)(
+                token=content["token"], now=timezone.now()
+            )
+        except InvalidToken:
+            await self.close(code=CLOSE_INVALID_TOKEN)
+            return
+        self.device, self.last_seq = device, last_seq
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        # Join before reading the backlog: an event committed in between arrives live and
+        # is dropped or gap-filled by its number, never lost.
+        await self.channel_layer.group_add(events.user_group(device.user_id), self.channel_name)
+        await self.send_json(
+            {
+                "type": "authenticated",
+                "user": {"id": device.user_id, "name": str(device.user)},
+                "device": {"id": device.pk, "name": device.name},
+            }
+        )
+        await self._catch_up()
+        await self.send_json({"type": "caught_up", "seq": self.last_seq})
+
+    async def _catch_up(self, upto: int | None = None) -> None:
+        assert self.device is not None
+        while True:
+            missed = await database_sync_to_async(selectors.events_after)(
+                self.device.user_id, self.last_seq, upto=upto
+            )
+            if not missed:
+                return
+            for stored in missed:
+                await self.send_json(events.wire_format(stored))
+                self.last_seq = stored.seq
+
+    async def _close_unless_authenticated(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.device is None:
+            await self.close(code=CLOSE_AUTH_TIMEOUT)
+
+    def _actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
+        return {
+            "ping": self._pong,
+            "delivered": self._receipt("deliver"),
+            "read": self._receipt("read"),
+            "acknowledge": self._acknowledge,
+        }
+
+    async def _pong(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong", "ref": content.get("ref"), "seq": self.last_seq})
+
+    def _receipt(self, action: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def handle(content: dict[str, Any]) -> None:
+            await self._call(
+                content, services.record_receipt, action=action, bleep_id=content.get("bleep_id")
+            )
+
+        return handle
+
+    async def _acknowledge(self, content: dict[str, Any]) -> None:
+        eta = content.get("eta_minutes")
+        comment = content.get("comment", "")
+        if eta is not None and not (isinstance(eta, int) and 0 <= eta <= 240):
+            await self._error(content, "invalid", "eta_minutes must be a whole number 0–240")
+            return
+        if not isinstance(comment, str) or len(comment) > 200:
+            await self._error(content, "invalid", "comment must be text of at most 200 characters")
+            return
+        await self._call(
+            content,
+            services.acknowledge_bleep,
+            bleep_id=content.get("bleep_id"),
+            eta_minutes=eta,
+            comment=comment,
+        )
+
+    async def _call(
+        self, content: dict[str, Any], service: Callable[..., Any], **kwargs: Any
+    ) -> None:
+        """Run one service for this device and answer `ok` or `error` with the client's ref."""
+        if not isinstance(kwargs.get("bleep_id"), int):
+            await self._error(content, "invalid", "bleep_id must be a whole number")
+            return
+        try:
+            await database_sync_to_async(service)(device=self.device, now=timezone.now(), **kwargs)
+        except BleepNotFound:
+            await self._error(content, "not_found", "no such bleep")
+        except NotARecipient:
+            await self._error(content, "forbidden", "you were not sent this bleep")
+        except IllegalTransition as error:
+            await self._error(content, "conflict", str(error), current=error.current)
+        else:
+            await self.send_json({"type": "ok", "ref": content.get("ref")})
+
+    async def _error(self, content: dict[str, Any], code: str, detail: str, **extra: Any) -> None:
+        await self.send_json(
+            {"type": "error", "ref": content.get("ref"), "code": code, "detail": detail, **extra}
+        )

@@ -1,0 +1,107 @@
+"""Real-time events: dicts with a dotted `type`, built here and sent only after commit."""
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from messaging.models import Bleep, Delivery, StreamEvent
+from rota.models import Person
+
+logger = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+
+
+def user_group(user_id: int) -> str:
+    """Return the channel-layer group every device of one person joins."""
+    return f"user.{user_id}"
+
+
+def person_summary(person: Person) -> dict[str, Any]:
+    return {"id": person.pk, "name": str(person)}
+
+
+def delivery_summary(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.pk,
+        "recipient": person_summary(delivery.recipient),
+        "status": delivery.status,
+        "updated_at": delivery.updated_at.isoformat(),
+    }
+
+
+def bleep_summary(bleep: Bleep) -> dict[str, Any]:
+    """Describe a bleep for the devices of the people in it (never for a push payload)."""
+    return {
+        "id": bleep.pk,
+        "status": bleep.status,
+        "priority": bleep.priority,
+        "role": {"id": bleep.role_id, "name": bleep.role.name, "bleep": bleep.role.bleep_number},
+        "answering_role": {"id": bleep.answering_role_id, "name": bleep.answering_role.name},
+        "sender": person_summary(bleep.sender),
+        "message": bleep.message,
+        "location": bleep.location.name if bleep.location else None,
+        "bed": bleep.bed,
+        "callback_extension": bleep.callback_extension,
+        "created_at": bleep.created_at.isoformat(),
+        "deliveries": [delivery_summary(d) for d in bleep.deliveries.all()],
+    }
+
+
+def bleep_created(bleep: Bleep) -> Event:
+    return {"type": "bleep.created", "bleep": bleep_summary(bleep)}
+
+
+def delivery_updated(delivery: Delivery) -> Event:
+    return {
+        "type": "delivery.updated",
+        "bleep_id": delivery.bleep_id,
+        "delivery": delivery_summary(delivery),
+    }
+
+
+def bleep_acknowledged(delivery: Delivery) -> Event:
+    return {
+        "type": "bleep.acknowledged",
+        "bleep_id": delivery.bleep_id,
+        "by": person_summary(delivery.recipient),
+        "eta_minutes": delivery.eta_minutes,
+        "comment": delivery.comment,
+        "delivery": delivery_summary(delivery),
+    }
+
+
+def bleep_renotified(bleep: Bleep, *, step: int) -> Event:
+    return {"type": "bleep.renotified", "bleep_id": bleep.pk, "step": step}
+
+
+def wire_format(stored: StreamEvent) -> Event:
+    """Return a stored event as it goes over the WebSocket."""
+    return {
+        **stored.data,
+        "id": stored.pk,
+        "seq": stored.seq,
+        "at": stored.created_at.isoformat(),
+    }
+
+
+def send_events_on_commit(stored: list[StreamEvent]) -> None:
+    """Publish stored events to their people's devices once the transaction commits."""
+    messages = [(user_group(event.user_id), wire_format(event)) for event in stored]
+    transaction.on_commit(lambda: _publish(messages))
+
+
+def _publish(messages: list[tuple[str, Event]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, event in messages:
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "stream.event", "event": event})
+        except Exception:
+            # The event is stored; the device gets it on its next catch-up. The fast path
+            # failing must never undo or block the write that already committed.
+            logger.exception("could not publish %s to %s", event["type"], group)

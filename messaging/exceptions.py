@@ -1,0 +1,39 @@
+"""Errors of the messaging domain; api/exceptions.py maps them to HTTP."""
+
+
+class MessagingError(Exception):
+    """Base of messaging's domain errors."""
+
+
+class BleepNotFound(MessagingError):
+    """No such bleep, or not one this person may see (the two are never told apart)."""
+
+
+class IllegalTransition(MessagingError):
+    """The action is not allowed from the current state."""
+
+    def __init__(self, *, current: str, action: str) -> None:
+        super().__init__(f"cannot {action} when {current}")
+        self.current = current
+        self.action = action
+
+
+class AlreadyAcknowledged(IllegalTransition):
+    """Someone else acknowledged first; the message names them."""
+
+    def __init__(self, *, by: str) -> None:
+        super().__init__(current="acknowledged", action="acknowledge")
+        self.args = (f"already acknowledged by {by}",)
+        self.by = by
+
+
+class InvalidToken(MessagingError):
+    """The device token is unknown or revoked."""
+
+
+class NotARecipient(MessagingError):
+    """The person may see the bleep but was not sent it, so cannot answer it."""
+
+
+class InvalidCredentials(MessagingError):
+    """Unknown username, wrong password, or a disabled account (never said which)."""

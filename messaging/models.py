@@ -1,0 +1,169 @@
+"""Devices, bleeps, their deliveries, their history and each person's event stream."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from rota.models import Location, Role
+
+
+class Device(models.Model):
+    """A signed-in phone or browser: one token, revocable on its own."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices"
+    )
+    name = models.CharField(max_length=80)
+    # Only a digest is stored: a copy of the database must not let anyone sign in.
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.user}"
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    EMERGENCY = "emergency", "Emergency"
+
+
+class BleepStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+class DeliveryStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+class Bleep(models.Model):
+    """One message from a sender to a role; its recipients are fixed when it is sent."""
+
+    MESSAGE_MAX_LENGTH = 500
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_bleeps"
+    )
+    sender_device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="bleeps")
+    # The role that answered: `role` itself, or the first role on its fallback chain with a holder.
+    answering_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    message = models.CharField(max_length=MESSAGE_MAX_LENGTH)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True)
+    bed = models.CharField(max_length=20, blank=True)
+    callback_extension = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=20, choices=BleepStatus.choices, default=BleepStatus.OPEN)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="bleep_status_created")]
+
+    def __str__(self) -> str:
+        return f"Bleep {self.pk} to {self.role}"
+
+
+class Delivery(models.Model):
+    """One recipient's copy of a bleep, with its own state."""
+
+    bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="deliveries")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.SENT
+    )
+    updated_at = models.DateTimeField()
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bleep", "recipient"], name="one_delivery_per_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bleep} for {self.recipient}: {self.status}"
+
+
+class AppendOnlyQuerySet(models.QuerySet["HistoryEntry"]):
+    """Refuse bulk changes: the history is evidence."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("history entries are never updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("history entries are never deleted")
+
+
+class HistoryEntry(models.Model):
+    """One transition of a bleep or a delivery: who, what, when, from which device."""
+
+    bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="history")
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "history entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.action} {self.from_status}→{self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("history entries are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("history entries are never deleted")
+
+
+class StreamHead(models.Model):
+    """The last sequence number handed out in one person's event stream."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.last_seq}"
+
+
+class StreamEvent(models.Model):
+    """An event a person must see, numbered so a reconnecting device can resume."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    data = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "seq"], name="one_event_per_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.user} #{self.seq} {self.type}"

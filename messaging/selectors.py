@@ -1,0 +1,60 @@
+"""Reads of messaging data; every read of one bleep goes through `access_bleep`."""
+
+from django.db.models import Q, QuerySet
+
+from messaging.exceptions import BleepNotFound, NotARecipient
+from messaging.models import Bleep, BleepStatus, Delivery, StreamEvent
+from rota.models import Person
+
+# A reconnecting device is sent at most this many missed events per query, in order.
+CATCH_UP_BATCH = 500
+
+
+def visible_bleeps(user: Person) -> QuerySet[Bleep]:
+    """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard."""
+    bleeps = Bleep.objects.select_related(
+        "role", "answering_role", "sender", "location", "acknowledged_by"
+    ).prefetch_related("deliveries__recipient")
+    if user.job == Person.Job.SWITCHBOARD:
+        return bleeps
+    return bleeps.filter(Q(sender=user) | Q(deliveries__recipient=user)).distinct()
+
+
+def access_bleep(user: Person, bleep_id: int) -> Bleep:
+    """Return the bleep if `user` may see it; raise BleepNotFound otherwise, never 'forbidden'."""
+    bleep = visible_bleeps(user).filter(pk=bleep_id).first()
+    if bleep is None:
+        raise BleepNotFound()
+    return bleep
+
+
+def access_delivery(user: Person, bleep_id: int) -> Delivery:
+    """Return `user`'s own copy of a bleep they may see, for answering it."""
+    bleep = access_bleep(user, bleep_id)
+    delivery = Delivery.objects.filter(bleep=bleep, recipient=user).first()
+    if delivery is None:
+        raise NotARecipient()
+    return delivery
+
+
+def open_bleeps_for(user: Person) -> QuerySet[Bleep]:
+    """Return the open bleeps sent to `user`, newest first."""
+    return (
+        visible_bleeps(user)
+        .filter(deliveries__recipient=user, status=BleepStatus.OPEN)
+        .order_by("-created_at")
+    )
+
+
+def events_after(user_id: int, seq: int, *, upto: int | None = None) -> list[StreamEvent]:
+    """Return `user_id`'s stored events numbered after `seq` (and up to `upto`), in order."""
+    events = StreamEvent.objects.filter(user_id=user_id, seq__gt=seq)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    return list(events.order_by("seq")[:CATCH_UP_BATCH])
+
+
+def last_seq(user_id: int) -> int:
+    """Return the newest sequence number in `user_id`'s stream (0 when empty)."""
+    newest = StreamEvent.objects.filter(user_id=user_id).order_by("-seq").first()
+    return newest.seq if newest else 0

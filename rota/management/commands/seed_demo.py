@@ -1,0 +1,60 @@
+"""Build the demo hospital (idempotent) and print how to try it."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from rota import demo
+from rota.models import Location
+from rota.selectors import get_role, holders_at
+from rota.services import seed_demo_hospital, username_for
+
+EXAMPLE = """
+Demo hospital ready: {site}. Every demo password is "{password}".
+  nurse on Ward 7                {nurse}
+  Medical Registrar on call now  {registrar}  (bleep 2345)
+  switchboard on now             {switchboard}
+  rota manager                   {manager}   (also: /admin/ after `manage.py createsuperuser`)
+
+Try it once `make run` is serving, each in its own terminal from this folder:
+
+  # 1. the registrar's phone: prints what arrives and acknowledges each new bleep
+  .venv/bin/python manage.py listen {registrar} --acknowledge "coming, 10 min"
+
+  # 2. the nurse's phone: prints what arrives, including the acknowledgement
+  .venv/bin/python manage.py listen {nurse}
+
+  # 3. the nurse sends a bleep to bleep 2345 over REST
+  TOKEN=$(curl -s -X POST http://127.0.0.1:8000/api/auth/login \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"username": "{nurse}", "password": "{password}", "device_name": "curl"}}' \\
+    | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  curl -s -X POST http://127.0.0.1:8000/api/bleeps \\
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+    -d '{{"bleep_number": "2345", "priority": "urgent", "message": "Bed 4 NEWS 7, please review",
+         "location": {ward7}, "bed": "4", "callback_extension": "4321"}}'
+
+API docs: http://127.0.0.1:8000/api/docs/   Health: http://127.0.0.1:8000/healthz
+"""
+
+
+class Command(BaseCommand):
+    help = "Create the demo hospital with 14 days of shifts around today (safe to run again)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        site = seed_demo_hospital(today=timezone.localdate(now))
+        registrar = holders_at(role=get_role(bleep_number="2345"), at=now).first()
+        switchboard = holders_at(role=get_role(bleep_number="1000"), at=now).first()
+        self.stdout.write(
+            EXAMPLE.format(
+                site=site.name,
+                password=demo.DEMO_PASSWORD,
+                nurse=username_for(demo.NURSES[0][0]),
+                registrar=registrar.username if registrar else "(nobody: check the rota)",
+                switchboard=switchboard.username if switchboard else "(nobody)",
+                manager=username_for(demo.ROTA_MANAGERS[0]),
+                ward7=Location.objects.get(site=site, name="Ward 7").pk,
+            )
+        )

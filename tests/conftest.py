@@ -1,0 +1,61 @@
+"""Fixtures shared by every test folder: a small ward with a nurse and an on-call doctor."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from messaging.models import Device
+from rota.models import Person, Role
+from tests import factories
+
+
+@dataclass
+class Ward:
+    """A registrar role held now by one doctor, and a nurse who bleeps it."""
+
+    now: datetime
+    role: Role
+    switchboard_role: Role
+    nurse: Person
+    doctor: Person
+    operator: Person
+    nurse_device: Device
+    nurse_token: str
+    doctor_device: Device
+    doctor_token: str
+
+
+@pytest.fixture
+def ward(db: None) -> Ward:
+    now = timezone.now()
+    switchboard_role = factories.make_role("Switchboard", bleep_number="1000")
+    role = factories.make_role(bleep_number="2345", fallback=switchboard_role)
+    nurse = factories.make_person("amina.okafor", job=Person.Job.NURSE)
+    doctor = factories.make_person("omar.haddad")
+    operator = factories.make_person("pat.ellis", job=Person.Job.SWITCHBOARD)
+    factories.on_call_now(role, doctor, now)
+    factories.on_call_now(switchboard_role, operator, now)
+    nurse_device, nurse_token = factories.make_device(nurse)
+    doctor_device, doctor_token = factories.make_device(doctor)
+    return Ward(
+        now,
+        role,
+        switchboard_role,
+        nurse,
+        doctor,
+        operator,
+        nurse_device,
+        nurse_token,
+        doctor_device,
+        doctor_token,
+    )
+
+
+def client_for(token: str) -> APIClient:
+    """Return an API client that sends `token` as a bearer token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

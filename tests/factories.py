@@ -1,0 +1,82 @@
+"""Plain factory functions: each test builds the little world it needs."""
+
+import itertools
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from messaging.models import Device, Priority
+from messaging.services import sign_in_device
+from rota.models import Location, Person, Role, Shift, Site, Team
+
+PASSWORD = "correct horse battery"
+_numbers = itertools.count(3000)
+
+
+def make_site(name: str = "Test General") -> Site:
+    return Site.objects.get_or_create(name=name)[0]
+
+
+def make_team(name: str = "Medicine", site: Site | None = None) -> Team:
+    return Team.objects.get_or_create(site=site or make_site(), name=name)[0]
+
+
+def make_location(name: str = "Ward 7", site: Site | None = None) -> Location:
+    return Location.objects.get_or_create(site=site or make_site(), name=name)[0]
+
+
+def make_role(
+    name: str = "Medical Registrar on call",
+    bleep_number: str | None = None,
+    fallback: Role | None = None,
+    team: Team | None = None,
+) -> Role:
+    team = team or make_team()
+    return Role.objects.create(
+        site=team.site,
+        team=team,
+        name=name,
+        bleep_number=bleep_number or str(next(_numbers)),
+        fallback=fallback,
+    )
+
+
+def make_person(username: str, job: str = Person.Job.DOCTOR, **extra: object) -> Person:
+    person = Person(username=username, job=job, display_name=username.replace(".", " ").title())
+    for name, value in extra.items():
+        setattr(person, name, value)
+    person.set_password(PASSWORD)
+    person.save()
+    return person
+
+
+def make_shift(role: Role, person: Person, start: datetime, hours: float = 12) -> Shift:
+    return Shift.objects.create(
+        role=role, person=person, start=start, end=start + timedelta(hours=hours)
+    )
+
+
+def on_call_now(role: Role, person: Person, now: datetime | None = None) -> Shift:
+    """Give `person` a shift on `role` that covers `now` (default: the real clock)."""
+    now = now or timezone.now()
+    return make_shift(role, person, start=now - timedelta(hours=1))
+
+
+def make_device(person: Person, name: str = "phone") -> tuple[Device, str]:
+    return sign_in_device(
+        username=person.username, password=PASSWORD, device_name=name, now=timezone.now()
+    )
+
+
+def bleep_fields(role: Role, **overrides: object) -> dict[str, object]:
+    """Return the keyword arguments of a plain routine bleep to `role`."""
+    fields: dict[str, object] = {
+        "role": role,
+        "priority": Priority.ROUTINE,
+        "message": "Please review bed 4",
+        "location": None,
+        "bed": "4",
+        "callback_extension": "4321",
+    }
+    fields.update(overrides)
+    return fields

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from messaging.models import Bleep, Delivery, StreamEvent
-from rota.models import Person
+from rota.models import Person, Role
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,10 @@ def user_group(user_id: int) -> str:
 
 def person_summary(person: Person) -> dict[str, Any]:
     return {"id": person.pk, "name": str(person)}
+
+
+def role_summary(role: Role) -> dict[str, Any]:
+    return {"id": role.pk, "name": role.name, "bleep_number": role.bleep_number}
 
 
 def delivery_summary(delivery: Delivery) -> dict[str, Any]:
@@ -39,8 +43,8 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "id": bleep.pk,
         "status": bleep.status,
         "priority": bleep.priority,
-        "role": {"id": bleep.role_id, "name": bleep.role.name, "bleep": bleep.role.bleep_number},
-        "answering_role": {"id": bleep.answering_role_id, "name": bleep.answering_role.name},
+        "role": role_summary(bleep.role),
+        "answering_role": role_summary(bleep.answering_role),
         "sender": person_summary(bleep.sender),
         "message": bleep.message,
         "location": bleep.location.name if bleep.location else None,

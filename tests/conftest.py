@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -26,6 +27,12 @@ class Ward:
     nurse_token: str
     doctor_device: Device
     doctor_token: str
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Hash test passwords cheaply; the real hasher costs ~0.5 s a login by design."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

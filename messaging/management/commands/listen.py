@@ -84,6 +84,8 @@ class Command(BaseCommand):
         if kind == "authenticated":
             self._me = event["user"]["id"]
             return f"signed in as {event['user']['name']}"
+        if kind == "ok":
+            return "  (server: done)"
         if kind == "caught_up":
             return f"caught up at event {event['seq']}; waiting for bleeps (Ctrl-C stops)"
         if kind == "bleep.created":

@@ -1,0 +1,75 @@
+import pytest
+from rest_framework.test import APIClient
+
+from messaging.models import Device
+from tests import factories
+from tests.conftest import Ward, client_for
+
+
+@pytest.mark.django_db
+def test_login_returns_a_token_for_a_new_device_and_stores_only_its_digest() -> None:
+    factories.make_person("omar.haddad")
+    response = APIClient().post(
+        "/api/auth/login",
+        {"username": "omar.haddad", "password": factories.PASSWORD, "device_name": "Pixel"},
+        format="json",
+    )
+    assert response.status_code == 201
+    token = response.json()["token"]
+    device = Device.objects.get(pk=response.json()["device"]["id"])
+    assert device.name == "Pixel"
+    assert token not in device.token_digest
+    assert client_for(token).get("/api/me").json()["username"] == "omar.haddad"
+
+
+@pytest.mark.django_db
+def test_one_person_may_hold_several_devices_each_with_its_own_token() -> None:
+    doctor = factories.make_person("omar.haddad")
+    _, first = factories.make_device(doctor, "phone")
+    _, second = factories.make_device(doctor, "tablet")
+    assert first != second
+    assert client_for(first).get("/api/me").status_code == 200
+    assert client_for(second).get("/api/me").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong() -> None:
+    factories.make_person("omar.haddad")
+    response = APIClient().post(
+        "/api/auth/login", {"username": "omar.haddad", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+    assert Device.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_disabled_account_cannot_sign_in() -> None:
+    factories.make_person("left.trust", is_active=False)
+    response = APIClient().post(
+        "/api/auth/login",
+        {"username": "left.trust", "password": factories.PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+def test_logout_revokes_only_this_devices_token(ward: Ward) -> None:
+    _, other_token = factories.make_device(ward.doctor, "tablet")
+    assert client_for(ward.doctor_token).post("/api/auth/logout").status_code == 204
+    assert client_for(ward.doctor_token).get("/api/me").status_code == 401
+    assert client_for(other_token).get("/api/me").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_request_without_a_token_is_refused_with_a_bearer_challenge() -> None:
+    response = APIClient().get("/api/me")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.django_db
+def test_a_token_in_the_query_string_is_not_accepted() -> None:
+    doctor = factories.make_person("omar.haddad")
+    _, token = factories.make_device(doctor)
+    assert APIClient().get(f"/api/me?token={token}").status_code == 401

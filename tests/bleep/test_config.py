@@ -1,0 +1,75 @@
+"""Configuration comes from the environment; a mistake stops start-up with one clear line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bleep.config import read_or_create_secret, read_or_create_vapid_key, vapid_public_key
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+
+
+def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    clean["BLEEP_DATA_DIR"] = str(tmp_path)
+    return subprocess.run(
+        command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "postgres://db.invalid/bleep"}, "set SECRET_KEY"),
+        (
+            {"DATABASE_URL": "postgres://db.invalid/bleep", "SECRET_KEY": "s" * 50},
+            "set VAPID_PRIVATE_KEY",
+        ),
+        ({"DATABASE_URL": "nonsense://what"}, "set DATABASE_URL"),
+        ({"DEBUG": "perhaps"}, "set DEBUG"),
+        ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "manage.py", "check"],
+        [DAPHNE, "-p", "0", "bleep.asgi:application"],
+    ],
+    ids=["manage.py", "daphne"],
+)
+def test_a_misconfiguration_stops_start_up_with_one_line_and_no_traceback(
+    tmp_path: Path, env: dict[str, str], says: str, command: list[str]
+) -> None:
+    result = start(command, tmp_path, **env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("bleep: ")
+    assert says in lines[0]
+
+
+def test_the_embedded_default_needs_no_configuration_and_keeps_its_secrets(
+    tmp_path: Path,
+) -> None:
+    assert start([sys.executable, "manage.py", "check"], tmp_path).returncode == 0
+    kept = {name: (tmp_path / name).read_bytes() for name in ("secret_key", "vapid_private.pem")}
+    assert start([sys.executable, "manage.py", "check"], tmp_path).returncode == 0
+    assert {name: (tmp_path / name).read_bytes() for name in kept} == kept
+
+
+def test_generated_secrets_are_readable_only_by_their_owner(tmp_path: Path) -> None:
+    read_or_create_secret(tmp_path / "secret")
+    read_or_create_vapid_key(tmp_path / "vapid.pem")
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "vapid.pem").stat().st_mode & 0o077 == 0
+
+
+def test_the_vapid_public_key_is_an_uncompressed_p256_point_in_base64url(tmp_path: Path) -> None:
+    public = vapid_public_key(read_or_create_vapid_key(tmp_path / "vapid.pem"))
+    assert "=" not in public
+    assert len(public) == 87  # 65 bytes, unpadded base64url

@@ -1,0 +1,203 @@
+"""The device WebSocket, driven through the real ASGI application with WebsocketCommunicator."""
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from bleep.asgi import application
+from escalation.services import send_bleep
+from messaging import consumers, events
+from messaging.models import Bleep, BleepStatus
+from messaging.services import revoke_device
+from rota.models import Person
+from tests import factories
+from tests.conftest import Ward
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+async def open_socket(token: str | None, last_seq: int = 0) -> WebsocketCommunicator:
+    """Connect as a device and, given a token, authenticate and read up to `caught_up`."""
+    communicator = WebsocketCommunicator(application, "/ws", headers=[ORIGIN])
+    connected, _ = await communicator.connect()
+    assert connected
+    if token is not None:
+        await communicator.send_json_to({"type": "auth", "token": token, "last_seq": last_seq})
+        assert (await communicator.receive_json_from())["type"] == "authenticated"
+    return communicator
+
+
+async def read_until_caught_up(communicator: WebsocketCommunicator) -> list[dict[str, Any]]:
+    frames = []
+    while (frame := await communicator.receive_json_from())["type"] != "caught_up":
+        frames.append(frame)
+    return frames
+
+
+@database_sync_to_async
+def nurse_bleeps(ward: Ward, message: str = "Review bed 4") -> Bleep:
+    return send_bleep(
+        sender=ward.nurse,
+        device=ward.nurse_device,
+        now=timezone.now(),
+        **factories.bleep_fields(ward.role, message=message),  # type: ignore[arg-type]
+    )
+
+
+async def test_a_bleep_reaches_the_holders_open_socket_live(ward: Ward) -> None:
+    doctor = await open_socket(ward.doctor_token)
+    assert await read_until_caught_up(doctor) == []
+    bleep = await nurse_bleeps(ward)
+    event = await doctor.receive_json_from()
+    assert event["type"] == "bleep.created"
+    assert event["bleep"]["id"] == bleep.pk
+    assert event["seq"] == 1
+    await doctor.disconnect()
+
+
+async def test_every_device_of_the_holder_gets_the_bleep(ward: Ward) -> None:
+    _, tablet_token = await database_sync_to_async(factories.make_device)(ward.doctor, "tablet")
+    phone, tablet = await open_socket(ward.doctor_token), await open_socket(tablet_token)
+    await read_until_caught_up(phone)
+    await read_until_caught_up(tablet)
+    await nurse_bleeps(ward)
+    assert (await phone.receive_json_from())["type"] == "bleep.created"
+    assert (await tablet.receive_json_from())["type"] == "bleep.created"
+    await phone.disconnect()
+    await tablet.disconnect()
+
+
+async def test_a_reconnecting_device_gets_exactly_what_it_missed_in_order(ward: Ward) -> None:
+    first = await nurse_bleeps(ward, "one")
+    await nurse_bleeps(ward, "two")
+    await nurse_bleeps(ward, "three")
+    doctor = await open_socket(ward.doctor_token, last_seq=1)
+    missed = await read_until_caught_up(doctor)
+    assert [e["seq"] for e in missed] == [2, 3]
+    assert [e["bleep"]["message"] for e in missed] == ["two", "three"]
+    assert first.pk not in [e["bleep"]["id"] for e in missed]
+    await doctor.disconnect()
+
+
+async def test_a_live_event_after_one_the_layer_dropped_is_preceded_by_the_missing_one(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doctor = await open_socket(ward.doctor_token)
+    await read_until_caught_up(doctor)
+    with monkeypatch.context() as patch:
+        patch.setattr(events, "_publish", lambda messages: None)
+        await nurse_bleeps(ward, "dropped by the layer")
+    await nurse_bleeps(ward, "arrives live")
+    received = [await doctor.receive_json_from(), await doctor.receive_json_from()]
+    assert [e["seq"] for e in received] == [1, 2]
+    assert [e["bleep"]["message"] for e in received] == ["dropped by the layer", "arrives live"]
+    assert await doctor.receive_nothing()
+    await doctor.disconnect()
+
+
+async def test_the_doctor_acknowledges_over_the_socket_and_the_nurse_sees_it_live(
+    ward: Ward,
+) -> None:
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(doctor)
+    bleep = await nurse_bleeps(ward)
+    assert (await nurse.receive_json_from())["type"] == "bleep.created"
+    assert (await doctor.receive_json_from())["type"] == "bleep.created"
+    await doctor.send_json_to(
+        {
+            "type": "acknowledge",
+            "bleep_id": bleep.pk,
+            "eta_minutes": 5,
+            "comment": "coming",
+            "ref": "a1",
+        }
+    )
+    replies = [await doctor.receive_json_from(), await doctor.receive_json_from()]
+    assert {"type": "ok", "ref": "a1"} in replies
+    seen = await nurse.receive_json_from()
+    assert seen["type"] == "bleep.acknowledged"
+    assert seen["by"]["id"] == ward.doctor.pk
+    assert seen["eta_minutes"] == 5
+    refreshed = await database_sync_to_async(Bleep.objects.get)(pk=bleep.pk)
+    assert refreshed.status == BleepStatus.ACKNOWLEDGED
+    await nurse.disconnect()
+    await doctor.disconnect()
+
+
+async def test_a_delivered_receipt_reaches_the_sender(ward: Ward) -> None:
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(doctor)
+    bleep = await nurse_bleeps(ward)
+    await nurse.receive_json_from()
+    await doctor.receive_json_from()
+    await doctor.send_json_to({"type": "delivered", "bleep_id": bleep.pk})
+    update = await nurse.receive_json_from()
+    assert update["type"] == "delivery.updated"
+    assert update["delivery"]["status"] == "delivered"
+    await nurse.disconnect()
+    await doctor.disconnect()
+
+
+async def test_acting_on_someone_elses_bleep_over_the_socket_is_not_found(ward: Ward) -> None:
+    bleep = await nurse_bleeps(ward)
+    stranger = await database_sync_to_async(factories.make_person)("x.y", job=Person.Job.DOCTOR)
+    _, token = await database_sync_to_async(factories.make_device)(stranger)
+    socket = await open_socket(token)
+    await read_until_caught_up(socket)
+    await socket.send_json_to({"type": "acknowledge", "bleep_id": bleep.pk, "ref": "r"})
+    reply = await socket.receive_json_from()
+    assert reply["type"] == "error"
+    assert reply["code"] == "not_found"
+    await socket.disconnect()
+
+
+async def test_an_invalid_token_is_closed_with_4401(ward: Ward) -> None:
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "auth", "token": "not-a-token"})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_revoked_token_is_closed_with_4401(ward: Ward) -> None:
+    await database_sync_to_async(revoke_device)(device=ward.doctor_device, now=timezone.now())
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_first_message_that_is_not_auth_is_closed_with_4400(ward: Ward) -> None:
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "acknowledge", "bleep_id": 1})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+
+
+async def test_a_socket_that_never_authenticates_is_closed_with_4408(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumers, "AUTH_TIMEOUT_SECONDS", 0.05)
+    socket = await open_socket(None)
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4408}
+
+
+async def test_a_foreign_origin_is_refused_at_the_handshake(ward: Ward) -> None:
+    communicator = WebsocketCommunicator(
+        application, "/ws", headers=[(b"origin", b"https://evil.example")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_an_unknown_message_type_is_an_error_naming_it(ward: Ward) -> None:
+    socket = await open_socket(ward.doctor_token)
+    await read_until_caught_up(socket)
+    await socket.send_json_to({"type": "dance", "ref": 7})
+    reply = await socket.receive_json_from()
+    assert reply["code"] == "unknown_type"
+    assert "dance" in reply["detail"]
+    await socket.disconnect()

@@ -14,6 +14,7 @@ from api import serializers
 from escalation import services as escalation_services
 from messaging import selectors, services
 from messaging.models import Device, Priority
+from messaging.services import BleepDraft
 from rota.models import Person
 from rota.selectors import get_role, roles_on_call
 
@@ -78,13 +79,9 @@ class BleepListView(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(serializers.SendBleepSerializer, request.data)
         role = get_role(role_id=data.pop("role", None), bleep_number=data.pop("bleep_number", None))
+        draft = BleepDraft(role=role, priority=Priority(data.pop("priority")), **data)
         bleep = escalation_services.send_bleep(
-            sender=_person(request),
-            device=_device(request),
-            role=role,
-            priority=Priority(data.pop("priority")),
-            now=timezone.now(),
-            **data,
+            sender=_person(request), device=_device(request), draft=draft, now=timezone.now()
         )
         return Response(serializers.BleepSerializer(bleep).data, status=status.HTTP_201_CREATED)
 

@@ -7,8 +7,8 @@ from django.db import transaction
 
 from escalation.models import Deadline, WorkerHeartbeat
 from messaging.models import Bleep, BleepStatus, Device, Priority
-from messaging.services import create_bleep, renotify_bleep
-from rota.models import Location, Person, Role
+from messaging.services import BleepDraft, create_bleep, renotify_bleep
+from rota.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -23,31 +23,11 @@ RENOTIFY_AFTER = {
 CLAIM_BATCH = 50
 
 
-def send_bleep(
-    *,
-    sender: Person,
-    device: Device | None,
-    role: Role,
-    priority: Priority,
-    message: str,
-    location: Location | None,
-    bed: str,
-    callback_extension: str,
-    now: datetime,
-) -> Bleep:
-    """Send a bleep to whoever holds `role` now and start its escalation clock, atomically."""
+def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Bleep:
+    """Send a bleep to whoever holds its role now and start its escalation clock, atomically."""
     with transaction.atomic():
-        bleep = create_bleep(
-            sender=sender,
-            device=device,
-            role=role,
-            priority=priority,
-            message=message,
-            location=location,
-            bed=bed,
-            callback_extension=callback_extension,
-            now=now,
-        )
+        bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
+        priority = Priority(bleep.priority)
         Deadline.objects.create(bleep=bleep, step=1, due_at=now + RENOTIFY_AFTER[priority])
     return bleep
 

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import authenticate
@@ -108,35 +109,38 @@ def _next_seq(user_id: int) -> int:
     return int(row[0])
 
 
+@dataclass(frozen=True)
+class BleepDraft:
+    """What a sender writes: the role to reach and the message, before anyone is resolved."""
+
+    role: Role
+    message: str
+    priority: Priority = Priority.ROUTINE
+    location: Location | None = None
+    bed: str = ""
+    callback_extension: str = ""
+
+
 def create_bleep(
-    *,
-    sender: Person,
-    device: Device | None,
-    role: Role,
-    priority: Priority,
-    message: str,
-    location: Location | None,
-    bed: str,
-    callback_extension: str,
-    now: datetime,
+    *, sender: Person, device: Device | None, draft: BleepDraft, now: datetime
 ) -> Bleep:
     """Resolve who holds `role` now, store the bleep with one delivery each, and tell them.
 
     Owns its transaction: the bleep, its deliveries, history and events commit together,
     before anything is sent to a device.
     """
-    resolution = resolve_role(role=role, at=now)
+    resolution = resolve_role(role=draft.role, at=now)
     with transaction.atomic():
         bleep = Bleep.objects.create(
             sender=sender,
             sender_device=device,
-            role=role,
+            role=draft.role,
             answering_role=resolution.answering,
-            priority=priority,
-            message=message,
-            location=location,
-            bed=bed,
-            callback_extension=callback_extension,
+            priority=draft.priority,
+            message=draft.message,
+            location=draft.location,
+            bed=draft.bed,
+            callback_extension=draft.callback_extension,
             created_at=now,
         )
         _record(

@@ -81,7 +81,8 @@ def _seed_shifts(*, role: Role, holders: list[Person], today: date, zone: ZoneIn
         next_morning = wall_clock_to_utc(
             day=day + timedelta(days=1), hour=demo.DAY_START_HOUR, zone=zone
         )
-        alternate = offset % 2 == 0
+        # By the date itself, so seeding again on a later day picks the same person.
+        alternate = day.toordinal() % 2 == 0
         Shift.objects.get_or_create(
             role=role, person=day_a if alternate else day_b, start=day_start, end=night_start
         )

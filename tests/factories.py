@@ -2,11 +2,12 @@
 
 import itertools
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
-from messaging.models import Device, Priority
-from messaging.services import sign_in_device
+from messaging.models import Device
+from messaging.services import BleepDraft, sign_in_device
 from rota.models import Location, Person, Role, Shift, Site, Team
 
 PASSWORD = "correct horse battery"
@@ -68,15 +69,7 @@ def make_device(person: Person, name: str = "phone") -> tuple[Device, str]:
     )
 
 
-def bleep_fields(role: Role, **overrides: object) -> dict[str, object]:
-    """Return the keyword arguments of a plain routine bleep to `role`."""
-    fields: dict[str, object] = {
-        "role": role,
-        "priority": Priority.ROUTINE,
-        "message": "Please review bed 4",
-        "location": None,
-        "bed": "4",
-        "callback_extension": "4321",
-    }
-    fields.update(overrides)
-    return fields
+def draft(role: Role, message: str = "Please review bed 4", **overrides: Any) -> BleepDraft:
+    """Return a plain routine bleep to `role`, bed 4, callback 4321."""
+    fields: dict[str, Any] = {"bed": "4", "callback_extension": "4321", **overrides}
+    return BleepDraft(role=role, message=message, **fields)

@@ -44,8 +44,8 @@ def nurse_bleeps(ward: Ward, message: str = "Review bed 4") -> Bleep:
     return send_bleep(
         sender=ward.nurse,
         device=ward.nurse_device,
+        draft=factories.draft(ward.role, message),
         now=timezone.now(),
-        **factories.bleep_fields(ward.role, message=message),  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from escalation.selectors import HEARTBEAT_STALE_AFTER
+from escalation.services import beat_heartbeat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_healthz_is_200_when_database_layer_and_worker_all_answer() -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["down"] == []
+    assert body["database"]["ok"] and body["channel_layer"]["ok"] and body["worker"]["ok"]
+
+
+def test_healthz_is_503_naming_the_worker_when_none_has_ever_run() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["worker"]
+    assert "no escalation worker has ever run" in response.json()["worker"]["error"]
+
+
+def test_healthz_is_503_naming_the_worker_when_its_heartbeat_is_stale() -> None:
+    stale = timezone.now() - HEARTBEAT_STALE_AFTER - timedelta(seconds=1)
+    beat_heartbeat(worker="test:1", now=stale)
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["worker"]
+    assert response.json()["worker"]["last_heartbeat"] == stale.isoformat()
+
+
+def test_healthz_is_503_naming_the_channel_layer_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+
+    class BrokenLayer:
+        async def new_channel(self) -> str:
+            raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr("api.health.get_channel_layer", lambda: BrokenLayer())
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["channel_layer"]
+    assert "Redis went away" in response.json()["channel_layer"]["error"]

@@ -1,0 +1,184 @@
+"""The escalation clock: deadlines as rows, each step fired once, and the worker heartbeat."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from escalation.models import WorkerHeartbeat
+from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat
+from escalation.services import RENOTIFY_AFTER, beat_heartbeat, fire_due_deadlines, send_bleep
+from messaging.models import Bleep, HistoryEntry, Priority, StreamEvent
+from messaging.services import acknowledge_bleep
+from rota.models import Person
+from tests.conftest import Ward
+from tests.factories import draft, make_person, on_call_now
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def send(ward: Ward, priority: Priority = Priority.ROUTINE) -> Bleep:
+    return send_bleep(
+        sender=ward.nurse,
+        device=ward.nurse_device,
+        draft=draft(ward.role, priority=priority),
+        now=ward.now,
+    )
+
+
+def deadlines(bleep: Bleep) -> list[tuple[int, datetime, datetime | None]]:
+    return list(bleep.deadlines.order_by("step").values_list("step", "due_at", "fired_at"))
+
+
+def renotified(person: Person) -> list[int]:
+    """Return the steps of the reminders in `person`'s stream, in order."""
+    events = StreamEvent.objects.filter(user=person, type="bleep.renotified").order_by("seq")
+    return [event.data["step"] for event in events]
+
+
+@pytest.mark.parametrize("priority", list(Priority), ids=str)
+def test_sending_a_bleep_starts_its_clock_at_step_one(ward: Ward, priority: Priority) -> None:
+    bleep = send(ward, priority)
+
+    assert deadlines(bleep) == [(1, ward.now + RENOTIFY_AFTER[priority], None)]
+
+
+def test_an_emergency_is_reminded_sooner_than_a_routine_bleep() -> None:
+    assert (
+        RENOTIFY_AFTER[Priority.EMERGENCY]
+        < RENOTIFY_AFTER[Priority.URGENT]
+        < RENOTIFY_AFTER[Priority.ROUTINE]
+    )
+
+
+def test_nothing_fires_before_the_deadline_is_due(ward: Ward) -> None:
+    bleep = send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+
+    assert fire_due_deadlines(now=due - timedelta(microseconds=1)) == 0
+
+    assert deadlines(bleep) == [(1, due, None)]
+    assert renotified(ward.doctor) == []
+
+
+def test_a_due_deadline_reminds_the_recipients_and_the_sender_and_sets_the_next_step(
+    ward: Ward,
+) -> None:
+    sara = make_person("sara.lind")
+    on_call_now(ward.role, sara, ward.now)
+    bleep = send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+
+    assert fire_due_deadlines(now=due) == 1
+
+    assert deadlines(bleep) == [(1, due, due), (2, due + RENOTIFY_AFTER[Priority.ROUTINE], None)]
+    for person in [ward.nurse, ward.doctor, sara]:
+        assert renotified(person) == [1]
+    assert renotified(ward.operator) == []
+    reminder = StreamEvent.objects.get(user=ward.doctor, type="bleep.renotified")
+    assert (reminder.seq, reminder.data["bleep_id"], reminder.created_at) == (2, bleep.pk, due)
+    entry = HistoryEntry.objects.get(bleep=bleep, action="renotify")
+    assert (entry.actor, entry.at, entry.detail) == (None, due, {"step": 1})
+
+
+def test_a_late_worker_still_fires_an_overdue_deadline_once(ward: Ward) -> None:
+    bleep = send(ward)
+    late = ward.now + timedelta(hours=1)
+
+    assert fire_due_deadlines(now=late) == 1
+
+    assert deadlines(bleep)[0][2] == late
+    assert renotified(ward.doctor) == [1]
+
+
+def test_each_step_fires_once_however_often_the_worker_looks(ward: Ward) -> None:
+    bleep = send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+    fire_due_deadlines(now=due)
+
+    assert fire_due_deadlines(now=due) == 0
+    assert fire_due_deadlines(now=due + timedelta(seconds=1)) == 0
+
+    assert renotified(ward.doctor) == [1]
+    assert [step for step, _, _ in deadlines(bleep)] == [1, 2]
+
+
+def test_the_steps_of_an_unanswered_bleep_follow_one_another(ward: Ward) -> None:
+    bleep = send(ward, Priority.EMERGENCY)
+    every = RENOTIFY_AFTER[Priority.EMERGENCY]
+
+    for step in range(1, 4):
+        assert fire_due_deadlines(now=ward.now + step * every) == 1
+
+    assert renotified(ward.doctor) == [1, 2, 3]
+    assert [(step, fired) for step, _, fired in deadlines(bleep)] == [
+        (1, ward.now + every),
+        (2, ward.now + 2 * every),
+        (3, ward.now + 3 * every),
+        (4, None),
+    ]
+
+
+def test_an_acknowledged_bleeps_deadline_fires_quietly_and_sets_no_next_step(
+    ward: Ward,
+) -> None:
+    bleep = send(ward)
+    acknowledge_bleep(
+        device=ward.doctor_device, bleep_id=bleep.pk, eta_minutes=5, comment="", now=ward.now
+    )
+    events_before = StreamEvent.objects.count()
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+
+    assert fire_due_deadlines(now=due) == 1
+
+    assert deadlines(bleep) == [(1, due, due)]
+    assert StreamEvent.objects.count() == events_before
+    assert not HistoryEntry.objects.filter(bleep=bleep, action="renotify").exists()
+    assert fire_due_deadlines(now=due + timedelta(hours=1)) == 0
+
+
+def test_only_the_due_bleep_is_reminded(ward: Ward) -> None:
+    routine = send(ward, Priority.ROUTINE)
+    emergency = send(ward, Priority.EMERGENCY)
+
+    assert fire_due_deadlines(now=ward.now + RENOTIFY_AFTER[Priority.EMERGENCY]) == 1
+
+    reminders = StreamEvent.objects.filter(user=ward.doctor, type="bleep.renotified")
+    assert [event.data["bleep_id"] for event in reminders] == [emergency.pk]
+    assert deadlines(routine)[0][2] is None
+
+
+def test_a_heartbeat_just_beaten_is_fresh(db: None) -> None:
+    beat_heartbeat(worker="host:1", now=T0)
+
+    assert latest_heartbeat(now=T0) == (T0, True)
+
+
+def test_a_heartbeat_is_fresh_up_to_the_stale_limit_and_stale_after_it(db: None) -> None:
+    beat_heartbeat(worker="host:1", now=T0)
+
+    assert latest_heartbeat(now=T0 + HEARTBEAT_STALE_AFTER) == (T0, True)
+    assert latest_heartbeat(now=T0 + HEARTBEAT_STALE_AFTER + timedelta(seconds=1)) == (T0, False)
+
+
+def test_with_no_heartbeat_no_worker_is_trusted_to_be_running(db: None) -> None:
+    assert latest_heartbeat(now=T0) == (None, False)
+
+
+def test_a_worker_beating_again_moves_its_one_heartbeat_on(db: None) -> None:
+    beat_heartbeat(worker="host:1", now=T0)
+    later = T0 + timedelta(minutes=5)
+
+    beat_heartbeat(worker="host:1", now=later)
+
+    assert WorkerHeartbeat.objects.get().beat_at == later
+    assert latest_heartbeat(now=later) == (later, True)
+
+
+def test_the_newest_heartbeat_of_any_worker_counts(db: None) -> None:
+    beat_heartbeat(worker="host:1", now=T0)
+    beat_heartbeat(worker="host:2", now=T0 + timedelta(minutes=10))
+
+    assert latest_heartbeat(now=T0 + timedelta(minutes=10, seconds=5)) == (
+        T0 + timedelta(minutes=10),
+        True,
+    )

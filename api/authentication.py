@@ -1,6 +1,9 @@
 """Device-token authentication: `Authorization: Bearer <token>`, never a token in a URL."""
 
+from typing import Any
+
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -34,3 +37,17 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    """Describe device-token authentication in the OpenAPI schema."""
+
+    target_class = DeviceTokenAuthentication
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A device token from POST /api/auth/login.",
+        }

@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from escalation.models import Deadline
@@ -198,3 +199,9 @@ def test_the_openapi_schema_and_its_browsable_docs_are_served() -> None:
     assert schema.status_code == 200
     assert b"/api/bleeps" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_builds_without_a_single_warning(tmp_path: Any) -> None:
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "bearer" in (tmp_path / "schema.yaml").read_text()

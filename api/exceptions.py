@@ -13,6 +13,7 @@ from rest_framework.views import exception_handler
 
 from messaging.exceptions import (
     BleepNotFound,
+    DeviceNotFound,
     IllegalTransition,
     InvalidCredentials,
     NotARecipient,
@@ -21,6 +22,7 @@ from rota.exceptions import NoHolderInChain, RoleNotFound
 
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
+    DeviceNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such device"),
     NotARecipient: (status.HTTP_403_FORBIDDEN, "not_a_recipient", "you were not sent this bleep"),
     InvalidCredentials: (
         status.HTTP_400_BAD_REQUEST,

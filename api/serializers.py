@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from messaging.models import Bleep, Delivery, Priority
+from messaging.models import Bleep, Delivery, Device, Priority
 from rota.models import Location, Person, Role
 
 
@@ -44,6 +44,17 @@ class LoginSerializer(StrictSerializer):
 class DeviceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+
+
+class DeviceDetailSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="Whether this request came from it.")
+
+    class Meta:
+        model = Device
+        fields = ["id", "name", "created_at", "last_seen_at", "current"]
+
+    def get_current(self, device: Device) -> bool:
+        return bool(device.pk == self.context["current"].pk)
 
 
 class LoginResponseSerializer(serializers.Serializer):

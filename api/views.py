@@ -46,6 +46,28 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class DeviceListView(APIView):
+    """My signed-in devices, so a lost phone can be signed out from another."""
+
+    @extend_schema(responses=serializers.DeviceDetailSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        devices = selectors.live_devices_of(_person(request))
+        context = {"current": _device(request)}
+        return Response(
+            serializers.DeviceDetailSerializer(devices, many=True, context=context).data
+        )
+
+
+class DeviceDetailView(APIView):
+    """Sign out one of my devices: its token stops working and its sockets close."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, device_id: int) -> Response:
+        device = selectors.access_device(_person(request), device_id)
+        services.revoke_device(device=device, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeView(APIView):
     """Who this token belongs to."""
 

@@ -40,9 +40,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         if self.device is not None:
-            await self.channel_layer.group_discard(
-                events.user_group(self.device.user_id), self.channel_name
-            )
+            for group in self._groups(self.device):
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -73,6 +72,14 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
         self.last_seq = event["seq"]
 
+    async def device_revoked(self, message: dict[str, Any]) -> None:
+        """Close this socket: its device's token was revoked."""
+        await self.close(code=CLOSE_INVALID_TOKEN)
+
+    @staticmethod
+    def _groups(device: Device) -> list[str]:
+        return [events.user_group(device.user_id), events.device_group(device.pk)]
+
     async def _authenticate(self, content: dict[str, Any]) -> None:
         last_seq = content.get("last_seq", 0)
         if (
@@ -94,7 +101,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             self.auth_timer.cancel()
         # Join before reading the backlog: an event committed in between arrives live and
         # is dropped or gap-filled by its number, never lost.
-        await self.channel_layer.group_add(events.user_group(device.user_id), self.channel_name)
+        for group in self._groups(device):
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.send_json(
             {
                 "type": "authenticated",

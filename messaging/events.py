@@ -20,6 +20,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def device_group(device_id: int) -> str:
+    """Return the channel-layer group of one device's sockets."""
+    return f"device.{device_id}"
+
+
 def person_summary(person: Person) -> dict[str, Any]:
     return {"id": person.pk, "name": str(person)}
 
@@ -94,7 +99,16 @@ def wire_format(stored: StreamEvent) -> Event:
 
 def send_events_on_commit(stored: list[StreamEvent]) -> None:
     """Publish stored events to their people's devices once the transaction commits."""
-    messages = [(user_group(event.user_id), wire_format(event)) for event in stored]
+    messages = [
+        (user_group(event.user_id), {"type": "stream.event", "event": wire_format(event)})
+        for event in stored
+    ]
+    transaction.on_commit(lambda: _publish(messages))
+
+
+def disconnect_device_on_commit(device_id: int) -> None:
+    """Close every open socket of a device once its revocation commits."""
+    messages = [(device_group(device_id), {"type": "device.revoked"})]
     transaction.on_commit(lambda: _publish(messages))
 
 
@@ -102,10 +116,11 @@ def _publish(messages: list[tuple[str, Event]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for group, event in messages:
+    for group, message in messages:
         try:
-            async_to_sync(layer.group_send)(group, {"type": "stream.event", "event": event})
+            async_to_sync(layer.group_send)(group, message)
         except Exception:
-            # The event is stored; the device gets it on its next catch-up. The fast path
-            # failing must never undo or block the write that already committed.
-            logger.exception("could not publish %s to %s", event["type"], group)
+            # What was published is already committed: a stored event reaches the device on
+            # its next catch-up, a revoked token fails its next use. The fast path failing
+            # must never undo or block the write.
+            logger.exception("could not publish %s to %s", message["type"], group)

@@ -37,3 +37,7 @@ class NotARecipient(MessagingError):
 
 class InvalidCredentials(MessagingError):
     """Unknown username, wrong password, or a disabled account (never said which)."""
+
+
+class DeviceNotFound(MessagingError):
+    """No such device among this person's own live devices."""

@@ -2,8 +2,8 @@
 
 from django.db.models import Q, QuerySet
 
-from messaging.exceptions import BleepNotFound, NotARecipient
-from messaging.models import Bleep, BleepStatus, Delivery, StreamEvent
+from messaging.exceptions import BleepNotFound, DeviceNotFound, NotARecipient
+from messaging.models import Bleep, BleepStatus, Delivery, Device, StreamEvent
 from rota.models import Person
 
 # A reconnecting device is sent at most this many missed events per query, in order.
@@ -35,6 +35,19 @@ def access_delivery(user: Person, bleep_id: int) -> Delivery:
     if delivery is None:
         raise NotARecipient()
     return delivery
+
+
+def live_devices_of(user: Person) -> QuerySet[Device]:
+    """Return `user`'s devices whose tokens still work, most recently seen first."""
+    return Device.objects.filter(user=user, revoked_at__isnull=True).order_by("-last_seen_at")
+
+
+def access_device(user: Person, device_id: int) -> Device:
+    """Return one of `user`'s own live devices; anyone else's is not found."""
+    device = live_devices_of(user).filter(pk=device_id).first()
+    if device is None:
+        raise DeviceNotFound()
+    return device
 
 
 def open_bleeps_for(user: Person) -> QuerySet[Bleep]:

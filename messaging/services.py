@@ -67,10 +67,11 @@ def authenticate_device(*, token: str, now: datetime) -> Device:
 
 
 def revoke_device(*, device: Device, now: datetime) -> Device:
-    """Revoke a device's token; the device must sign in again."""
+    """Revoke a device's token and close its open sockets; the device must sign in again."""
     if device.revoked_at is None:
         device.revoked_at = now
         device.save(update_fields=["revoked_at"])
+        events.disconnect_device_on_commit(device.pk)
     return device
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 DEMO_PASSWORD = "bleep-demo"
 SITE = "St Elsewhere General Hospital"
 WARDS = ["Ward 7", "Ward 8", "Ward 12", "Rainbow Ward", "Emergency Department"]
+# Every ward has its F1 cover role below; the Emergency Department has its own doctors.
 TEAMS = ["Medicine", "Surgery", "Paediatrics", "Resus / crash team", "Switchboard"]
 DAYS_BEFORE = 7
 DAYS_AFTER = 7
@@ -16,7 +17,8 @@ class DemoRole:
     team: str
     bleep_number: str
     fallback: str | None
-    grade: str  # the job of its holders, used to name and file them
+    job: str  # Person.Job of its holders
+    grade: str  # Person.Grade of its holders ("" for non-doctors)
     holders: tuple[str, str, str, str]  # day A, day B, night A, night B (alternate days)
 
 
@@ -27,6 +29,7 @@ ROLES = [
         "1000",
         None,
         "switchboard",
+        "",
         ("Pat Ellis", "Sam Reid", "Jo Marsh", "Chris Dunn"),
     ),
     DemoRole(
@@ -35,6 +38,7 @@ ROLES = [
         "2350",
         "Switchboard",
         "doctor",
+        "consultant",
         ("Dr Helen Carter", "Dr Rajesh Iyer", "Dr Helen Carter", "Dr Rajesh Iyer"),
     ),
     DemoRole(
@@ -43,6 +47,7 @@ ROLES = [
         "2345",
         "Consultant physician on call",
         "doctor",
+        "st",
         ("Dr Kemi Adeyemi", "Dr Tom Fletcher", "Dr Sara Lind", "Dr Omar Haddad"),
     ),
     DemoRole(
@@ -51,6 +56,7 @@ ROLES = [
         "2340",
         "Medical Registrar on call",
         "doctor",
+        "f2",
         ("Dr Lucy Grant", "Dr Ben Osei", "Dr Nia Evans", "Dr Ravi Shah"),
     ),
     DemoRole(
@@ -59,6 +65,7 @@ ROLES = [
         "2001",
         "Medical SHO",
         "doctor",
+        "f1",
         ("Dr Amy Brooks", "Dr Josh Kerr", "Dr Mei Chen", "Dr Luke Ward"),
     ),
     DemoRole(
@@ -67,6 +74,7 @@ ROLES = [
         "2002",
         "Medical SHO",
         "doctor",
+        "f1",
         ("Dr Zara Ali", "Dr Finn Doyle", "Dr Ellie Hart", "Dr Sean Burke"),
     ),
     DemoRole(
@@ -75,15 +83,26 @@ ROLES = [
         "2400",
         "Switchboard",
         "doctor",
+        "st",
         ("Dr Grace Moyo", "Dr Ian Blake", "Dr Priya Nair", "Dr Dan Cole"),
     ),
     DemoRole(
         "F1 Ward 12 cover",
         "Surgery",
         "2003",
+        "Surgical SHO",
+        "doctor",
+        "f1",
+        ("Dr Holly Price", "Dr Kofi Mensah", "Dr Anna Novak", "Dr Jack Lowe"),
+    ),
+    DemoRole(
+        "Surgical SHO",
+        "Surgery",
+        "2410",
         "Surgical Registrar",
         "doctor",
-        ("Dr Holly Price", "Dr Kofi Mensah", "Dr Anna Novak", "Dr Jack Lowe"),
+        "ct",
+        ("Dr Rosa Lima", "Dr Will Grey", "Dr Jin Park", "Dr Cara Boyd"),
     ),
     DemoRole(
         "Paediatric Registrar",
@@ -91,7 +110,17 @@ ROLES = [
         "2500",
         "Switchboard",
         "doctor",
+        "st",
         ("Dr Ruth Kaye", "Dr Alex Young", "Dr Maya Singh", "Dr Leo Park"),
+    ),
+    DemoRole(
+        "F1 Rainbow Ward cover",
+        "Paediatrics",
+        "2004",
+        "Paediatric Registrar",
+        "doctor",
+        "f1",
+        ("Dr Iris Webb", "Dr Noah Quinn", "Dr Elsa Berg", "Dr Theo Hunt"),
     ),
     DemoRole(
         "Hospital at Night practitioner",
@@ -99,6 +128,7 @@ ROLES = [
         "2600",
         "Switchboard",
         "practitioner",
+        "",
         ("Kate Summers", "Mark Ellison", "Tess Okafor", "Adam Fry"),
     ),
 ]

@@ -15,7 +15,15 @@ class Person(AbstractUser):
         SWITCHBOARD = "switchboard", "Switchboard operator"
         ROTA_MANAGER = "rota_manager", "Rota manager"
 
+    class Grade(models.TextChoices):
+        F1 = "f1", "Foundation year 1"
+        F2 = "f2", "Foundation year 2"
+        CT = "ct", "Core trainee (SHO)"
+        ST = "st", "Specialty registrar"
+        CONSULTANT = "consultant", "Consultant"
+
     job = models.CharField(max_length=20, choices=Job.choices, default=Job.NURSE)
+    grade = models.CharField(max_length=20, choices=Grade.choices, blank=True)
     display_name = models.CharField(max_length=120, blank=True)
 
     def __str__(self) -> str:

@@ -39,7 +39,10 @@ def seed_demo_hospital(*, today: date) -> Site:
             _person(name=name, job=Person.Job.ROTA_MANAGER)
         zone = ZoneInfo(site.time_zone)
         for spec in demo.ROLES:
-            holders = [_person(name=name, job=Person.Job(spec.grade)) for name in spec.holders]
+            holders = [
+                _person(name=name, job=Person.Job(spec.job), grade=spec.grade)
+                for name in spec.holders
+            ]
             _seed_shifts(role=roles[spec.name], holders=holders, today=today, zone=zone)
     return site
 
@@ -59,11 +62,17 @@ def _seed_roles(*, site: Site, teams: dict[str, Team]) -> dict[str, Role]:
     return roles
 
 
-def _person(*, name: str, job: Person.Job) -> Person:
+def _person(*, name: str, job: Person.Job, grade: str = "") -> Person:
     first, _, last = name.removeprefix("Dr ").partition(" ")
     person, created = Person.objects.get_or_create(
         username=username_for(name),
-        defaults={"first_name": first, "last_name": last, "display_name": name, "job": job},
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "display_name": name,
+            "job": job,
+            "grade": grade,
+        },
     )
     if created:
         person.set_password(demo.DEMO_PASSWORD)

@@ -73,3 +73,28 @@ def test_a_token_in_the_query_string_is_not_accepted() -> None:
     doctor = factories.make_person("omar.haddad")
     _, token = factories.make_device(doctor)
     assert APIClient().get(f"/api/me?token={token}").status_code == 401
+
+
+def test_i_see_my_live_devices_with_the_current_one_marked(ward: Ward) -> None:
+    _, tablet_token = factories.make_device(ward.doctor, "tablet")
+    factories.make_device(ward.nurse, "nurse phone")
+    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()
+    assert sorted((d["name"], d["current"]) for d in devices) == [
+        ("phone", True),
+        ("tablet", False),
+    ]
+
+
+def test_signing_out_a_lost_phone_from_another_device_revokes_its_token(ward: Ward) -> None:
+    _, tablet_token = factories.make_device(ward.doctor, "tablet")
+    response = client_for(tablet_token).delete(f"/api/auth/devices/{ward.doctor_device.pk}")
+    assert response.status_code == 204
+    assert client_for(ward.doctor_token).get("/api/me").status_code == 401
+    names = [d["name"] for d in client_for(tablet_token).get("/api/auth/devices").json()]
+    assert names == ["tablet"]
+
+
+def test_someone_elses_device_cannot_be_signed_out_and_answers_404(ward: Ward) -> None:
+    response = client_for(ward.nurse_token).delete(f"/api/auth/devices/{ward.doctor_device.pk}")
+    assert response.status_code == 404
+    assert client_for(ward.doctor_token).get("/api/me").status_code == 200

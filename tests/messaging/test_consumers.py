@@ -201,3 +201,14 @@ async def test_an_unknown_message_type_is_an_error_naming_it(ward: Ward) -> None
     assert reply["code"] == "unknown_type"
     assert "dance" in reply["detail"]
     await socket.disconnect()
+
+
+async def test_revoking_a_device_closes_its_open_socket_with_4401(ward: Ward) -> None:
+    _, tablet_token = await database_sync_to_async(factories.make_device)(ward.doctor, "tablet")
+    phone, tablet = await open_socket(ward.doctor_token), await open_socket(tablet_token)
+    await read_until_caught_up(phone)
+    await read_until_caught_up(tablet)
+    await database_sync_to_async(revoke_device)(device=ward.doctor_device, now=timezone.now())
+    assert await phone.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    assert await tablet.receive_nothing()
+    await tablet.disconnect()

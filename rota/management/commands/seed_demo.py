@@ -13,7 +13,8 @@ from rota.services import seed_demo_hospital, username_for
 EXAMPLE = """
 Demo hospital ready: {site}. Every demo password is "{password}".
   nurse on Ward 7                {nurse}
-  Medical Registrar on call now  {registrar}  (bleep 2345)
+  Medical Registrar on call now  {registrar}  (bleep 2345; shifts change at 08:00 and 20:00,
+                                 run `.venv/bin/python manage.py seed_demo` again for who is on)
   switchboard on now             {switchboard}
   rota manager                   {manager}   (also: /admin/ after `manage.py createsuperuser`)
 

@@ -1,0 +1,59 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from messaging.models import Bleep, Delivery, Device, HistoryEntry
+from messaging.services import revoke_device
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Messages and their history change only through services, never by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    readonly_fields = ["recipient", "status", "updated_at", "eta_minutes", "comment"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Bleep)
+class BleepAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "priority", "role", "sender", "status"]
+    list_filter = ["status", "priority"]
+    inlines = [DeliveryInline]
+
+
+@admin.register(HistoryEntry)
+class HistoryEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "bleep", "action", "from_status", "to_status", "actor", "device"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "created_at", "last_seen_at", "revoked_at"]
+    readonly_fields = ["user", "name", "token_digest", "created_at", "last_seen_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Sign out the selected devices")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        for device in queryset:
+            revoke_device(device=device, now=timezone.now())

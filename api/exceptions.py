@@ -18,7 +18,7 @@ from messaging.exceptions import (
     InvalidCredentials,
     NotARecipient,
 )
-from rota.exceptions import NoHolderInChain, RoleNotFound
+from rota.exceptions import InvalidRotaData, NoHolderInChain, RoleNotFound
 
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
@@ -39,6 +39,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and framework errors to one JSON error shape."""
+    if isinstance(exc, InvalidRotaData):
+        return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
     if isinstance(exc, IllegalTransition):

@@ -3,20 +3,20 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api.views import auth, bleeps, directory
 
 urlpatterns = [
-    path("auth/login", views.LoginView.as_view(), name="login"),
-    path("auth/logout", views.LogoutView.as_view(), name="logout"),
-    path("auth/devices", views.DeviceListView.as_view(), name="devices"),
-    path("auth/devices/<int:device_id>", views.DeviceDetailView.as_view(), name="device"),
-    path("me", views.MeView.as_view(), name="me"),
-    path("on-call", views.OnCallView.as_view(), name="on-call"),
-    path("bleeps", views.BleepListView.as_view(), name="bleeps"),
-    path("bleeps/<int:bleep_id>", views.BleepDetailView.as_view(), name="bleep"),
+    path("auth/login", auth.LoginView.as_view(), name="login"),
+    path("auth/logout", auth.LogoutView.as_view(), name="logout"),
+    path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
+    path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),
+    path("me", auth.MeView.as_view(), name="me"),
+    path("on-call", directory.OnCallView.as_view(), name="on-call"),
+    path("bleeps", bleeps.BleepListView.as_view(), name="bleeps"),
+    path("bleeps/<int:bleep_id>", bleeps.BleepDetailView.as_view(), name="bleep"),
     path(
         "bleeps/<int:bleep_id>/acknowledge",
-        views.AcknowledgeView.as_view(),
+        bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,10 +1,9 @@
 """Devices, bleeps, their deliveries, their history and each person's event stream."""
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from bleep.append_only import AppendOnlyModel
 from rota.models import Location, Role
 
 
@@ -98,17 +97,7 @@ class Delivery(models.Model):
         return f"{self.bleep} for {self.recipient}: {self.status}"
 
 
-class AppendOnlyQuerySet(models.QuerySet["HistoryEntry"]):
-    """Refuse bulk changes: the history is evidence."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("history entries are never updated")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("history entries are never deleted")
-
-
-class HistoryEntry(models.Model):
+class HistoryEntry(AppendOnlyModel):
     """One transition of a bleep or a delivery: who, what, when, from which device."""
 
     bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="history")
@@ -123,22 +112,12 @@ class HistoryEntry(models.Model):
     at = models.DateTimeField()
     detail = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "pk"]
         verbose_name_plural = "history entries"
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.action} {self.from_status}→{self.to_status}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise TypeError("history entries are never updated")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("history entries are never deleted")
 
 
 class StreamHead(models.Model):

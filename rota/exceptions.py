@@ -11,3 +11,17 @@ class RoleNotFound(RotaError):
 
 class NoHolderInChain(RotaError):
     """Nobody holds the role or any role in its fallback chain: a rota fault to report."""
+
+
+class InvalidRotaData(RotaError):
+    """Rota data breaks a rule; `errors` maps each field (or "row N: field") to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        field, messages = next(iter(errors.items()))
+        super().__init__(f"{field}: {messages[0]}")
+        self.errors = errors
+
+
+def invalid(field: str, message: str) -> InvalidRotaData:
+    """Return the error for one bad field, to raise."""
+    return InvalidRotaData({field: [message]})

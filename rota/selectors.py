@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from rota.exceptions import NoHolderInChain, RoleNotFound
-from rota.models import Person, Role
+from rota.models import Location, Pattern, Person, Role, RotaManagerScope, Shift, Site, Team
 
 # A fallback chain longer than this is a loop in the data, not a real escalation ladder.
 MAX_FALLBACK_DEPTH = 10
@@ -57,10 +57,43 @@ def resolve_role(*, role: Role, at: datetime) -> Resolution:
     while answering is not None and answering.pk not in seen and len(seen) < MAX_FALLBACK_DEPTH:
         seen.add(answering.pk)
         holders = list(holders_at(role=answering, at=at))
+        if not holders and answering.kind == Role.Kind.SWITCHBOARD:
+            # The last line: with a hole in the switchboard rota, every operator is bleeped.
+            holders = list(
+                Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).order_by("pk")
+            )
         if holders:
             return Resolution(addressed=role, answering=answering, holders=holders)
         answering = answering.fallback
     raise NoHolderInChain()
+
+
+def manages(person: Person, team: Team) -> bool:
+    """Return whether `person` is a rota manager whose scope covers `team`."""
+    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+        return False
+    scopes = RotaManagerScope.objects.filter(person=person)
+    return scopes.filter(Q(team=team) | Q(site_id=team.site_id)).exists()
+
+
+def manages_site(person: Person, site: Site) -> bool:
+    """Return whether `person` is a rota manager of the whole of `site`."""
+    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+        return False
+    return RotaManagerScope.objects.filter(person=person, site=site).exists()
+
+
+def may_change(person: Person, record: Site | Location | Team | Role | Shift | Pattern) -> bool:
+    """Return whether `person` may create, change or delete this rota record."""
+    if isinstance(record, Site):
+        return manages_site(person, record)
+    if isinstance(record, Location):
+        return manages_site(person, record.site)
+    if isinstance(record, Team):
+        return manages(person, record)
+    if isinstance(record, Role):
+        return manages(person, record.team)
+    return manages(person, record.role.team)
 
 
 def roles_on_call(*, at: datetime) -> list[tuple[Role, list[Person]]]:

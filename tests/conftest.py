@@ -38,7 +38,9 @@ def fast_password_hashing(settings: Any) -> None:
 @pytest.fixture
 def ward(db: None) -> Ward:
     now = timezone.now()
-    switchboard_role = factories.make_role("Switchboard", bleep_number="1000")
+    switchboard_role = factories.make_role(
+        "Switchboard", bleep_number="1000", kind=Role.Kind.SWITCHBOARD
+    )
     role = factories.make_role(bleep_number="2345", fallback=switchboard_role)
     nurse = factories.make_person("amina.okafor", job=Person.Job.NURSE)
     doctor = factories.make_person("omar.haddad")

@@ -31,6 +31,7 @@ def make_role(
     bleep_number: str | None = None,
     fallback: Role | None = None,
     team: Team | None = None,
+    kind: str = Role.Kind.CLINICAL,
 ) -> Role:
     team = team or make_team()
     return Role.objects.create(
@@ -39,6 +40,7 @@ def make_role(
         name=name,
         bleep_number=bleep_number or str(next(_numbers)),
         fallback=fallback,
+        kind=kind,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rota.exceptions import NoHolderInChain, RoleNotFound
-from rota.models import Person
+from rota.models import Person, Role
 from rota.selectors import MAX_FALLBACK_DEPTH, get_role, holders_at, resolve_role
 from tests.factories import make_person, make_role, make_shift, make_site, make_team
 
@@ -200,3 +200,16 @@ def test_a_chain_longer_than_the_maximum_depth_is_treated_as_a_loop() -> None:
     with pytest.raises(NoHolderInChain):
         resolve_role(role=role, at=NOON)
     assert resolve_role(role=role.fallback, at=NOON).answering == last  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_a_hole_in_the_switchboard_rota_reaches_every_switchboard_operator() -> None:
+    switchboard = make_role("Switchboard", bleep_number="1000", kind=Role.Kind.SWITCHBOARD)
+    role = make_role(fallback=switchboard)
+    operators = [make_person(f"operator.{n}", job=Person.Job.SWITCHBOARD) for n in range(2)]
+    make_person("left.trust", job=Person.Job.SWITCHBOARD, is_active=False)
+
+    resolution = resolve_role(role=role, at=NOON)
+
+    assert resolution.answering == switchboard
+    assert resolution.holders == operators

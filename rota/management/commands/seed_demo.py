@@ -8,7 +8,7 @@ from django.utils import timezone
 from rota import demo
 from rota.models import Location
 from rota.selectors import get_role, holders_at
-from rota.services import seed_demo_hospital, username_for
+from rota.services.demo import seed_demo_hospital, username_for
 
 EXAMPLE = """
 Demo hospital ready: {site}. Every demo password is "{password}".

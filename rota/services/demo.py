@@ -1,4 +1,4 @@
-"""Writes of the rota."""
+"""Build the demo hospital."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -7,13 +7,12 @@ from django.db import transaction
 
 from rota import demo
 from rota.models import Location, Person, Role, Shift, Site, Team
-
-UTC = ZoneInfo("UTC")
+from rota.wallclock import to_utc
 
 
 def wall_clock_to_utc(*, day: date, hour: int, zone: ZoneInfo) -> datetime:
     """Return the UTC instant of `hour`:00 on `day` in `zone` (shift times are wall-clock)."""
-    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+    return to_utc(day=day, at=time(hour), zone=zone)
 
 
 def username_for(name: str) -> str:
@@ -53,7 +52,11 @@ def _seed_roles(*, site: Site, teams: dict[str, Team]) -> dict[str, Role]:
         roles[spec.name], _ = Role.objects.get_or_create(
             site=site,
             bleep_number=spec.bleep_number,
-            defaults={"name": spec.name, "team": teams[spec.team]},
+            defaults={
+                "name": spec.name,
+                "team": teams[spec.team],
+                "kind": Role.Kind.CLINICAL if spec.fallback else Role.Kind.SWITCHBOARD,
+            },
         )
     for spec in demo.ROLES:
         if spec.fallback:

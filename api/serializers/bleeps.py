@@ -1,74 +1,12 @@
-"""Request and response shapes of the REST API."""
+"""Bleeps, their deliveries, and who is on call."""
 
 from typing import Any
 
 from rest_framework import serializers
 
-from messaging.models import Bleep, Delivery, Device, Priority
-from rota.models import Location, Person, Role
-
-
-class StrictSerializer(serializers.Serializer):
-    """Reject fields the endpoint does not know, so a misspelt `bed` is not silently dropped."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class PersonSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
-
-    class Meta:
-        model = Person
-        fields = ["id", "username", "name", "job"]
-
-
-class PersonBriefSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
-
-    class Meta:
-        model = Person
-        fields = ["id", "name"]
-
-
-class LoginSerializer(StrictSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
-    device_name = serializers.CharField(max_length=80, default="phone")
-
-
-class DeviceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class DeviceDetailSerializer(serializers.ModelSerializer):
-    current = serializers.SerializerMethodField(help_text="Whether this request came from it.")
-
-    class Meta:
-        model = Device
-        fields = ["id", "name", "created_at", "last_seen_at", "current"]
-
-    def get_current(self, device: Device) -> bool:
-        return bool(device.pk == self.context["current"].pk)
-
-
-class LoginResponseSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`; shown once.")
-    device = DeviceSerializer()
-    user = PersonSerializer()
-
-
-class RoleSerializer(serializers.ModelSerializer):
-    team = serializers.CharField(source="team.name")
-
-    class Meta:
-        model = Role
-        fields = ["id", "name", "bleep_number", "team"]
+from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
+from messaging.models import Bleep, Delivery, Priority
+from rota.models import Location
 
 
 class RoleOnCallSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ import pytest
 from rota import demo
 from rota.models import Location, Person, Role, Shift, Site, Team
 from rota.selectors import holders_at
-from rota.services import seed_demo_hospital, username_for, wall_clock_to_utc
+from rota.services.demo import seed_demo_hospital, username_for, wall_clock_to_utc
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -1,0 +1,71 @@
+"""Sign in, sign out, and my devices."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.serializers import auth as serializers
+from api.serializers.base import PersonSerializer
+from api.views.base import device_of, person_of, valid_data
+from messaging import selectors, services
+
+
+class LoginView(APIView):
+    """Sign in one device and return its token."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=serializers.LoginSerializer, responses={201: serializers.LoginResponseSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        data = valid_data(serializers.LoginSerializer, request.data)
+        device, token = services.sign_in_device(**data, now=timezone.now())
+        body = {"token": token, "device": device, "user": device.user}
+        return Response(
+            serializers.LoginResponseSerializer(body).data, status=status.HTTP_201_CREATED
+        )
+
+
+class LogoutView(APIView):
+    """Revoke this device's token."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.revoke_device(device=device_of(request), now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeviceListView(APIView):
+    """My signed-in devices, so a lost phone can be signed out from another."""
+
+    @extend_schema(responses=serializers.DeviceDetailSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        devices = selectors.live_devices_of(person_of(request))
+        context = {"current": device_of(request)}
+        return Response(
+            serializers.DeviceDetailSerializer(devices, many=True, context=context).data
+        )
+
+
+class DeviceDetailView(APIView):
+    """Sign out one of my devices: its token stops working and its sockets close."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, device_id: int) -> Response:
+        device = selectors.access_device(person_of(request), device_id)
+        services.revoke_device(device=device, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who this token belongs to."""
+
+    @extend_schema(responses=PersonSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(PersonSerializer(request.user).data)

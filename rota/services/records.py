@@ -1,0 +1,194 @@
+"""Create, change and delete rota records, each change checked and recorded with before and after.
+
+Every write of rota data goes through `save_record` or `delete_record`, so the rules and
+the audit live in one place, whoever calls (REST, import, pattern, swap, admin).
+"""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.db import models, transaction
+from django.forms.models import model_to_dict
+
+from rota.exceptions import InvalidRotaData, invalid
+from rota.models import Location, Pattern, Person, Role, RotaChange, Shift, Site, Team
+
+M = TypeVar("M", bound=models.Model)
+
+# A fallback chain longer than this is a loop in the data, not a real escalation ladder.
+MAX_CHAIN_LENGTH = 10
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """Return the instance's fields as JSON-safe values, for the audit trail."""
+    return {name: _json_safe(value) for name, value in model_to_dict(instance).items()}
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def record_change(
+    *,
+    actor: Person | None,
+    action: str,
+    instance: models.Model,
+    before: dict[str, Any] | None,
+    now: datetime,
+    deleted: bool = False,
+) -> RotaChange:
+    """Append one change of `instance` to the rota's audit trail."""
+    return RotaChange.objects.create(
+        actor=actor,
+        at=now,
+        action=action,
+        model=type(instance).__name__,
+        object_id=instance.pk,
+        before=before,
+        after=None if deleted else snapshot(instance),
+    )
+
+
+def save_record(
+    *, actor: Person | None, instance: M, changes: dict[str, Any], now: datetime, action: str = ""
+) -> M:
+    """Apply `changes` to `instance` (new or existing), check the rules, save and record it.
+
+    Owns its transaction: the row and its audit entry commit together, or neither does.
+    """
+    adding = instance._state.adding
+    with transaction.atomic():
+        before = None if adding else snapshot(type(instance)._default_manager.get(pk=instance.pk))
+        for name, value in changes.items():
+            setattr(instance, name, value)
+        check(instance)
+        instance.save()
+        record_change(
+            actor=actor,
+            action=action or ("create" if adding else "update"),
+            instance=instance,
+            before=before,
+            now=now,
+        )
+    return instance
+
+
+def delete_record(*, actor: Person | None, instance: models.Model, now: datetime) -> None:
+    """Delete a rota record and record what it was; refuse if other records depend on it."""
+    with transaction.atomic():
+        before = snapshot(instance)
+        pk = instance.pk
+        try:
+            instance.delete()
+        except models.ProtectedError as error:
+            used_by = sorted({type(obj).__name__.lower() for obj in error.protected_objects})
+            raise invalid("id", f"still used by: {', '.join(used_by)}") from None
+        instance.pk = pk
+        record_change(
+            actor=actor, action="delete", instance=instance, before=before, now=now, deleted=True
+        )
+
+
+def check(instance: models.Model) -> None:
+    """Raise InvalidRotaData naming the field if `instance` breaks a rota rule."""
+    checker = RULES.get(type(instance))
+    if checker is not None:
+        checker(instance)
+
+
+def check_site(site: Site) -> None:
+    if site.time_zone not in available_timezones():
+        raise invalid("time_zone", f"unknown time zone {site.time_zone!r}; e.g. Europe/London")
+
+
+def check_location(location: Location) -> None:
+    clash = Location.objects.filter(site_id=location.site_id, name=location.name)
+    if clash.exclude(pk=location.pk).exists():
+        raise invalid("name", "this site already has a location with that name")
+
+
+def check_team(team: Team) -> None:
+    clash = Team.objects.filter(site_id=team.site_id, name=team.name)
+    if clash.exclude(pk=team.pk).exists():
+        raise invalid("name", "this site already has a team with that name")
+
+
+def check_role(role: Role) -> None:
+    """A bleep number is unique per site, and every fallback chain ends at switchboard."""
+    if role.team.site_id != role.site_id:
+        raise invalid("team", "the team belongs to another site")
+    numbers = Role.objects.filter(site_id=role.site_id, bleep_number=role.bleep_number)
+    if numbers.exclude(pk=role.pk).exists():
+        raise invalid("bleep_number", f"bleep {role.bleep_number} is already used on this site")
+    if role.kind == Role.Kind.SWITCHBOARD:
+        if role.fallback_id is not None:
+            raise invalid("fallback", "switchboard is the end of every chain: it has no fallback")
+        return
+    _check_chain(role)
+
+
+def _check_chain(role: Role) -> None:
+    seen = {role.pk} if role.pk else set()
+    step = role.fallback
+    for _ in range(MAX_CHAIN_LENGTH):
+        if step is None:
+            break
+        if step.pk in seen:
+            raise invalid("fallback", "the fallback chain loops back on itself")
+        if step.site_id != role.site_id:
+            raise invalid("fallback", "a fallback must be a role on the same site")
+        if step.kind == Role.Kind.SWITCHBOARD:
+            return
+        seen.add(step.pk)
+        step = step.fallback
+    # A gap must never swallow a bleep: every chain has to reach someone who answers.
+    raise invalid("fallback", "the fallback chain must end at a switchboard role")
+
+
+def check_shift(shift: Shift) -> None:
+    """A shift ends after it starts, and nobody is booked on two overlapping shifts."""
+    if shift.end <= shift.start:
+        raise invalid("end", "the end must be after the start")
+    overlapping = Shift.objects.filter(
+        person_id=shift.person_id, start__lt=shift.end, end__gt=shift.start
+    ).exclude(pk=shift.pk)
+    clash = overlapping.select_related("role").first()
+    if clash is not None:
+        zone = ZoneInfo(shift.role.site.time_zone)
+        raise InvalidRotaData(
+            {
+                "person": [
+                    f"{shift.person} is already on {clash.role.name} from "
+                    f"{clash.start.astimezone(zone):%Y-%m-%d %H:%M} to "
+                    f"{clash.end.astimezone(zone):%Y-%m-%d %H:%M}"
+                ]
+            }
+        )
+
+
+def check_pattern(pattern: Pattern) -> None:
+    days = pattern.weekdays
+    if not (isinstance(days, list) and days and all(d in range(7) for d in days)):
+        raise invalid("weekdays", "a list of days, 0 (Monday) to 6 (Sunday)")
+    if len(set(days)) != len(days):
+        raise invalid("weekdays", "each day once")
+
+
+RULES: dict[type[models.Model], Any] = {
+    Site: check_site,
+    Location: check_location,
+    Team: check_team,
+    Role: check_role,
+    Shift: check_shift,
+    Pattern: check_pattern,
+}

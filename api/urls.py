@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, directory
+from api.views import auth, bleeps, directory, rota
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -19,6 +19,18 @@ urlpatterns = [
         bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
     ),
+    # rota: records
+    path("rota/sites", rota.SiteListView.as_view(), name="sites"),
+    path("rota/sites/<int:record_id>", rota.SiteDetailView.as_view(), name="site"),
+    path("rota/locations", rota.LocationListView.as_view(), name="locations"),
+    path("rota/locations/<int:record_id>", rota.LocationDetailView.as_view(), name="location"),
+    path("rota/teams", rota.TeamListView.as_view(), name="teams"),
+    path("rota/teams/<int:record_id>", rota.TeamDetailView.as_view(), name="team"),
+    path("rota/roles", rota.RoleListView.as_view(), name="roles"),
+    path("rota/roles/<int:record_id>", rota.RoleDetailView.as_view(), name="role"),
+    path("rota/shifts", rota.ShiftListView.as_view(), name="shifts"),
+    path("rota/shifts/<int:record_id>", rota.ShiftDetailView.as_view(), name="shift"),
+    path("rota/changes", rota.RotaChangeListView.as_view(), name="rota-changes"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

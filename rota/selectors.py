@@ -68,17 +68,24 @@ def resolve_role(*, role: Role, at: datetime) -> Resolution:
     raise NoHolderInChain()
 
 
+def _is_rota_manager(person: Person) -> bool:
+    return person.job == Person.Job.ROTA_MANAGER and person.is_active
+
+
 def manages(person: Person, team: Team) -> bool:
     """Return whether `person` is a rota manager whose scope covers `team`."""
-    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+    if not _is_rota_manager(person):
         return False
+    if team.pk is None:
+        # A new team is the site's business.
+        return manages_site(person, team.site)
     scopes = RotaManagerScope.objects.filter(person=person)
     return scopes.filter(Q(team=team) | Q(site_id=team.site_id)).exists()
 
 
 def manages_site(person: Person, site: Site) -> bool:
     """Return whether `person` is a rota manager of the whole of `site`."""
-    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+    if not _is_rota_manager(person):
         return False
     return RotaManagerScope.objects.filter(person=person, site=site).exists()
 
@@ -86,6 +93,11 @@ def manages_site(person: Person, site: Site) -> bool:
 def may_change(person: Person, record: Site | Location | Team | Role | Shift | Pattern) -> bool:
     """Return whether `person` may create, change or delete this rota record."""
     if isinstance(record, Site):
+        if record.pk is None:
+            # Adding a hospital is trusted to those who already run a whole site.
+            return (
+                _is_rota_manager(person) and person.rota_scopes.filter(site__isnull=False).exists()
+            )
         return manages_site(person, record)
     if isinstance(record, Location):
         return manages_site(person, record.site)

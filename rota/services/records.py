@@ -13,7 +13,17 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 
 from rota.exceptions import InvalidRotaData, invalid
-from rota.models import Location, Pattern, Person, Role, RotaChange, Shift, Site, Team
+from rota.models import (
+    Location,
+    Pattern,
+    Person,
+    Role,
+    RotaChange,
+    RotaManagerScope,
+    Shift,
+    Site,
+    Team,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -81,6 +91,14 @@ def save_record(
             now=now,
         )
     return instance
+
+
+def create_site(*, actor: Person, changes: dict[str, Any], now: datetime) -> Site:
+    """Add a site; its creator becomes a rota manager of the whole site."""
+    with transaction.atomic():
+        site = save_record(actor=actor, instance=Site(), changes=changes, now=now)
+        RotaManagerScope.objects.create(person=actor, site=site)
+    return site
 
 
 def delete_record(*, actor: Person | None, instance: models.Model, now: datetime) -> None:

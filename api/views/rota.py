@@ -1,0 +1,189 @@
+"""Create, read, change and delete rota records, and read the rota's audit trail.
+
+Everyone signed in reads the rota; a rota manager changes only what their teams or
+sites cover (api.permissions). Every write goes through rota.services.records, which
+checks the rules and records the change.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer, ModelSerializer
+from rest_framework.views import APIView
+
+from api.permissions import RotaManagersChangeTheirOwnRota
+from api.serializers import rota as serializers
+from api.views.base import person_of
+from rota.exceptions import invalid
+from rota.models import Person, RotaChange, Shift, Site
+from rota.services.records import create_site, delete_record, save_record
+
+# A shift listing covers at most this long, so a year of a big hospital is never one answer.
+SHIFT_WINDOW_LIMIT = timedelta(days=92)
+SHIFT_WINDOW_DEFAULT_BEFORE = timedelta(days=1)
+SHIFT_WINDOW_DEFAULT_AFTER = timedelta(days=14)
+CHANGES_PAGE = 200
+
+
+class RecordListView(generics.ListCreateAPIView[Any]):
+    """List the records of one kind; create one."""
+
+    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
+    serializer_class: type[ModelSerializer[Any]]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return model_of(self.serializer_class)._default_manager.order_by("pk")
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        record = model_of(self.serializer_class)(**serializer.validated_data)
+        self.check_object_permissions(self.request, record)
+        serializer.instance = self.create_record(person_of(self.request), record)
+
+    def create_record(self, actor: Person, record: Model) -> Model:
+        return save_record(actor=actor, instance=record, changes={}, now=timezone.now())
+
+
+class RecordDetailView(generics.RetrieveUpdateDestroyAPIView[Any]):
+    """Read, change (PATCH) or delete one record."""
+
+    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
+    serializer_class: type[ModelSerializer[Any]]
+    lookup_url_kwarg = "record_id"
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return model_of(self.serializer_class)._default_manager.all()
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        record: Any = serializer.instance
+        moved = type(record)._default_manager.get(pk=record.pk)
+        for name, value in serializer.validated_data.items():
+            setattr(moved, name, value)
+        # Moving a record to another team needs the right to change it there too.
+        self.check_object_permissions(self.request, moved)
+        serializer.instance = save_record(
+            actor=person_of(self.request),
+            instance=record,
+            changes=dict(serializer.validated_data),
+            now=timezone.now(),
+        )
+
+    def perform_destroy(self, instance: Model) -> None:
+        delete_record(actor=person_of(self.request), instance=instance, now=timezone.now())
+
+
+class SiteListView(RecordListView):
+    """Sites; a new site's creator becomes its rota manager."""
+
+    serializer_class = serializers.SiteSerializer
+
+    def create_record(self, actor: Person, record: Model) -> Model:
+        assert isinstance(record, Site)
+        changes = {"name": record.name, "time_zone": record.time_zone}
+        return create_site(actor=actor, changes=changes, now=timezone.now())
+
+
+class SiteDetailView(RecordDetailView):
+    serializer_class = serializers.SiteSerializer
+
+
+class LocationListView(RecordListView):
+    serializer_class = serializers.LocationSerializer
+
+
+class LocationDetailView(RecordDetailView):
+    serializer_class = serializers.LocationSerializer
+
+
+class TeamListView(RecordListView):
+    serializer_class = serializers.TeamSerializer
+
+
+class TeamDetailView(RecordDetailView):
+    serializer_class = serializers.TeamSerializer
+
+
+class RoleListView(RecordListView):
+    serializer_class = serializers.RoleRecordSerializer
+
+
+class RoleDetailView(RecordDetailView):
+    serializer_class = serializers.RoleRecordSerializer
+
+
+class ShiftListView(RecordListView):
+    """Shifts overlapping a window (default: yesterday to a fortnight ahead)."""
+
+    serializer_class = serializers.ShiftSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="ISO 8601; default a day ago"),
+            OpenApiParameter("to", str, description="ISO 8601; at most 92 days after `from`"),
+            OpenApiParameter("role", int),
+            OpenApiParameter("person", int),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        request = self.request
+        now = timezone.now()
+        start = _instant(request, "from", now - SHIFT_WINDOW_DEFAULT_BEFORE)
+        end = _instant(request, "to", start + SHIFT_WINDOW_DEFAULT_AFTER)
+        if not start < end <= start + SHIFT_WINDOW_LIMIT:
+            raise invalid("to", "must be after `from` and at most 92 days later")
+        shifts = Shift.objects.filter(start__lt=end, end__gt=start).select_related("role__site")
+        for name in ("role", "person"):
+            if request.query_params.get(name, "").isdigit():
+                shifts = shifts.filter(**{f"{name}_id": int(request.query_params[name])})
+        return shifts.order_by("start", "pk")
+
+
+class ShiftDetailView(RecordDetailView):
+    serializer_class = serializers.ShiftSerializer
+
+
+class RotaChangeListView(APIView):
+    """The rota's audit trail, newest first: who changed what, and how it was before."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("model", str), OpenApiParameter("object_id", int)],
+        responses=serializers.RotaChangeSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        if person_of(request).job != Person.Job.ROTA_MANAGER:
+            raise Http404
+        changes = RotaChange.objects.select_related("actor").order_by("-at", "-pk")
+        if model := request.query_params.get("model"):
+            changes = changes.filter(model=model)
+        if request.query_params.get("object_id", "").isdigit():
+            changes = changes.filter(object_id=int(request.query_params["object_id"]))
+        page = changes[:CHANGES_PAGE]
+        return Response(serializers.RotaChangeSerializer(page, many=True).data)
+
+
+def model_of(serializer_class: type[ModelSerializer[Any]]) -> type[Model]:
+    """Return the model a record serializer is for."""
+    model: type[Model] = getattr(serializer_class, "Meta").model  # noqa: B009
+    return model
+
+
+def _instant(request: Request, name: str, default: Any) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    parsed = parse_datetime(raw)
+    if parsed is None or parsed.tzinfo is None:
+        raise invalid(name, "give an ISO 8601 date and time with an offset")
+    return parsed

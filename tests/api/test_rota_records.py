@@ -311,7 +311,7 @@ def test_every_change_is_recorded_with_who_when_and_before_and_after(world: Worl
     manager(world).delete(url)
     changes = (
         manager(world)
-        .get("/api/rota/changes", {"model": "Shift", "object_id": world.shift.pk})
+        .get("/api/rota/changes", {"model": "Shift", "object_id": str(world.shift.pk)})
         .json()
     )
     assert [c["action"] for c in changes] == ["delete", "update"]

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from rota import demo
-from rota.models import Location, Person, Role, Shift, Site, Team
+from rota.models import Location, Person, Role, RotaManagerScope, Shift, Site, Team
 from rota.wallclock import to_utc
 
 
@@ -35,7 +35,8 @@ def seed_demo_hospital(*, today: date) -> Site:
         for name, _ward in demo.NURSES:
             _person(name=name, job=Person.Job.NURSE)
         for name in demo.ROTA_MANAGERS:
-            _person(name=name, job=Person.Job.ROTA_MANAGER)
+            manager = _person(name=name, job=Person.Job.ROTA_MANAGER)
+            RotaManagerScope.objects.get_or_create(person=manager, site=site)
         zone = ZoneInfo(site.time_zone)
         for spec in demo.ROLES:
             holders = [

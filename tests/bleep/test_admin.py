@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.test import Client
@@ -6,6 +8,7 @@ from django.utils import timezone
 
 from escalation.services import send_bleep
 from messaging.models import Device
+from rota.models import RotaChange, Shift
 from tests import factories
 from tests.conftest import Ward
 
@@ -45,3 +48,31 @@ def test_the_admin_signs_out_a_device_through_the_service(
     assert response.status_code == 302
     assert Device.objects.get(pk=ward.doctor_device.pk).revoked_at is not None
     assert Device.objects.get(pk=ward.nurse_device.pk).revoked_at is None
+
+
+def test_a_shift_saved_in_the_admin_is_checked_and_audited(
+    admin_client_with_data: Client, ward: Ward
+) -> None:
+    start = timezone.now() + timedelta(days=3)
+    form = {
+        "role": ward.role.pk,
+        "person": ward.doctor.pk,
+        "start_0": start.strftime("%Y-%m-%d"),
+        "start_1": start.strftime("%H:%M:%S"),
+        "end_0": start.strftime("%Y-%m-%d"),
+        "end_1": (start - timedelta(hours=1)).strftime("%H:%M:%S"),
+        "external_uid": "",
+    }
+    refused = admin_client_with_data.post(reverse("admin:rota_shift_add"), form)
+    assert refused.status_code == 200  # the form again, with the error
+    assert b"the end must be after the start" in refused.content
+    assert not Shift.objects.filter(start__gte=start - timedelta(minutes=1)).exists()
+
+    form["end_1"] = (start + timedelta(hours=12)).strftime("%H:%M:%S")
+    form["end_0"] = (start + timedelta(hours=12)).strftime("%Y-%m-%d")
+    saved = admin_client_with_data.post(reverse("admin:rota_shift_add"), form)
+    assert saved.status_code == 302
+    shift = Shift.objects.get(start__gte=start - timedelta(minutes=1))
+    change = RotaChange.objects.get(model="Shift", object_id=shift.pk)
+    assert change.action == "admin"
+    assert change.actor is not None and change.actor.username == "root.admin"

@@ -1,5 +1,7 @@
 """The rota: who works here, where, and which role each person holds when."""
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
@@ -145,6 +147,10 @@ class PatternMember(models.Model):
 
 class Shift(models.Model):
     """A person holds a role from `start` (inclusive) to `end` (exclusive), both UTC."""
+
+    # Long enough for a fortnight of consultant on-call from home; the bound is what lets
+    # "who holds this role now" read a few index entries instead of a role's whole history.
+    MAX_LENGTH = timedelta(days=14)
 
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="shifts")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="shifts")

@@ -29,7 +29,11 @@ def holders_at(*, role: Role, at: datetime) -> QuerySet[Person]:
     """Return everyone holding `role` at instant `at` (handover overlaps give several)."""
     return (
         Person.objects.filter(
-            shifts__role=role, shifts__start__lte=at, shifts__end__gt=at, is_active=True
+            shifts__role=role,
+            shifts__start__lte=at,
+            shifts__start__gt=at - Shift.MAX_LENGTH,
+            shifts__end__gt=at,
+            is_active=True,
         )
         .distinct()
         .order_by("pk")

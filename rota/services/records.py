@@ -177,6 +177,8 @@ def check_shift(shift: Shift) -> None:
     """A shift ends after it starts, and nobody is booked on two overlapping shifts."""
     if shift.end <= shift.start:
         raise invalid("end", "the end must be after the start")
+    if shift.end - shift.start > Shift.MAX_LENGTH:
+        raise invalid("end", f"a shift lasts at most {Shift.MAX_LENGTH.days} days")
     overlapping = Shift.objects.filter(
         person_id=shift.person_id, start__lt=shift.end, end__gt=shift.start
     ).exclude(pk=shift.pk)

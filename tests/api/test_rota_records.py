@@ -355,3 +355,9 @@ def test_the_shift_list_is_a_window_and_refuses_a_huge_one(world: World) -> None
     response = client.get("/api/rota/shifts", huge)
     assert response.status_code == 400
     assert "to" in response.json()["fields"]
+
+
+def test_a_shift_longer_than_a_fortnight_is_refused_naming_the_end(world: World) -> None:
+    response = new_shift(world, end=future(24 * 15))
+    assert response.status_code == 400
+    assert "at most 14 days" in response.json()["fields"]["end"][0]

@@ -27,17 +27,10 @@ class Resolution:
 
 def holders_at(*, role: Role, at: datetime) -> QuerySet[Person]:
     """Return everyone holding `role` at instant `at` (handover overlaps give several)."""
-    return (
-        Person.objects.filter(
-            shifts__role=role,
-            shifts__start__lte=at,
-            shifts__start__gt=at - Shift.MAX_LENGTH,
-            shifts__end__gt=at,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    on_shift = Shift.objects.filter(
+        role=role, start__lte=at, start__gt=at - Shift.MAX_LENGTH, end__gt=at
+    ).values("person_id")
+    return Person.objects.filter(pk__in=on_shift, is_active=True).order_by("pk")
 
 
 def get_role(*, role_id: int | None = None, bleep_number: str | None = None) -> Role:

@@ -18,7 +18,14 @@ from messaging.exceptions import (
     InvalidCredentials,
     NotARecipient,
 )
-from rota.exceptions import InvalidRotaData, NoHolderInChain, RoleNotFound
+from rota.exceptions import (
+    IllegalSwapMove,
+    InvalidRotaData,
+    NoHolderInChain,
+    NotYourMove,
+    RoleNotFound,
+    SwapNotFound,
+)
 
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
@@ -29,6 +36,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "invalid_credentials",
         "unknown username or wrong password",
     ),
+    SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,
         "no_holder",
@@ -45,6 +53,10 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
     if isinstance(exc, IllegalTransition):
         return _body(409, "conflict", str(exc), current=exc.current)
+    if isinstance(exc, IllegalSwapMove):
+        return _body(409, "conflict", str(exc), current=exc.current)
+    if isinstance(exc, NotYourMove):
+        return _body(403, "forbidden", str(exc))
     for error_type, (code, name, detail) in DOMAIN_ERRORS.items():
         if isinstance(exc, error_type):
             return _body(code, name, detail)

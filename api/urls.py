@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, directory, rota
+from api.views import auth, bleeps, directory, gaps, rota, swaps
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -31,6 +31,16 @@ urlpatterns = [
     path("rota/shifts", rota.ShiftListView.as_view(), name="shifts"),
     path("rota/shifts/<int:record_id>", rota.ShiftDetailView.as_view(), name="shift"),
     path("rota/changes", rota.RotaChangeListView.as_view(), name="rota-changes"),
+    # rota: swaps, cover, gaps
+    path("rota/swaps", swaps.SwapListView.as_view(), name="swaps"),
+    path("rota/swaps/<int:swap_id>", swaps.SwapDetailView.as_view(), name="swap"),
+    path("rota/swaps/<int:swap_id>/accept", swaps.AcceptSwapView.as_view(), name="swap-accept"),
+    path("rota/swaps/<int:swap_id>/decline", swaps.DeclineSwapView.as_view(), name="swap-decline"),
+    path("rota/swaps/<int:swap_id>/approve", swaps.ApproveSwapView.as_view(), name="swap-approve"),
+    path("rota/swaps/<int:swap_id>/reject", swaps.RejectSwapView.as_view(), name="swap-reject"),
+    path("rota/swaps/<int:swap_id>/cancel", swaps.CancelSwapView.as_view(), name="swap-cancel"),
+    path("rota/shifts/<int:shift_id>/cover", swaps.CoverShiftView.as_view(), name="shift-cover"),
+    path("rota/gaps", gaps.GapsView.as_view(), name="gaps"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

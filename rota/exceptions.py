@@ -25,3 +25,20 @@ class InvalidRotaData(RotaError):
 def invalid(field: str, message: str) -> InvalidRotaData:
     """Return the error for one bad field, to raise."""
     return InvalidRotaData({field: [message]})
+
+
+class SwapNotFound(RotaError):
+    """No such swap, or not one this person may see (the two are never told apart)."""
+
+
+class NotYourMove(RotaError):
+    """The person may see the swap or shift, but this move is someone else's to make."""
+
+
+class IllegalSwapMove(RotaError):
+    """The swap action is not allowed from the swap's current state."""
+
+    def __init__(self, *, current: str, action: str) -> None:
+        super().__init__(f"cannot {action} a swap that is {current}")
+        self.current = current
+        self.action = action

@@ -1,12 +1,26 @@
 """Reads of the rota: who holds a role at an instant, and where a bleep goes."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
-from rota.exceptions import NoHolderInChain, RoleNotFound
-from rota.models import Location, Pattern, Person, Role, RotaManagerScope, Shift, Site, Team
+from rota.exceptions import NoHolderInChain, RoleNotFound, SwapNotFound
+from rota.models import (
+    Location,
+    Pattern,
+    Person,
+    Role,
+    RotaManagerScope,
+    Shift,
+    Site,
+    SwapRequest,
+    Team,
+)
 
 # A fallback chain longer than this is a loop in the data, not a real escalation ladder.
 MAX_FALLBACK_DEPTH = 10
@@ -109,3 +123,135 @@ def roles_on_call(*, at: datetime) -> list[tuple[Role, list[Person]]]:
     """Return every role with its holders at `at`, for the directory."""
     roles = Role.objects.select_related("team", "site").order_by("team__name", "name")
     return [(role, list(holders_at(role=role, at=at))) for role in roles]
+
+
+def managed_teams(person: Person) -> QuerySet[Team]:
+    """Return the teams `person` manages as a rota manager, named one by one or by site."""
+    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+        return Team.objects.none()
+    scopes = RotaManagerScope.objects.filter(person=person)
+    return Team.objects.filter(
+        Q(pk__in=scopes.filter(team__isnull=False).values("team"))
+        | Q(site__in=scopes.filter(site__isnull=False).values("site"))
+    )
+
+
+def visible_swaps(person: Person) -> QuerySet[SwapRequest]:
+    """Return the swaps `person` asked for or was asked, and those of teams they manage."""
+    return (
+        SwapRequest.objects.select_related(
+            "shift__role__team",
+            "shift__person",
+            "counterpart_shift__role__team",
+            "counterpart_shift__person",
+            "requester",
+            "counterpart",
+            "decided_by",
+        )
+        .filter(
+            Q(requester=person)
+            | Q(counterpart=person)
+            | Q(shift__role__team__in=managed_teams(person))
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_swap(person: Person, swap_id: int) -> SwapRequest:
+    """Return the swap if `person` may see it; raise SwapNotFound otherwise, never 'forbidden'."""
+    swap = visible_swaps(person).filter(pk=swap_id).first()
+    if swap is None:
+        raise SwapNotFound()
+    return swap
+
+
+class Gap(NamedTuple):
+    """A stretch of time, in UTC, when nobody holds `role`: bleeps go down its fallback chain."""
+
+    role: Role
+    start: datetime
+    end: datetime
+
+
+def report_roles(*, role: Role | None = None, team: Team | None = None) -> list[Role]:
+    """Return the roles a report covers: one role, one team's, or every role."""
+    roles = Role.objects.select_related("team", "site").order_by("team__name", "name", "pk")
+    if role is not None:
+        roles = roles.filter(pk=role.pk)
+    if team is not None:
+        roles = roles.filter(team=team)
+    return list(roles)
+
+
+def gaps(*, roles: Iterable[Role], start: datetime, end: datetime) -> list[Gap]:
+    """Return the maximal intervals within [start, end) when each role has no holder.
+
+    A holder is who `holders_at` would find, so a shift of someone no longer active is a gap.
+    """
+    roles = list(roles)
+    # Aware datetimes that share a zone subtract by the clock face; UTC has no clock changes.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if not roles or end <= start:
+        return []
+    held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    shifts = (
+        Shift.objects.filter(role__in=roles, start__lt=end, end__gt=start, person__is_active=True)
+        .order_by("role_id", "start")
+        .values_list("role_id", "start", "end")
+    )
+    for role_id, shift_start, shift_end in shifts:
+        held[role_id].append((shift_start.astimezone(UTC), shift_end.astimezone(UTC)))
+    return [gap for role in roles for gap in _unheld(role, held[role.pk], start, end)]
+
+
+def _unheld(
+    role: Role, held: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[Gap]:
+    """Return the gaps between `held` intervals (sorted by start) within [start, end)."""
+    found = []
+    cursor = start
+    for shift_start, shift_end in held:
+        if shift_start > cursor:
+            found.append(Gap(role, cursor, shift_start))
+        cursor = max(cursor, shift_end)
+        if cursor >= end:
+            return found
+    found.append(Gap(role, cursor, end))
+    return found
+
+
+def directory(*, at: datetime, query: str = "") -> list[tuple[Role, list[Person]]]:
+    """Return every role with its holders at `at`, matching role, team, bleep number or holder.
+
+    Two queries whatever the number of roles: the roles, then the shifts covering `at`.
+    """
+    on_shift = Shift.objects.filter(start__lte=at, end__gt=at, person__is_active=True)
+    roles = Role.objects.select_related("team", "site").order_by("team__name", "name", "pk")
+    query = query.strip()
+    if query:
+        roles = roles.filter(
+            Q(name__icontains=query)
+            | Q(team__name__icontains=query)
+            | Q(bleep_number__icontains=query)
+            | Exists(_holders_named(on_shift, query).filter(role=OuterRef("pk")))
+        )
+    roles = roles.prefetch_related(
+        Prefetch("shifts", queryset=on_shift.select_related("person").order_by("person_id"))
+    )
+    return [(role, _people_of(role.shifts.all())) for role in roles]
+
+
+def _holders_named(on_shift: QuerySet[Shift], query: str) -> QuerySet[Shift]:
+    """Return the shifts in `on_shift` whose person's name or username contains `query`."""
+    return on_shift.annotate(
+        full_name=Concat("person__first_name", Value(" "), "person__last_name")
+    ).filter(
+        Q(person__username__icontains=query)
+        | Q(person__display_name__icontains=query)
+        | Q(full_name__icontains=query)
+    )
+
+
+def _people_of(shifts: Iterable[Shift]) -> list[Person]:
+    """Return each person of `shifts` once, in the shifts' order."""
+    return list({shift.person_id: shift.person for shift in shifts}.values())

@@ -7,15 +7,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.serializers import bleeps as serializers
-from rota.selectors import roles_on_call
+from api.serializers.rota_reports import OnCallQuerySerializer
+from api.views.base import valid_data
+from rota.selectors import directory
 
 
 class OnCallView(APIView):
-    """Every role and who holds it now."""
+    """Every role and who holds it now (or at `at`), optionally searched with `q`."""
 
-    @extend_schema(responses=serializers.RoleOnCallSerializer(many=True))
+    @extend_schema(
+        parameters=[OnCallQuerySerializer], responses=serializers.RoleOnCallSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
+        params = valid_data(OnCallQuerySerializer, request.query_params)
+        at = params.get("at") or timezone.now()
         rows = [
-            {"role": role, "holders": holders} for role, holders in roles_on_call(at=timezone.now())
+            {"role": role, "holders": holders}
+            for role, holders in directory(at=at, query=params["q"])
         ]
         return Response(serializers.RoleOnCallSerializer(rows, many=True).data)

@@ -6,7 +6,8 @@ when particular fields are wrong, so a client can point at the field.
 
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -62,6 +63,10 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             return _body(code, name, detail)
     if isinstance(exc, RequestDataTooBig):
         return _body(413, "too_large", "the request body is too large")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -119,12 +119,6 @@ def may_change(person: Person, record: Site | Location | Team | Role | Shift | P
     return manages(person, record.role.team)
 
 
-def roles_on_call(*, at: datetime) -> list[tuple[Role, list[Person]]]:
-    """Return every role with its holders at `at`, for the directory."""
-    roles = Role.objects.select_related("team", "site").order_by("team__name", "name")
-    return [(role, list(holders_at(role=role, at=at))) for role in roles]
-
-
 def managed_teams(person: Person) -> QuerySet[Team]:
     """Return the teams `person` manages as a rota manager, named one by one or by site."""
     if person.job != Person.Job.ROTA_MANAGER or not person.is_active:

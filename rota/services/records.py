@@ -81,6 +81,10 @@ def save_record(
         before = None if adding else snapshot(type(instance)._default_manager.get(pk=instance.pk))
         for name, value in changes.items():
             setattr(instance, name, value)
+        if isinstance(instance, Shift):
+            # Two writers booking one person at once would each see no clash; the lock on
+            # the person makes the second wait and then see the first.
+            Person.objects.select_for_update().filter(pk=instance.person_id).exists()
         check(instance)
         instance.save()
         record_change(

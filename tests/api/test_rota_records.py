@@ -361,3 +361,9 @@ def test_a_shift_longer_than_a_fortnight_is_refused_naming_the_end(world: World)
     response = new_shift(world, end=future(24 * 15))
     assert response.status_code == 400
     assert "at most 14 days" in response.json()["fields"]["end"][0]
+
+
+def test_a_missing_record_is_a_404_in_the_usual_error_shape(world: World) -> None:
+    response = world.clients["nurse"].get("/api/rota/shifts/999999")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

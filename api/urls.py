@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, directory
+from api.views import auth, bleeps, calendars, directory
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -18,6 +18,18 @@ urlpatterns = [
         "bleeps/<int:bleep_id>/acknowledge",
         bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
+    ),
+    # rota: calendars
+    path("rota/imports/csv", calendars.CsvImportView.as_view(), name="rota-import-csv"),
+    path("rota/imports/ical", calendars.IcalImportView.as_view(), name="rota-import-ical"),
+    path("rota/exports/shifts.csv", calendars.CsvExportView.as_view(), name="rota-export-csv"),
+    path("rota/exports/shifts.ics", calendars.IcalExportView.as_view(), name="rota-export-ical"),
+    path("rota/feeds", calendars.FeedListView.as_view(), name="rota-feeds"),
+    path("rota/feeds/<int:feed_id>", calendars.FeedDetailView.as_view(), name="rota-feed"),
+    path(
+        "rota/feeds/<slug:token>.ics",
+        calendars.FeedCalendarView.as_view(),
+        name="rota-feed-calendar",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

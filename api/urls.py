@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, directory, gaps, rota, swaps
+from api.views import auth, bleeps, calendars, directory, gaps, rota, swaps
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -41,6 +41,18 @@ urlpatterns = [
     path("rota/swaps/<int:swap_id>/cancel", swaps.CancelSwapView.as_view(), name="swap-cancel"),
     path("rota/shifts/<int:shift_id>/cover", swaps.CoverShiftView.as_view(), name="shift-cover"),
     path("rota/gaps", gaps.GapsView.as_view(), name="gaps"),
+    # rota: calendars
+    path("rota/imports/csv", calendars.CsvImportView.as_view(), name="rota-import-csv"),
+    path("rota/imports/ical", calendars.IcalImportView.as_view(), name="rota-import-ical"),
+    path("rota/exports/shifts.csv", calendars.CsvExportView.as_view(), name="rota-export-csv"),
+    path("rota/exports/shifts.ics", calendars.IcalExportView.as_view(), name="rota-export-ical"),
+    path("rota/feeds", calendars.FeedListView.as_view(), name="rota-feeds"),
+    path("rota/feeds/<int:feed_id>", calendars.FeedDetailView.as_view(), name="rota-feed"),
+    path(
+        "rota/feeds/<slug:token>.ics",
+        calendars.FeedCalendarView.as_view(),
+        name="rota-feed-calendar",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

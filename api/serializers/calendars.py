@@ -1,0 +1,129 @@
+"""Rota imports, exports and calendar feeds."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.serializers.base import (
+    PersonBriefSerializer,
+    PersonSerializer,
+    RoleSerializer,
+    StrictSerializer,
+)
+from rota.models import CalendarFeed, Person, Role
+from rota.services.calendars import ImportReport, Outcome
+
+
+class CsvImportQuerySerializer(StrictSerializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check and report what would change, and save nothing."
+    )
+
+
+class IcalImportQuerySerializer(CsvImportQuerySerializer):
+    role = serializers.PrimaryKeyRelatedField(
+        queryset=Role.objects.select_related("site", "team"),
+        required=False,
+        default=None,
+        help_text="Every event's role (id), instead of its X-BLEEP-ROLE.",
+    )
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(),
+        required=False,
+        default=None,
+        help_text="Every event's person (id), instead of its X-BLEEP-PERSON.",
+    )
+
+
+class PlannedShiftSerializer(serializers.Serializer):
+    where = serializers.CharField(
+        source="label", help_text='Where in the file: "row 3", or "event <UID> (<summary>) …".'
+    )
+    uid = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=[outcome.value for outcome in Outcome])
+    shift_id = serializers.IntegerField(allow_null=True, help_text="None for a dry run's new one.")
+    role = RoleSerializer()
+    person = PersonSerializer()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    created = serializers.SerializerMethodField()
+    updated = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField()
+    shifts = PlannedShiftSerializer(many=True)
+
+    def get_created(self, report: ImportReport) -> int:
+        return report.count(Outcome.CREATED)
+
+    def get_updated(self, report: ImportReport) -> int:
+        return report.count(Outcome.UPDATED)
+
+    def get_unchanged(self, report: ImportReport) -> int:
+        return report.count(Outcome.UNCHANGED)
+
+
+class ExportQuerySerializer(StrictSerializer):
+    to = serializers.DateTimeField(
+        required=False, help_text="Shifts starting before this (default: 400 days ahead)."
+    )
+    role = serializers.PrimaryKeyRelatedField(
+        queryset=Role.objects.all(), required=False, help_text="Only this role's shifts."
+    )
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, help_text="Only this person's shifts."
+    )
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword, so it cannot be declared in the class body.
+        fields = {
+            "from": serializers.DateTimeField(
+                required=False, help_text="Shifts ending after this (default: 30 days ago)."
+            )
+        }
+        return {**fields, **super().get_fields()}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "from" in attrs and "to" in attrs and attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": ["must be after from"]})
+        return attrs
+
+
+class FeedCreateSerializer(StrictSerializer):
+    role = serializers.PrimaryKeyRelatedField(
+        queryset=Role.objects.select_related("team"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A role you manage as a rota manager.",
+    )
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Yourself.",
+    )
+
+
+class FeedSerializer(serializers.ModelSerializer):
+    role = RoleSerializer(allow_null=True)
+    person = PersonBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["id", "role", "person", "created_at"]
+
+
+class FeedCreatedSerializer(FeedSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="The secret URL to subscribe to; shown once, never again."
+    )
+
+    class Meta(FeedSerializer.Meta):
+        fields = [*FeedSerializer.Meta.fields, "url"]
+
+    def get_url(self, feed: CalendarFeed) -> str:
+        return str(self.context["url"])

@@ -1,0 +1,248 @@
+"""Rota calendars: CSV and iCal imports and exports, and secret subscribable feeds."""
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.permissions import RotaManagersChangeTheirOwnRota
+from api.serializers import calendars as serializers
+from api.views.base import person_of, valid_data
+from rota.models import CalendarFeed, Shift
+from rota.services import calendars
+from rota.services.calendars import ImportReport
+
+CSV_TYPE = "text/csv; charset=utf-8"
+ICAL_TYPE = "text/calendar; charset=utf-8"
+
+
+class IgnoreClientContentNegotiation(BaseContentNegotiation):
+    """Answer errors as JSON whatever a calendar app accepts; files are plain responses."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser:
+        return next(iter(parsers))
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, str(renderer.media_type)
+
+
+class FileParser(BaseParser):
+    """Read a whole text file body, refusing it past the import limit."""
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, str]:
+        # Not JSON: DRF reads JSON bodies through Django's DATA_UPLOAD_MAX_MEMORY_SIZE,
+        # 64 KB here, and a department's rota is bigger than that.
+        body = stream.read(calendars.IMPORT_MAX_BYTES + 1)
+        if len(body) > calendars.IMPORT_MAX_BYTES:
+            raise RequestDataTooBig()
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        try:
+            return {"file": str(body.decode(encoding))}
+        except (LookupError, UnicodeDecodeError):
+            raise exceptions.ParseError(f"the file is not {encoding} text") from None
+
+
+class CsvParser(FileParser):
+    media_type = "text/csv"
+
+
+class ICalendarParser(FileParser):
+    media_type = "text/calendar"
+
+
+def file_of(request: Request) -> str:
+    """Return the uploaded file's text."""
+    text = request.data.get("file") if isinstance(request.data, Mapping) else None
+    if not isinstance(text, str):
+        raise exceptions.ParseError("send the file itself as the request body")
+    return text
+
+
+@contextmanager
+def refused_as_403() -> Iterator[None]:
+    """Turn a service's refusal into the API's one 403 shape, naming nothing."""
+    try:
+        yield
+    except PermissionDenied:
+        raise exceptions.PermissionDenied() from None
+
+
+def report_response(report: ImportReport) -> Response:
+    code = status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED
+    return Response(serializers.ImportReportSerializer(report).data, status=code)
+
+
+def file_response(body: str | bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+IMPORT_RESPONSES = {
+    200: OpenApiResponse(serializers.ImportReportSerializer, description="Dry run: nothing saved"),
+    201: OpenApiResponse(serializers.ImportReportSerializer, description="Applied"),
+}
+
+
+class CsvImportView(APIView):
+    """Create or update shifts from a CSV file, all or nothing; a dry run only reports."""
+
+    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
+    parser_classes = [CsvParser]
+
+    @extend_schema(
+        request={"text/csv": OpenApiTypes.STR},
+        parameters=[serializers.CsvImportQuerySerializer],
+        responses=IMPORT_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        query = valid_data(serializers.CsvImportQuerySerializer, request.query_params)
+        with refused_as_403():
+            report = calendars.import_csv(
+                actor=person_of(request), text=file_of(request), now=timezone.now(), **query
+            )
+        return report_response(report)
+
+
+class IcalImportView(APIView):
+    """Create or update a shift per iCal event occurrence, all or nothing."""
+
+    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
+    parser_classes = [ICalendarParser]
+
+    @extend_schema(
+        request={"text/calendar": OpenApiTypes.STR},
+        parameters=[serializers.IcalImportQuerySerializer],
+        responses=IMPORT_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        query = valid_data(serializers.IcalImportQuerySerializer, request.query_params)
+        with refused_as_403():
+            report = calendars.import_ical(
+                actor=person_of(request), data=file_of(request), now=timezone.now(), **query
+            )
+        return report_response(report)
+
+
+def exported_shifts(request: Request) -> QuerySet[Shift]:
+    """Return the shifts the export query asks for (default: 30 days back, 400 ahead)."""
+    query = valid_data(serializers.ExportQuerySerializer, request.query_params)
+    now = timezone.now()
+    return calendars.shifts_between(
+        start=query.get("from", now - calendars.FEED_PAST),
+        end=query.get("to", now + calendars.FEED_FUTURE),
+        role=query.get("role"),
+        person=query.get("person"),
+    )
+
+
+class CsvExportView(APIView):
+    """Shifts as CSV in site wall-clock time, with UTC offsets."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        parameters=[serializers.ExportQuerySerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        body = calendars.export_csv(shifts=exported_shifts(request))
+        return file_response(body, CSV_TYPE, "shifts.csv")
+
+
+class IcalExportView(APIView):
+    """Shifts as an iCalendar file, in UTC."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        parameters=[serializers.ExportQuerySerializer],
+        responses={(200, "text/calendar"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        shifts = exported_shifts(request)
+        body = calendars.export_ical(shifts=shifts, name="Bleep rota", now=timezone.now())
+        return file_response(body, ICAL_TYPE, "shifts.ics")
+
+
+class FeedListView(APIView):
+    """My calendar feeds; create one of my own shifts, or of a role I manage."""
+
+    @extend_schema(responses=serializers.FeedSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        feeds = calendars.feeds_of(person_of(request))
+        return Response(serializers.FeedSerializer(feeds, many=True).data)
+
+    @extend_schema(
+        request=serializers.FeedCreateSerializer,
+        responses={201: serializers.FeedCreatedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = valid_data(serializers.FeedCreateSerializer, request.data)
+        with refused_as_403():
+            feed, token = calendars.create_feed(
+                owner=person_of(request), now=timezone.now(), **data
+            )
+        url = request.build_absolute_uri(reverse("rota-feed-calendar", args=[token]))
+        body = serializers.FeedCreatedSerializer(feed, context={"url": url}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class FeedDetailView(APIView):
+    """Revoke one of my feeds: its URL stops working at once."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, feed_id: int) -> Response:
+        try:
+            feed = calendars.access_feed(person_of(request), feed_id)
+        except CalendarFeed.DoesNotExist:
+            raise exceptions.NotFound() from None
+        calendars.revoke_feed(feed=feed, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeedCalendarView(APIView):
+    """A feed's shifts for a calendar app, from 30 days ago to 400 days ahead."""
+
+    # The one place a secret is in a URL: calendar apps subscribe to a bare URL and cannot
+    # send an Authorization header. The token is long and random, only its digest is
+    # stored, it shows shifts and never bleeps, and its owner can revoke it at once.
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(auth=[], responses={(200, "text/calendar"): OpenApiTypes.STR})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        now = timezone.now()
+        try:
+            feed, shifts = calendars.feed_shifts(token, now)
+        except CalendarFeed.DoesNotExist:
+            raise exceptions.NotFound() from None
+        body = calendars.export_ical(shifts=shifts, name=calendars.feed_name(feed), now=now)
+        response = HttpResponse(body, content_type=ICAL_TYPE)
+        # The body is one person's rota: no shared cache may keep it.
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,441 @@
+"""REST for rota imports, exports and secret calendar feeds."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import icalendar
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from rota.models import CalendarFeed, Person, Role, RotaChange, RotaManagerScope, Shift
+from rota.services.calendars import IMPORT_MAX_BYTES
+from tests import factories
+from tests.conftest import client_for
+
+CSV_IMPORT = "/api/rota/imports/csv"
+ICAL_IMPORT = "/api/rota/imports/ical"
+FEEDS = "/api/rota/feeds"
+
+
+@dataclass
+class Hospital:
+    """Medicine's F1 role and Surgery's, with a nurse, two doctors and a manager per team."""
+
+    role: Role
+    surgery_role: Role
+    doctor: Person
+    colleague: Person
+    tokens: dict[str, str]
+
+    def client(self, who: str) -> APIClient:
+        return client_for(self.tokens[who])
+
+
+@pytest.fixture
+def hospital(db: None) -> Hospital:
+    medicine, surgery = factories.make_team("Medicine"), factories.make_team("Surgery")
+    people = {
+        "nurse": factories.make_person("amina.okafor", job=Person.Job.NURSE),
+        "doctor": factories.make_person("priya.shah"),
+        "colleague": factories.make_person("omar.haddad"),
+        "manager": factories.make_person("rota.manager", job=Person.Job.ROTA_MANAGER),
+        "surgery_manager": factories.make_person("cut.manager", job=Person.Job.ROTA_MANAGER),
+    }
+    RotaManagerScope.objects.create(person=people["manager"], team=medicine)
+    RotaManagerScope.objects.create(person=people["surgery_manager"], team=surgery)
+    return Hospital(
+        role=factories.make_role("F1 Medicine on call", bleep_number="2345", team=medicine),
+        surgery_role=factories.make_role("F1 Surgery on call", bleep_number="2400", team=surgery),
+        doctor=people["doctor"],
+        colleague=people["colleague"],
+        tokens={who: factories.make_device(person)[1] for who, person in people.items()},
+    )
+
+
+def day(days_ahead: int, hour: int = 8) -> datetime:
+    """Return an instant `days_ahead` days from now at `hour`:00 UTC."""
+    today = timezone.now().astimezone(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=days_ahead)
+
+
+def csv_of(*rows: str) -> str:
+    return "\n".join(["role,person,start,end", *rows]) + "\n"
+
+
+def upload(
+    hospital: Hospital, who: str, path: str, body: str | bytes, content_type: str, **query: Any
+) -> Any:
+    url = f"{path}?{urlencode(query)}" if query else path
+    return hospital.client(who).post(url, body, content_type=content_type)
+
+
+def upload_csv(hospital: Hospital, who: str, body: str | bytes, **query: Any) -> Any:
+    return upload(hospital, who, CSV_IMPORT, body, "text/csv", **query)
+
+
+GOOD_CSV = csv_of(
+    "2345,priya.shah,2027-01-05 08:00,2027-01-05 17:00",
+    "2345,omar.haddad,2027-01-05 17:00,2027-01-06 08:30",
+)
+
+
+# Imports
+
+
+@pytest.mark.parametrize("who", ["nurse", "doctor", "surgery_manager"])
+def test_only_a_rota_manager_of_the_roles_team_may_import(hospital: Hospital, who: str) -> None:
+    response = upload_csv(hospital, who, GOOD_CSV)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "permission_denied",
+        "detail": "You do not have permission to perform this action.",
+    }
+    assert not Shift.objects.exists()
+
+
+def test_a_rota_manager_imports_shifts_of_their_team(hospital: Hospital) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV)
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["dry_run"], body["created"], body["updated"], body["unchanged"]) == (
+        False,
+        2,
+        0,
+        0,
+    )
+    assert [s["where"] for s in body["shifts"]] == ["row 2", "row 3"]
+    assert body["shifts"][1]["person"]["username"] == "omar.haddad"
+    assert body["shifts"][1]["start"] == "2027-01-05T17:00:00Z"
+    assert body["shifts"][1]["shift_id"] == Shift.objects.get(person=hospital.colleague).pk
+    assert Shift.objects.count() == 2
+
+
+def test_a_dry_run_answers_200_with_the_same_report_and_stores_nothing(
+    hospital: Hospital,
+) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV, dry_run="true")
+
+    assert response.status_code == 200
+    assert (response.json()["dry_run"], response.json()["created"]) == (True, 2)
+    assert [s["shift_id"] for s in response.json()["shifts"]] == [None, None]
+    assert not Shift.objects.exists()
+    assert not RotaChange.objects.exists()
+
+
+def test_bad_rows_answer_400_naming_each_row_and_field_and_nothing_is_stored(
+    hospital: Hospital,
+) -> None:
+    factories.make_shift(hospital.surgery_role, hospital.colleague, day(0), hours=9)
+    text = csv_of(
+        "9999,priya.shah,2027-01-05 08:00,2027-01-05 17:00",
+        "2345,no.body,2027-01-05 08:00,2027-01-05 17:00",
+        "2345,priya.shah,5th Jan 08:00,2027-01-05 17:00",
+        "2345,priya.shah,2027-01-06 17:00,2027-01-06 08:00",
+        f"2345,omar.haddad,{day(0):%Y-%m-%d %H:%M},{day(0, 17):%Y-%m-%d %H:%M}",
+        "2345,priya.shah,2027-01-08 08:00,2027-01-08 17:00",
+    )
+
+    response = upload_csv(hospital, "manager", text)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert set(response.json()["fields"]) == {
+        "row 2: role",
+        "row 3: person",
+        "row 4: start",
+        "row 5: end",
+        "row 6: person",
+    }
+    assert Shift.objects.count() == 1
+
+
+def test_an_import_body_over_2_mb_is_refused(hospital: Hospital) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV + "\n" * IMPORT_MAX_BYTES)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not Shift.objects.exists()
+
+
+def test_an_import_bigger_than_djangos_64_kb_body_limit_is_accepted(hospital: Hospital) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV + "\n" * 100_000, dry_run="true")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["created"] == 2
+
+
+def test_a_misspelt_dry_run_is_refused_rather_than_applied(hospital: Hospital) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV, dryrun="true")
+
+    assert response.status_code == 400
+    assert "dryrun" in response.json()["fields"]
+    assert not Shift.objects.exists()
+
+
+def test_an_import_sent_as_json_is_refused_as_the_wrong_media_type(hospital: Hospital) -> None:
+    response = hospital.client("manager").post(CSV_IMPORT, {"data": GOOD_CSV}, format="json")
+
+    assert response.status_code == 415
+    assert not Shift.objects.exists()
+
+
+def test_a_file_that_is_not_utf_8_is_refused(hospital: Hospital) -> None:
+    text = csv_of("2345,zoë.smith,2027-01-05 08:00,2027-01-05 17:00").encode("latin-1")
+
+    response = upload_csv(hospital, "manager", text)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "the file is not utf-8 text"
+
+
+def test_an_empty_import_body_is_refused(hospital: Hospital) -> None:
+    response = upload_csv(hospital, "manager", "")
+
+    assert response.status_code == 400
+    assert not Shift.objects.exists()
+
+
+def test_an_ical_from_another_tool_is_imported_for_a_chosen_role_and_person(
+    hospital: Hospital,
+) -> None:
+    start = day(7, hour=20)
+    data = "\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Another rota tool//EN",
+            "BEGIN:VEVENT",
+            "UID:nights@other.tool",
+            "SUMMARY:Nights",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + timedelta(hours=12, minutes=30):%Y%m%dT%H%M%SZ}",
+            "RRULE:FREQ=DAILY;COUNT=3",
+            "END:VEVENT",
+            "END:VCALENDAR",
+        ]
+    )
+
+    response = upload(
+        hospital,
+        "manager",
+        ICAL_IMPORT,
+        data,
+        "text/calendar",
+        role=hospital.role.pk,
+        person=hospital.doctor.pk,
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["created"] == 3
+    assert list(Shift.objects.order_by("start").values_list("start", flat=True)) == [
+        start,
+        start + timedelta(days=1),
+        start + timedelta(days=2),
+    ]
+    assert set(Shift.objects.values_list("person", flat=True)) == {hospital.doctor.pk}
+
+
+def test_an_ical_import_for_another_teams_role_is_refused(hospital: Hospital) -> None:
+    data = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:a@x\n"
+        "DTSTART:20270105T080000Z\nDTEND:20270105T170000Z\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+
+    response = upload(
+        hospital,
+        "manager",
+        ICAL_IMPORT,
+        data,
+        "text/calendar",
+        role=hospital.surgery_role.pk,
+        person=hospital.doctor.pk,
+    )
+
+    assert response.status_code == 403
+    assert not Shift.objects.exists()
+
+
+# Exports
+
+
+def test_anyone_signed_in_exports_shifts_as_csv_filtered_by_role(hospital: Hospital) -> None:
+    mine = factories.make_shift(hospital.role, hospital.doctor, day(1), hours=9)
+    factories.make_shift(hospital.surgery_role, hospital.colleague, day(1), hours=9)
+
+    response = hospital.client("nurse").get(
+        "/api/rota/exports/shifts.csv", {"role": hospital.role.pk}, HTTP_ACCEPT="text/csv"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "role,person,start,start_offset,end,end_offset,uid"
+    assert len(lines) == 2 and lines[1].startswith("2345,priya.shah,")
+    assert lines[1].endswith(f",shift-{mine.pk}@bleep")
+
+
+def test_an_ical_export_takes_a_window_and_a_person(hospital: Hospital) -> None:
+    inside = factories.make_shift(hospital.role, hospital.doctor, day(3), hours=9)
+    factories.make_shift(hospital.role, hospital.doctor, day(10), hours=9)
+    factories.make_shift(hospital.role, hospital.colleague, day(3, hour=18), hours=9)
+    query: dict[str, str | int] = {
+        "from": day(2).isoformat(),
+        "to": day(5).isoformat(),
+        "person": hospital.doctor.pk,
+    }
+
+    response = hospital.client("doctor").get("/api/rota/exports/shifts.ics", query)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    events = icalendar.Calendar.from_ical(response.content).events
+    assert [str(e["UID"]) for e in events] == [f"shift-{inside.pk}@bleep"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"from": "2027-01-02", "to": "2027-01-01"}, "to"), ({"form": "2027-01-01"}, "form")],
+)
+def test_an_export_with_a_bad_query_answers_400_in_json(
+    hospital: Hospital, query: dict[str, str], field: str
+) -> None:
+    response = hospital.client("nurse").get(
+        "/api/rota/exports/shifts.ics", query, HTTP_ACCEPT="text/calendar"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_exports_need_a_signed_in_person(hospital: Hospital) -> None:
+    assert APIClient().get("/api/rota/exports/shifts.csv").status_code == 401
+
+
+# Feeds
+
+
+def subscribe(hospital: Hospital, who: str, **body: Any) -> Any:
+    return hospital.client(who).post(FEEDS, body, format="json")
+
+
+def feed_path(url: str) -> str:
+    return url.removeprefix("http://testserver")
+
+
+def test_a_doctor_subscribes_to_their_shifts_and_the_url_works_without_signing_in(
+    hospital: Hospital,
+) -> None:
+    shift = factories.make_shift(hospital.role, hospital.doctor, day(2), hours=12)
+    factories.make_shift(hospital.role, hospital.colleague, day(3), hours=12)
+
+    created = subscribe(hospital, "doctor", person=hospital.doctor.pk)
+    calendar = APIClient().get(feed_path(created.json()["url"]), HTTP_ACCEPT="text/calendar")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["url"].startswith("http://testserver/api/rota/feeds/")
+    assert calendar.status_code == 200
+    assert calendar["Content-Type"] == "text/calendar; charset=utf-8"
+    events = icalendar.Calendar.from_ical(calendar.content).events
+    assert [str(e["UID"]) for e in events] == [f"shift-{shift.pk}@bleep"]
+    assert str(events[0]["SUMMARY"]) == "F1 Medicine on call (bleep 2345)"
+
+
+def test_only_the_digest_of_a_feed_token_is_stored(hospital: Hospital) -> None:
+    url = subscribe(hospital, "doctor", person=hospital.doctor.pk).json()["url"]
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+
+    feed = CalendarFeed.objects.values().get()
+
+    assert feed["token_digest"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in json.dumps(feed, default=str)
+
+
+def test_a_revoked_feed_answers_404(hospital: Hospital) -> None:
+    created = subscribe(hospital, "doctor", person=hospital.doctor.pk).json()
+
+    revoked = hospital.client("doctor").delete(f"{FEEDS}/{created['id']}")
+    calendar = APIClient().get(feed_path(created["url"]))
+
+    assert revoked.status_code == 204
+    assert calendar.status_code == 404
+    assert calendar.json()["code"] == "not_found"
+    assert hospital.client("doctor").delete(f"{FEEDS}/{created['id']}").status_code == 404
+
+
+def test_an_unknown_feed_token_answers_404_whatever_the_client_accepts(
+    hospital: Hospital,
+) -> None:
+    response = APIClient().get(f"{FEEDS}/{'x' * 43}.ics", HTTP_ACCEPT="text/calendar")
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+def test_another_persons_feed_cannot_be_revoked(hospital: Hospital) -> None:
+    created = subscribe(hospital, "doctor", person=hospital.doctor.pk).json()
+
+    response = hospital.client("colleague").delete(f"{FEEDS}/{created['id']}")
+
+    assert response.status_code == 404
+    assert APIClient().get(feed_path(created["url"])).status_code == 200
+
+
+def test_my_feeds_list_only_mine_and_never_their_urls(hospital: Hospital) -> None:
+    mine = subscribe(hospital, "doctor", person=hospital.doctor.pk).json()
+    subscribe(hospital, "colleague", person=hospital.colleague.pk)
+
+    response = hospital.client("doctor").get(FEEDS)
+
+    assert response.status_code == 200
+    assert [feed["id"] for feed in response.json()] == [mine["id"]]
+    assert "url" not in response.json()[0]
+    assert response.json()[0]["person"]["id"] == hospital.doctor.pk
+
+
+@pytest.mark.parametrize(
+    ("who", "target"),
+    [
+        ("doctor", "colleague"),
+        ("doctor", "role"),
+        ("nurse", "role"),
+        ("surgery_manager", "role"),
+    ],
+)
+def test_a_feed_of_someone_elses_shifts_or_an_unmanaged_role_is_refused(
+    hospital: Hospital, who: str, target: str
+) -> None:
+    body = {"role": hospital.role.pk} if target == "role" else {"person": hospital.colleague.pk}
+
+    response = subscribe(hospital, who, **body)
+
+    assert response.status_code == 403
+    assert not CalendarFeed.objects.exists()
+
+
+def test_a_rota_manager_subscribes_to_a_role_they_manage(hospital: Hospital) -> None:
+    factories.make_shift(hospital.role, hospital.doctor, day(1), hours=12)
+    factories.make_shift(hospital.role, hospital.colleague, day(1, hour=20), hours=12)
+
+    created = subscribe(hospital, "manager", role=hospital.role.pk)
+    calendar = APIClient().get(feed_path(created.json()["url"]))
+
+    assert created.status_code == 201
+    assert created.json()["role"]["bleep_number"] == "2345"
+    people = [
+        str(e["X-BLEEP-PERSON"]) for e in icalendar.Calendar.from_ical(calendar.content).events
+    ]
+    assert people == ["priya.shah", "omar.haddad"]
+
+
+def test_a_feed_needs_a_role_or_a_person(hospital: Hospital) -> None:
+    response = subscribe(hospital, "doctor")
+
+    assert response.status_code == 400
+    assert "role" in response.json()["fields"]

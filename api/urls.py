@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, directory
+from api.views import auth, bleeps, directory, patterns
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -18,6 +18,14 @@ urlpatterns = [
         "bleeps/<int:bleep_id>/acknowledge",
         bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
+    ),
+    # rota: patterns
+    path("rota/patterns", patterns.PatternListView.as_view(), name="patterns"),
+    path("rota/patterns/<int:pattern_id>", patterns.PatternDetailView.as_view(), name="pattern"),
+    path(
+        "rota/patterns/<int:pattern_id>/expand",
+        patterns.ExpandPatternView.as_view(),
+        name="pattern-expand",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, calendars, directory, gaps, rota, swaps
+from api.views import auth, bleeps, calendars, directory, gaps, patterns, rota, swaps
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -52,6 +52,14 @@ urlpatterns = [
         "rota/feeds/<slug:token>.ics",
         calendars.FeedCalendarView.as_view(),
         name="rota-feed-calendar",
+    ),
+    # rota: patterns
+    path("rota/patterns", patterns.PatternListView.as_view(), name="patterns"),
+    path("rota/patterns/<int:pattern_id>", patterns.PatternDetailView.as_view(), name="pattern"),
+    path(
+        "rota/patterns/<int:pattern_id>/expand",
+        patterns.ExpandPatternView.as_view(),
+        name="pattern-expand",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

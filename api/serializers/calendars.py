@@ -35,7 +35,7 @@ class IcalImportQuerySerializer(CsvImportQuerySerializer):
     )
 
 
-class PlannedShiftSerializer(serializers.Serializer):
+class ImportedShiftSerializer(serializers.Serializer):
     where = serializers.CharField(
         source="label", help_text='Where in the file: "row 3", or "event <UID> (<summary>) …".'
     )
@@ -53,7 +53,7 @@ class ImportReportSerializer(serializers.Serializer):
     created = serializers.SerializerMethodField()
     updated = serializers.SerializerMethodField()
     unchanged = serializers.SerializerMethodField()
-    shifts = PlannedShiftSerializer(many=True)
+    shifts = ImportedShiftSerializer(many=True)
 
     def get_created(self, report: ImportReport) -> int:
         return report.count(Outcome.CREATED)

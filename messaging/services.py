@@ -1,7 +1,5 @@
 """Writes of the messaging domain: devices, bleeps, receipts, acknowledgements, events."""
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +7,7 @@ from datetime import datetime
 from django.contrib.auth import authenticate
 from django.db import connection, transaction
 
+from bleep.tokens import digest_token, new_token
 from messaging import events
 from messaging.exceptions import AlreadyAcknowledged, InvalidCredentials, InvalidToken
 from messaging.models import (
@@ -26,13 +25,6 @@ from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_statu
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
-TOKEN_BYTES = 32
-
-
-def digest_token(token: str) -> str:
-    """Return the stored form of a device token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def sign_in_device(
     *, username: str, password: str, device_name: str, now: datetime
@@ -41,7 +33,7 @@ def sign_in_device(
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     device = Device.objects.create(
         user=user,
         name=device_name,

@@ -1,16 +1,18 @@
-"""Reads of the rota: who holds a role at an instant, and where a bleep goes."""
+"""Reads of the rota: who holds a role at an instant, where a bleep goes, and calendar feeds."""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
+from bleep.tokens import digest_token
 from rota.exceptions import NoHolderInChain, RoleNotFound, SwapNotFound
 from rota.models import (
+    CalendarFeed,
     Location,
     Pattern,
     Person,
@@ -24,6 +26,9 @@ from rota.models import (
 
 # A fallback chain longer than this is a loop in the data, not a real escalation ladder.
 MAX_FALLBACK_DEPTH = 10
+# A calendar feed, and an export by default, covers this window around now.
+FEED_PAST = timedelta(days=30)
+FEED_FUTURE = timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -249,3 +254,46 @@ def _holders_named(on_shift: QuerySet[Shift], query: str) -> QuerySet[Shift]:
 def _people_of(shifts: Iterable[Shift]) -> list[Person]:
     """Return each person of `shifts` once, in the shifts' order."""
     return list({shift.person_id: shift.person for shift in shifts}.values())
+
+
+def feed_shifts(token: str, now: datetime) -> tuple[CalendarFeed, QuerySet[Shift]]:
+    """Return the live feed with `token` and its shifts, or raise CalendarFeed.DoesNotExist."""
+    feed = (
+        CalendarFeed.objects.select_related("role", "person")
+        .filter(token_digest=digest_token(token), revoked_at__isnull=True, owner__is_active=True)
+        .get()
+    )
+    shifts = shifts_between(
+        start=now - FEED_PAST, end=now + FEED_FUTURE, role=feed.role, person=feed.person
+    )
+    return feed, shifts
+
+
+def feed_name(feed: CalendarFeed) -> str:
+    """Return the calendar name a subscriber sees."""
+    if feed.role is not None:
+        return f"Bleep: {feed.role.name} (bleep {feed.role.bleep_number})"
+    return f"Bleep: {feed.person}"
+
+
+def feeds_of(person: Person) -> QuerySet[CalendarFeed]:
+    """Return a person's live feeds."""
+    live = CalendarFeed.objects.filter(owner=person, revoked_at__isnull=True)
+    return live.select_related("role__team", "person").order_by("created_at", "pk")
+
+
+def access_feed(person: Person, feed_id: int) -> CalendarFeed:
+    """Return one of `person`'s live feeds, or raise CalendarFeed.DoesNotExist for any other."""
+    return feeds_of(person).get(pk=feed_id)
+
+
+def shifts_between(
+    *, start: datetime, end: datetime, role: Role | None = None, person: Person | None = None
+) -> QuerySet[Shift]:
+    """Return the shifts overlapping [start, end), of one role or person when given."""
+    shifts = Shift.objects.filter(start__lt=end, end__gt=start)
+    if role is not None:
+        shifts = shifts.filter(role=role)
+    if person is not None:
+        shifts = shifts.filter(person=person)
+    return shifts.select_related("role__site", "person").order_by("start", "role_id", "pk")

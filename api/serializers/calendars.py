@@ -11,7 +11,7 @@ from api.serializers.base import (
     StrictSerializer,
 )
 from rota.models import CalendarFeed, Person, Role
-from rota.services.calendars import ImportReport, Outcome
+from rota.services.calendars.applying import ImportReport, Outcome
 
 
 class CsvImportQuerySerializer(StrictSerializer):

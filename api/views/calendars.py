@@ -23,9 +23,11 @@ from rest_framework.views import APIView
 from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import calendars as serializers
 from api.views.base import person_of, valid_data
+from rota import selectors
 from rota.models import CalendarFeed, Shift
-from rota.services import calendars
-from rota.services.calendars import ImportReport
+from rota.services.calendars import csv_format, ical_format
+from rota.services.calendars.applying import IMPORT_MAX_BYTES, ImportReport
+from rota.services.calendars.feeds import create_feed, revoke_feed
 
 CSV_TYPE = "text/csv; charset=utf-8"
 ICAL_TYPE = "text/calendar; charset=utf-8"
@@ -55,8 +57,8 @@ class FileParser(BaseParser):
     ) -> dict[str, str]:
         # Not JSON: DRF reads JSON bodies through Django's DATA_UPLOAD_MAX_MEMORY_SIZE,
         # 64 KB here, and a department's rota is bigger than that.
-        body = stream.read(calendars.IMPORT_MAX_BYTES + 1)
-        if len(body) > calendars.IMPORT_MAX_BYTES:
+        body = stream.read(IMPORT_MAX_BYTES + 1)
+        if len(body) > IMPORT_MAX_BYTES:
             raise RequestDataTooBig()
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         try:
@@ -121,7 +123,7 @@ class CsvImportView(APIView):
     def post(self, request: Request) -> Response:
         query = valid_data(serializers.CsvImportQuerySerializer, request.query_params)
         with refused_as_403():
-            report = calendars.import_csv(
+            report = csv_format.import_csv(
                 actor=person_of(request), text=file_of(request), now=timezone.now(), **query
             )
         return report_response(report)
@@ -141,7 +143,7 @@ class IcalImportView(APIView):
     def post(self, request: Request) -> Response:
         query = valid_data(serializers.IcalImportQuerySerializer, request.query_params)
         with refused_as_403():
-            report = calendars.import_ical(
+            report = ical_format.import_ical(
                 actor=person_of(request), data=file_of(request), now=timezone.now(), **query
             )
         return report_response(report)
@@ -151,9 +153,9 @@ def exported_shifts(request: Request) -> QuerySet[Shift]:
     """Return the shifts the export query asks for (default: 30 days back, 400 ahead)."""
     query = valid_data(serializers.ExportQuerySerializer, request.query_params)
     now = timezone.now()
-    return calendars.shifts_between(
-        start=query.get("from", now - calendars.FEED_PAST),
-        end=query.get("to", now + calendars.FEED_FUTURE),
+    return selectors.shifts_between(
+        start=query.get("from", now - selectors.FEED_PAST),
+        end=query.get("to", now + selectors.FEED_FUTURE),
         role=query.get("role"),
         person=query.get("person"),
     )
@@ -169,7 +171,7 @@ class CsvExportView(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> HttpResponse:
-        body = calendars.export_csv(shifts=exported_shifts(request))
+        body = csv_format.export_csv(shifts=exported_shifts(request))
         return file_response(body, CSV_TYPE, "shifts.csv")
 
 
@@ -184,7 +186,7 @@ class IcalExportView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         shifts = exported_shifts(request)
-        body = calendars.export_ical(shifts=shifts, name="Bleep rota", now=timezone.now())
+        body = ical_format.export_ical(shifts=shifts, name="Bleep rota", now=timezone.now())
         return file_response(body, ICAL_TYPE, "shifts.ics")
 
 
@@ -193,7 +195,7 @@ class FeedListView(APIView):
 
     @extend_schema(responses=serializers.FeedSerializer(many=True))
     def get(self, request: Request) -> Response:
-        feeds = calendars.feeds_of(person_of(request))
+        feeds = selectors.feeds_of(person_of(request))
         return Response(serializers.FeedSerializer(feeds, many=True).data)
 
     @extend_schema(
@@ -203,9 +205,7 @@ class FeedListView(APIView):
     def post(self, request: Request) -> Response:
         data = valid_data(serializers.FeedCreateSerializer, request.data)
         with refused_as_403():
-            feed, token = calendars.create_feed(
-                owner=person_of(request), now=timezone.now(), **data
-            )
+            feed, token = create_feed(owner=person_of(request), now=timezone.now(), **data)
         url = request.build_absolute_uri(reverse("rota-feed-calendar", args=[token]))
         body = serializers.FeedCreatedSerializer(feed, context={"url": url}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -217,10 +217,10 @@ class FeedDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, feed_id: int) -> Response:
         try:
-            feed = calendars.access_feed(person_of(request), feed_id)
+            feed = selectors.access_feed(person_of(request), feed_id)
         except CalendarFeed.DoesNotExist:
             raise exceptions.NotFound() from None
-        calendars.revoke_feed(feed=feed, now=timezone.now())
+        revoke_feed(feed=feed, now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -238,10 +238,10 @@ class FeedCalendarView(APIView):
     def get(self, request: Request, token: str) -> HttpResponse:
         now = timezone.now()
         try:
-            feed, shifts = calendars.feed_shifts(token, now)
+            feed, shifts = selectors.feed_shifts(token, now)
         except CalendarFeed.DoesNotExist:
             raise exceptions.NotFound() from None
-        body = calendars.export_ical(shifts=shifts, name=calendars.feed_name(feed), now=now)
+        body = ical_format.export_ical(shifts=shifts, name=selectors.feed_name(feed), now=now)
         response = HttpResponse(body, content_type=ICAL_TYPE)
         # The body is one person's rota: no shared cache may keep it.
         response["Cache-Control"] = "private, no-store"

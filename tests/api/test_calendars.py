@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from rota.models import CalendarFeed, Person, Role, RotaChange, RotaManagerScope, Shift
-from rota.services.calendars import IMPORT_MAX_BYTES
+from rota.services.calendars.applying import IMPORT_MAX_BYTES
 from tests import factories
 from tests.conftest import client_for
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from bleep.tokens import digest_token
 from messaging.exceptions import (
     AlreadyAcknowledged,
     BleepNotFound,
@@ -26,7 +27,6 @@ from messaging.services import (
     acknowledge_bleep,
     authenticate_device,
     create_bleep,
-    digest_token,
     record_receipt,
     revoke_device,
     sign_in_device,

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 
 from rota.exceptions import InvalidRotaData
 from rota.models import CalendarFeed, Person, Role, RotaChange, RotaManagerScope, Shift
-from rota.selectors import holders_at
-from rota.services import calendars
+from rota.selectors import feed_shifts, holders_at
+from rota.services.calendars import applying, csv_format, feeds, ical_format
 from tests.factories import make_person, make_role, make_team
 
 DATA = Path(__file__).parent / "data"
@@ -92,18 +92,18 @@ def site_manager(rota: Rota) -> Person:
     return person
 
 
-def import_csv(actor: Person, text: str, dry_run: bool = False) -> calendars.ImportReport:
-    return calendars.import_csv(actor=actor, text=text, now=BEFORE_SPRING, dry_run=dry_run)
+def import_csv(actor: Person, text: str, dry_run: bool = False) -> applying.ImportReport:
+    return csv_format.import_csv(actor=actor, text=text, now=BEFORE_SPRING, dry_run=dry_run)
 
 
 def import_ical(
     actor: Person, data: str, now: datetime = BEFORE_SPRING, **extra: object
-) -> calendars.ImportReport:
-    return calendars.import_ical(actor=actor, data=data, now=now, dry_run=False, **extra)  # type: ignore[arg-type]
+) -> applying.ImportReport:
+    return ical_format.import_ical(actor=actor, data=data, now=now, dry_run=False, **extra)  # type: ignore[arg-type]
 
 
-def counts(report: calendars.ImportReport) -> tuple[int, int, int]:
-    outcomes = calendars.Outcome
+def counts(report: applying.ImportReport) -> tuple[int, int, int]:
+    outcomes = applying.Outcome
     return tuple(report.count(o) for o in (outcomes.CREATED, outcomes.UPDATED, outcomes.UNCHANGED))  # type: ignore[return-value]
 
 
@@ -115,7 +115,7 @@ def test_the_csv_export_gives_each_time_its_offset_so_the_repeated_hour_is_unamb
 ) -> None:
     shifts = around_both_clock_changes(rota)
 
-    lines = calendars.export_csv(shifts=Shift.objects.order_by("start", "pk")).splitlines()
+    lines = csv_format.export_csv(shifts=Shift.objects.order_by("start", "pk")).splitlines()
 
     assert lines[0] == "role,person,start,start_offset,end,end_offset,uid"
     uids = [f"shift-{s.pk}@bleep" for s in shifts]
@@ -126,7 +126,7 @@ def test_the_csv_export_gives_each_time_its_offset_so_the_repeated_hour_is_unamb
 
 def test_a_csv_export_imported_into_an_empty_rota_gives_back_the_same_shifts(rota: Rota) -> None:
     original = facts(around_both_clock_changes(rota))
-    text = calendars.export_csv(shifts=Shift.objects.all())
+    text = csv_format.export_csv(shifts=Shift.objects.all())
     Shift.objects.all().delete()
 
     report = import_csv(site_manager(rota), text)
@@ -137,7 +137,7 @@ def test_a_csv_export_imported_into_an_empty_rota_gives_back_the_same_shifts(rot
 
 def test_reimporting_an_exported_csv_changes_nothing(rota: Rota) -> None:
     original = facts(around_both_clock_changes(rota))
-    text = calendars.export_csv(shifts=Shift.objects.all())
+    text = csv_format.export_csv(shifts=Shift.objects.all())
     manager = site_manager(rota)
     changes = RotaChange.objects.count()
 
@@ -152,7 +152,7 @@ def test_a_csv_imported_twice_into_an_empty_rota_changes_nothing_the_second_time
     rota: Rota,
 ) -> None:
     around_both_clock_changes(rota)
-    text = calendars.export_csv(shifts=Shift.objects.all())
+    text = csv_format.export_csv(shifts=Shift.objects.all())
     Shift.objects.all().delete()
     manager = site_manager(rota)
     import_csv(manager, text)
@@ -168,7 +168,7 @@ def test_an_ical_export_imported_into_an_empty_rota_gives_back_the_same_shifts(
     rota: Rota,
 ) -> None:
     original = facts(around_both_clock_changes(rota))
-    data = calendars.export_ical(shifts=Shift.objects.all(), name="x", now=BEFORE_SPRING)
+    data = ical_format.export_ical(shifts=Shift.objects.all(), name="x", now=BEFORE_SPRING)
     Shift.objects.all().delete()
 
     report = import_ical(site_manager(rota), data.decode())
@@ -179,7 +179,7 @@ def test_an_ical_export_imported_into_an_empty_rota_gives_back_the_same_shifts(
 
 def test_reimporting_an_exported_ical_changes_nothing(rota: Rota) -> None:
     original = facts(around_both_clock_changes(rota))
-    data = calendars.export_ical(shifts=Shift.objects.all(), name="x", now=BEFORE_SPRING)
+    data = ical_format.export_ical(shifts=Shift.objects.all(), name="x", now=BEFORE_SPRING)
     changes = RotaChange.objects.count()
 
     report = import_ical(site_manager(rota), data.decode())
@@ -193,7 +193,7 @@ def test_the_ical_export_names_role_and_person_and_gives_times_in_utc(rota: Rota
     night = around_both_clock_changes(rota)[0]
 
     calendar = icalendar.Calendar.from_ical(
-        calendars.export_ical(shifts=[night], name="F1", now=BEFORE_SPRING)
+        ical_format.export_ical(shifts=[night], name="F1", now=BEFORE_SPRING)
     )
 
     [event] = calendar.events
@@ -433,7 +433,7 @@ def test_an_import_cannot_take_over_a_shift_of_another_team_by_its_uid(rota: Rot
 
 
 def test_an_import_over_2_mb_is_refused(rota: Rota) -> None:
-    text = "role,person,start,end\n" + "x" * calendars.IMPORT_MAX_BYTES
+    text = "role,person,start,end\n" + "x" * applying.IMPORT_MAX_BYTES
 
     with pytest.raises(InvalidRotaData) as raised:
         import_csv(rota.manager, text)
@@ -593,7 +593,7 @@ def test_recurring_events_are_expanded_only_within_the_import_window(rota: Rota)
 
     starts = list(Shift.objects.order_by("start").values_list("start", flat=True))
     assert starts[0] == utc(2026, 3, 5, 8, 0)
-    assert starts[-1] < BEFORE_SPRING + calendars.RECURRENCE_FUTURE
+    assert starts[-1] < BEFORE_SPRING + ical_format.RECURRENCE_FUTURE
     assert len(starts) == 57
 
 
@@ -706,7 +706,7 @@ def event(uid: str, summary: str, start: str, end: str, role: str = "", person: 
 
 
 def test_a_feed_stores_only_the_digest_of_its_token(rota: Rota) -> None:
-    feed, token = calendars.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
+    feed, token = feeds.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
 
     assert len(token) >= 40
     assert feed.token_digest == hashlib.sha256(token.encode()).hexdigest()
@@ -725,9 +725,9 @@ def test_a_feed_gives_its_persons_shifts_from_30_days_ago_to_400_days_ahead(
     shift(rota.role, rota.priya, now - timedelta(days=32), now - timedelta(days=31))
     shift(rota.role, rota.priya, now + timedelta(days=401), now + timedelta(days=402))
     shift(rota.role, rota.omar, now, now + timedelta(hours=8))
-    _, token = calendars.create_feed(owner=rota.priya, person=rota.priya, now=now)
+    _, token = feeds.create_feed(owner=rota.priya, person=rota.priya, now=now)
 
-    feed, shifts = calendars.feed_shifts(token, now)
+    feed, shifts = feed_shifts(token, now)
 
     assert feed.person == rota.priya
     assert list(shifts) == inside
@@ -737,46 +737,46 @@ def test_a_role_feed_gives_everyone_on_that_role(rota: Rota) -> None:
     mine = shift(rota.role, rota.priya, BEFORE_SPRING, BEFORE_SPRING + 8 * HOURS)
     theirs = shift(rota.role, rota.omar, BEFORE_SPRING + 8 * HOURS, BEFORE_SPRING + 16 * HOURS)
     shift(rota.surgery_role, rota.sara, BEFORE_SPRING, BEFORE_SPRING + 8 * HOURS)
-    _, token = calendars.create_feed(owner=rota.manager, role=rota.role, now=BEFORE_SPRING)
+    _, token = feeds.create_feed(owner=rota.manager, role=rota.role, now=BEFORE_SPRING)
 
-    _, shifts = calendars.feed_shifts(token, BEFORE_SPRING)
+    _, shifts = feed_shifts(token, BEFORE_SPRING)
 
     assert list(shifts) == [mine, theirs]
 
 
 def test_a_revoked_or_unknown_feed_token_is_not_found(rota: Rota) -> None:
-    feed, token = calendars.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
-    calendars.revoke_feed(feed=feed, now=BEFORE_SPRING)
+    feed, token = feeds.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
+    feeds.revoke_feed(feed=feed, now=BEFORE_SPRING)
 
     with pytest.raises(CalendarFeed.DoesNotExist):
-        calendars.feed_shifts(token, BEFORE_SPRING)
+        feed_shifts(token, BEFORE_SPRING)
     with pytest.raises(CalendarFeed.DoesNotExist):
-        calendars.feed_shifts("not-a-token", BEFORE_SPRING)
+        feed_shifts("not-a-token", BEFORE_SPRING)
 
 
 def test_a_feed_stops_when_its_owner_is_disabled(rota: Rota) -> None:
-    _, token = calendars.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
+    _, token = feeds.create_feed(owner=rota.priya, person=rota.priya, now=BEFORE_SPRING)
     Person.objects.filter(pk=rota.priya.pk).update(is_active=False)
 
     with pytest.raises(CalendarFeed.DoesNotExist):
-        calendars.feed_shifts(token, BEFORE_SPRING)
+        feed_shifts(token, BEFORE_SPRING)
 
 
 def test_nobody_creates_a_feed_of_another_persons_shifts(rota: Rota) -> None:
     with pytest.raises(PermissionDenied):
-        calendars.create_feed(owner=rota.manager, person=rota.priya, now=BEFORE_SPRING)
+        feeds.create_feed(owner=rota.manager, person=rota.priya, now=BEFORE_SPRING)
 
 
 @pytest.mark.parametrize("owner", ["priya", "surgery_manager"])
 def test_only_a_manager_of_the_roles_team_creates_a_role_feed(rota: Rota, owner: str) -> None:
     with pytest.raises(PermissionDenied):
-        calendars.create_feed(owner=getattr(rota, owner), role=rota.role, now=BEFORE_SPRING)
+        feeds.create_feed(owner=getattr(rota, owner), role=rota.role, now=BEFORE_SPRING)
 
     assert not CalendarFeed.objects.exists()
 
 
 def test_a_feed_is_of_a_role_or_of_a_person_not_both(rota: Rota) -> None:
     with pytest.raises(InvalidRotaData):
-        calendars.create_feed(
+        feeds.create_feed(
             owner=rota.manager, role=rota.role, person=rota.manager, now=BEFORE_SPRING
         )

@@ -139,6 +139,9 @@ class ExpansionSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     removed = serializers.IntegerField()
+    kept_by_hand = serializers.IntegerField(
+        help_text="Slots left alone because a swap, cover or edit changed their shift."
+    )
     shifts = ExpandedShiftSerializer(many=True, source="planned")
 
     def get_dry_run(self, expansion: Expansion) -> bool:

@@ -44,6 +44,8 @@ class Expansion:
     updated: int
     unchanged: int
     removed: int
+    # Slots where a shift changed by hand (a swap, cover or edit) stands: left as it is.
+    kept_by_hand: int
     planned: list[PlannedShift]
 
 
@@ -145,7 +147,10 @@ def expand_pattern(
         updated = _update_shifts(
             actor=actor, pattern=locked, occurrences=kept, existing=existing, now=now
         )
-        created = [o for o in occurrences if o.shift.start not in existing]
+        by_hand = _starts_changed_by_hand(pattern=locked, occurrences=occurrences)
+        created = [
+            o for o in occurrences if o.shift.start not in existing and o.shift.start not in by_hand
+        ]
         _create_shifts(actor=actor, pattern=locked, occurrences=created, now=now)
         if dry_run:
             transaction.set_rollback(True)
@@ -154,6 +159,7 @@ def expand_pattern(
         updated=updated,
         unchanged=len(kept) - updated,
         removed=len(stale),
+        kept_by_hand=len(by_hand),
         planned=[occurrence.shift for occurrence in occurrences],
     )
 
@@ -223,6 +229,21 @@ def _existing_shifts(
         else:
             stale.append(shift)
     return existing, stale
+
+
+def _starts_changed_by_hand(*, pattern: Pattern, occurrences: list[_Occurrence]) -> set[datetime]:
+    """Return the planned starts where a shift on the role was detached from the pattern.
+
+    A swap, a cover or an edit detaches the shift it changes (rota.services.records), and
+    keeps its start; expanding again must not put the rota's person back on top of it.
+    """
+    starts = {occurrence.shift.start for occurrence in occurrences}
+    if not starts:
+        return set()
+    detached = Shift.objects.filter(
+        role_id=pattern.role_id, start__in=starts, pattern__isnull=True
+    ).values_list("start", flat=True)
+    return set(detached)
 
 
 def _update_shifts(

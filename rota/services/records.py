@@ -81,6 +81,10 @@ def save_record(
         before = None if adding else snapshot(type(instance)._default_manager.get(pk=instance.pk))
         for name, value in changes.items():
             setattr(instance, name, value)
+        if isinstance(instance, Shift) and not adding and action != "expand":
+            # A shift changed by hand (swap, cover, edit) leaves its pattern, so expanding
+            # the pattern again cannot silently undo the change.
+            instance.pattern = None
         if isinstance(instance, Shift):
             # Two writers booking one person at once would each see no clash; the lock on
             # the person makes the second wait and then see the first.

@@ -228,6 +228,7 @@ def test_expanding_reports_each_shift_in_utc_and_on_the_sites_clock(rota: Rota) 
         "updated": 0,
         "unchanged": 0,
         "removed": 0,
+        "kept_by_hand": 0,
         "shifts": [
             {
                 "person": {"id": rota.registrars[0].pk, "name": "Registrar 0"},

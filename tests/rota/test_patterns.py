@@ -6,8 +6,11 @@ from typing import Any
 import pytest
 
 from rota.exceptions import InvalidRotaData
-from rota.models import Pattern, PatternMember, Person, Role, RotaChange, Shift
+from rota.models import Pattern, PatternMember, Person, Role, RotaChange, RotaManagerScope, Shift
+from rota.selectors import holders_at
 from rota.services.patterns import delete_pattern, expand_pattern, save_pattern
+from rota.services.records import save_record
+from rota.services.swaps import accept_swap, approve_swap, cover_shift, request_swap
 from tests.factories import make_person, make_role, make_shift
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -412,3 +415,58 @@ def test_deleting_a_pattern_keeps_the_shifts_it_made() -> None:
     assert Shift.objects.count() == 3
     assert set(Shift.objects.values_list("pattern", flat=True)) == {None}
     assert RotaChange.objects.filter(model="Pattern", action="delete").count() == 1
+
+
+def test_expanding_again_after_a_swap_keeps_the_swap() -> None:
+    role = make_role()
+    alice, bob = make_person("alice"), make_person("bob")
+    pattern = make_pattern(role, [alice], rotation=Pattern.Rotation.EACH_SHIFT)
+    expand(pattern, MONDAY, MONDAY + timedelta(days=2))
+    tuesday = Shift.objects.get(pattern=pattern, start=utc(2026, 6, 2, 19))
+    swap = request_swap(requester=alice, shift=tuesday, counterpart=bob, now=NOW)
+    accept_swap(actor=bob, swap_id=swap.pk, now=NOW)
+    if Shift.objects.get(pk=tuesday.pk).person != bob:  # the team needs approval
+        manager = make_person("manager", job=Person.Job.ROTA_MANAGER)
+        RotaManagerScope.objects.create(person=manager, team=role.team)
+        approve_swap(actor=manager, swap_id=swap.pk, now=NOW)
+
+    report = expand(pattern, MONDAY, MONDAY + timedelta(days=2))
+
+    assert report.kept_by_hand == 1
+    assert report.created == 0
+    holders = Shift.objects.filter(role=role, start=utc(2026, 6, 2, 19))
+    assert [shift.person.username for shift in holders] == ["bob"]
+
+
+def test_expanding_again_after_cover_keeps_the_cover_and_leaves_no_double_holder() -> None:
+    role = make_role()
+    alice, carol = make_person("alice"), make_person("carol")
+    pattern = make_pattern(role, [alice], rotation=Pattern.Rotation.EACH_SHIFT)
+    expand(pattern, MONDAY, MONDAY)
+    night = Shift.objects.get(pattern=pattern)
+    cover_shift(
+        actor=alice,
+        shift=night,
+        person=carol,
+        start=night.start,
+        end=night.start + timedelta(hours=4),
+        now=NOW,
+    )
+
+    report = expand(pattern, MONDAY, MONDAY)
+
+    assert (report.created, report.kept_by_hand) == (0, 1)
+    at_nine = utc(2026, 6, 1, 20)
+    assert [p.username for p in holders_at(role=role, at=at_nine)] == ["carol"]
+
+
+def test_a_shift_edited_by_hand_leaves_its_pattern() -> None:
+    role = make_role()
+    alice, bob = make_person("alice"), make_person("bob")
+    pattern = make_pattern(role, [alice])
+    expand(pattern, MONDAY, MONDAY)
+    night = Shift.objects.get(pattern=pattern)
+    save_record(actor=None, instance=night, changes={"person": bob}, now=NOW)
+    night.refresh_from_db()
+    assert night.pattern is None
+    assert expand(pattern, MONDAY, MONDAY).kept_by_hand == 1

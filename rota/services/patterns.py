@@ -142,7 +142,7 @@ def expand_pattern(
         # changes is not refused as double-booked against the very shift being replaced.
         for shift in stale:
             with _naming_day(shift.start.astimezone(zone).date()):
-                delete_record(actor=actor, instance=shift, now=now)
+                delete_record(actor=actor, instance=shift, now=now, action=EXPAND_ACTION)
         kept = [o for o in occurrences if o.shift.start in existing]
         updated = _update_shifts(
             actor=actor, pattern=locked, occurrences=kept, existing=existing, now=now

@@ -109,7 +109,9 @@ def create_site(*, actor: Person, changes: dict[str, Any], now: datetime) -> Sit
     return site
 
 
-def delete_record(*, actor: Person | None, instance: models.Model, now: datetime) -> None:
+def delete_record(
+    *, actor: Person | None, instance: models.Model, now: datetime, action: str = "delete"
+) -> None:
     """Delete a rota record and record what it was; refuse if other records depend on it."""
     with transaction.atomic():
         before = snapshot(instance)
@@ -121,7 +123,7 @@ def delete_record(*, actor: Person | None, instance: models.Model, now: datetime
             raise invalid("id", f"still used by: {', '.join(used_by)}") from None
         instance.pk = pk
         record_change(
-            actor=actor, action="delete", instance=instance, before=before, now=now, deleted=True
+            actor=actor, action=action, instance=instance, before=before, now=now, deleted=True
         )
 
 
@@ -206,10 +208,16 @@ def check_shift(shift: Shift) -> None:
 
 def check_pattern(pattern: Pattern) -> None:
     days = pattern.weekdays
-    if not (isinstance(days, list) and days and all(d in range(7) for d in days)):
+
+    def is_day(value: object) -> bool:
+        return type(value) is int and 0 <= value <= 6
+
+    if not (isinstance(days, list) and days and all(is_day(d) for d in days)):
         raise invalid("weekdays", "a list of days, 0 (Monday) to 6 (Sunday)")
     if len(set(days)) != len(days):
         raise invalid("weekdays", "each day once")
+    if pattern.rotation not in Pattern.Rotation.values:
+        raise invalid("rotation", f"one of {', '.join(Pattern.Rotation.values)}")
 
 
 RULES: dict[type[models.Model], Any] = {

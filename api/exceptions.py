@@ -18,6 +18,7 @@ from messaging.exceptions import (
     IllegalTransition,
     InvalidCredentials,
     NotARecipient,
+    NotTheSender,
 )
 from rota.exceptions import (
     IllegalSwapMove,
@@ -32,6 +33,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
     DeviceNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such device"),
     NotARecipient: (status.HTTP_403_FORBIDDEN, "not_a_recipient", "you were not sent this bleep"),
+    NotTheSender: (
+        status.HTTP_403_FORBIDDEN,
+        "not_the_sender",
+        "only the sender or switchboard may do this",
+    ),
     InvalidCredentials: (
         status.HTTP_400_BAD_REQUEST,
         "invalid_credentials",

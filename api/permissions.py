@@ -23,3 +23,11 @@ class RotaManagersChangeTheirOwnRota(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return isinstance(request.user, Person) and may_change(request.user, obj)
+
+
+class SwitchboardOnly(BasePermission):
+    """Only switchboard operators see the board of every open bleep."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return isinstance(user, Person) and user.job == Person.Job.SWITCHBOARD

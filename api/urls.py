@@ -13,7 +13,13 @@ urlpatterns = [
     path("me", auth.MeView.as_view(), name="me"),
     path("on-call", directory.OnCallView.as_view(), name="on-call"),
     path("bleeps", bleeps.BleepListView.as_view(), name="bleeps"),
+    path("bleeps/sent", bleeps.SentBleepListView.as_view(), name="bleeps-sent"),
+    path("switchboard/bleeps", bleeps.SwitchboardBoardView.as_view(), name="switchboard-board"),
     path("bleeps/<int:bleep_id>", bleeps.BleepDetailView.as_view(), name="bleep"),
+    path("bleeps/<int:bleep_id>/read", bleeps.ReadView.as_view(), name="bleep-read"),
+    path("bleeps/<int:bleep_id>/decline", bleeps.DeclineView.as_view(), name="bleep-decline"),
+    path("bleeps/<int:bleep_id>/cancel", bleeps.CancelView.as_view(), name="bleep-cancel"),
+    path("bleeps/<int:bleep_id>/replies", bleeps.ReplyView.as_view(), name="bleep-replies"),
     path(
         "bleeps/<int:bleep_id>/acknowledge",
         bleeps.AcknowledgeView.as_view(),

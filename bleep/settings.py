@@ -169,6 +169,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "BleepStatusEnum": "messaging.models.BleepStatus",
+        "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
+    },
 }
 
 # One process runs the escalation loop inside the server unless the worker is separate.

@@ -2,11 +2,13 @@
 
 import logging
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from escalation.models import Deadline, WorkerHeartbeat
 from messaging.models import Bleep, BleepStatus, Device, Priority
+from messaging.selectors import find_sent_bleep
 from messaging.services import BleepDraft, create_bleep, renotify_bleep
 from rota.models import Person
 
@@ -23,13 +25,34 @@ RENOTIFY_AFTER = {
 CLAIM_BATCH = 50
 
 
-def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Bleep:
-    """Send a bleep to whoever holds its role now and start its escalation clock, atomically."""
-    with transaction.atomic():
-        bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
-        priority = Priority(bleep.priority)
-        Deadline.objects.create(bleep=bleep, step=1, due_at=now + RENOTIFY_AFTER[priority])
-    return bleep
+class Sent(NamedTuple):
+    """The bleep a send returned, and whether this send created it (not a retry)."""
+
+    bleep: Bleep
+    created: bool
+
+
+def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Sent:
+    """Send a bleep to whoever holds its role now and start its escalation clock, atomically.
+
+    Idempotent by the draft's key: the same sender sending the same key again, even at the
+    same moment from a retrying phone, gets the first bleep back and nobody is bleeped twice.
+    """
+    if draft.idempotency_key:
+        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
+        if earlier is not None:
+            return Sent(earlier, created=False)
+    try:
+        with transaction.atomic():
+            bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
+            priority = Priority(bleep.priority)
+            Deadline.objects.create(bleep=bleep, step=1, due_at=now + RENOTIFY_AFTER[priority])
+    except IntegrityError:
+        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
+        if not draft.idempotency_key or earlier is None:
+            raise
+        return Sent(earlier, created=False)
+    return Sent(bleep, created=True)
 
 
 def fire_due_deadlines(*, now: datetime) -> int:

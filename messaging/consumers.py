@@ -15,7 +15,7 @@ from messaging.exceptions import (
     InvalidToken,
     NotARecipient,
 )
-from messaging.models import Device
+from messaging.models import Device, Reply
 
 # A socket that has not authenticated within this many seconds is closed.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -136,6 +136,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             "delivered": self._receipt("deliver"),
             "read": self._receipt("read"),
             "acknowledge": self._acknowledge,
+            "decline": self._decline,
+            "reply": self._reply,
         }
 
     async def _pong(self, content: dict[str, Any]) -> None:
@@ -164,6 +166,24 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             bleep_id=content.get("bleep_id"),
             eta_minutes=eta,
             comment=comment,
+        )
+
+    async def _decline(self, content: dict[str, Any]) -> None:
+        reason = content.get("reason")
+        if not isinstance(reason, str) or not 0 < len(reason) <= 200:
+            await self._error(content, "invalid", "reason must be text of 1–200 characters")
+            return
+        await self._call(
+            content, services.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
+        )
+
+    async def _reply(self, content: dict[str, Any]) -> None:
+        text = content.get("text")
+        if not isinstance(text, str) or not 0 < len(text) <= Reply.TEXT_MAX_LENGTH:
+            await self._error(content, "invalid", "text must be text of 1–500 characters")
+            return
+        await self._call(
+            content, services.reply_to_bleep, bleep_id=content.get("bleep_id"), text=text
         )
 
     async def _call(

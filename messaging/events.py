@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Bleep, Delivery, StreamEvent
+from messaging.models import Bleep, Delivery, Reply, StreamEvent
 from rota.models import Person, Role
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "location": bleep.location.name if bleep.location else None,
         "bed": bleep.bed,
         "callback_extension": bleep.callback_extension,
+        "nhs_number": bleep.nhs_number,
         "created_at": bleep.created_at.isoformat(),
         "deliveries": [delivery_summary(d) for d in bleep.deliveries.all()],
     }
@@ -80,6 +81,33 @@ def bleep_acknowledged(delivery: Delivery) -> Event:
         "eta_minutes": delivery.eta_minutes,
         "comment": delivery.comment,
         "delivery": delivery_summary(delivery),
+    }
+
+
+def bleep_declined(delivery: Delivery) -> Event:
+    return {
+        "type": "bleep.declined",
+        "bleep_id": delivery.bleep_id,
+        "by": person_summary(delivery.recipient),
+        "reason": delivery.decline_reason,
+        "delivery": delivery_summary(delivery),
+    }
+
+
+def bleep_cancelled(bleep: Bleep, *, by: Person) -> Event:
+    return {"type": "bleep.cancelled", "bleep_id": bleep.pk, "by": person_summary(by)}
+
+
+def bleep_reply(reply: Reply) -> Event:
+    return {
+        "type": "bleep.reply",
+        "bleep_id": reply.bleep_id,
+        "reply": {
+            "id": reply.pk,
+            "author": person_summary(reply.author),
+            "text": reply.text,
+            "created_at": reply.created_at.isoformat(),
+        },
     }
 
 

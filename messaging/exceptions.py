@@ -41,3 +41,7 @@ class InvalidCredentials(MessagingError):
 
 class DeviceNotFound(MessagingError):
     """No such device among this person's own live devices."""
+
+
+class NotTheSender(MessagingError):
+    """Only the bleep's sender (or switchboard) may do this."""

@@ -33,6 +33,7 @@ class Priority(models.TextChoices):
 class BleepStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -40,6 +41,8 @@ class DeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Bleep(models.Model):
@@ -59,6 +62,10 @@ class Bleep(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True)
     bed = models.CharField(max_length=20, blank=True)
     callback_extension = models.CharField(max_length=10, blank=True)
+    # Checked with the Modulus 11 rule; shown to the people in the bleep, never on a lock screen.
+    nhs_number = models.CharField(max_length=10, blank=True)
+    # Chosen by the sender's device, so a retried send returns the first bleep, not a second.
+    idempotency_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, choices=BleepStatus.choices, default=BleepStatus.OPEN)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -67,6 +74,13 @@ class Bleep(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="bleep_status_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_bleep_per_idempotency_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Bleep {self.pk} to {self.role}"
@@ -85,6 +99,7 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField()
     eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.CharField(max_length=200, blank=True)
+    decline_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -118,6 +133,25 @@ class HistoryEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Reply(models.Model):
+    """A message in a bleep's thread ("coming in 10", "call me on 4321")."""
+
+    TEXT_MAX_LENGTH = 500
+
+    bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
+    text = models.CharField(max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "replies"
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.bleep}: {self.text[:40]}"
 
 
 class StreamHead(models.Model):

@@ -14,7 +14,7 @@ def visible_bleeps(user: Person) -> QuerySet[Bleep]:
     """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard."""
     bleeps = Bleep.objects.select_related(
         "role", "answering_role", "sender", "location", "acknowledged_by"
-    ).prefetch_related("deliveries__recipient")
+    ).prefetch_related("deliveries__recipient", "replies__author", "history__actor")
     if user.job == Person.Job.SWITCHBOARD:
         return bleeps
     return bleeps.filter(Q(sender=user) | Q(deliveries__recipient=user)).distinct()
@@ -48,6 +48,26 @@ def access_device(user: Person, device_id: int) -> Device:
     if device is None:
         raise DeviceNotFound()
     return device
+
+
+def find_sent_bleep(*, sender: Person, idempotency_key: str) -> Bleep | None:
+    """Return the bleep `sender` already sent with this idempotency key, if any."""
+    return Bleep.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
+
+
+def sent_bleeps_of(user: Person) -> QuerySet[Bleep]:
+    """Return the bleeps `user` sent, newest first."""
+    return visible_bleeps(user).filter(sender=user).order_by("-created_at")
+
+
+def open_bleeps() -> QuerySet[Bleep]:
+    """Return every open bleep, oldest first (switchboard's board)."""
+    return (
+        Bleep.objects.filter(status=BleepStatus.OPEN)
+        .select_related("role", "answering_role", "sender", "location", "acknowledged_by")
+        .prefetch_related("deliveries__recipient")
+        .order_by("created_at")
+    )
 
 
 def open_bleeps_for(user: Person) -> QuerySet[Bleep]:

@@ -9,7 +9,13 @@ from django.db import connection, transaction
 
 from bleep.tokens import digest_token, new_token
 from messaging import events
-from messaging.exceptions import AlreadyAcknowledged, InvalidCredentials, InvalidToken
+from messaging.exceptions import (
+    AlreadyAcknowledged,
+    IllegalTransition,
+    InvalidCredentials,
+    InvalidToken,
+    NotTheSender,
+)
 from messaging.models import (
     Bleep,
     BleepStatus,
@@ -18,9 +24,10 @@ from messaging.models import (
     Device,
     HistoryEntry,
     Priority,
+    Reply,
     StreamEvent,
 )
-from messaging.selectors import access_delivery
+from messaging.selectors import access_bleep, access_delivery
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
@@ -112,6 +119,8 @@ class BleepDraft:
     location: Location | None = None
     bed: str = ""
     callback_extension: str = ""
+    nhs_number: str = ""
+    idempotency_key: str = ""
 
 
 def create_bleep(
@@ -134,6 +143,8 @@ def create_bleep(
             location=draft.location,
             bed=draft.bed,
             callback_extension=draft.callback_extension,
+            nhs_number=draft.nhs_number,
+            idempotency_key=draft.idempotency_key,
             created_at=now,
         )
         _record(
@@ -195,6 +206,7 @@ def acknowledge_bleep(
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
         if bleep.status == BleepStatus.ACKNOWLEDGED:
             raise AlreadyAcknowledged(by=str(bleep.acknowledged_by))
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "acknowledge")
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         delivery.eta_minutes = eta_minutes
         delivery.comment = comment
@@ -216,6 +228,68 @@ def acknowledge_bleep(
             user_ids=_participants(bleep), event=events.bleep_acknowledged(delivery), now=now
         )
     return delivery
+
+
+def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
+    """Decline one's own copy of an open bleep with a reason, and tell everyone in it.
+
+    Owns its transaction and locks the bleep, then the delivery. The bleep stays open: the
+    escalation policy decides where it goes next, so a decline never ends a bleep.
+    """
+    with transaction.atomic():
+        access_delivery(device.user, bleep_id)
+        bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+        if bleep.status != BleepStatus.OPEN:
+            raise IllegalTransition(current=bleep.status, action="decline")
+        delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        delivery.decline_reason = reason
+        _move_delivery(delivery=delivery, device=device, action="decline", now=now, reason=reason)
+        append_events(user_ids=_participants(bleep), event=events.bleep_declined(delivery), now=now)
+    return delivery
+
+
+def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: datetime) -> Bleep:
+    """Cancel an open bleep (its sender, or switchboard): no one is bleeped about it again.
+
+    Owns its transaction and locks the bleep and its deliveries.
+    """
+    with transaction.atomic():
+        bleep = access_bleep(actor, bleep_id)
+        if bleep.sender_id != actor.pk and actor.job != Person.Job.SWITCHBOARD:
+            raise NotTheSender()
+        bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+        new_status = next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "cancel")
+        for delivery in bleep.deliveries.select_for_update().order_by("pk"):
+            if (DeliveryStatus(delivery.status), "cancel") in DELIVERY_TRANSITIONS:
+                _move_delivery(
+                    delivery=delivery, device=device, action="cancel", now=now, actor=actor
+                )
+        _record(
+            bleep=bleep,
+            actor=actor,
+            device=device,
+            action="cancel",
+            from_status=bleep.status,
+            to_status=new_status,
+            now=now,
+        )
+        bleep.status = new_status
+        bleep.save(update_fields=["status"])
+        append_events(
+            user_ids=_participants(bleep), event=events.bleep_cancelled(bleep, by=actor), now=now
+        )
+    return bleep
+
+
+def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
+    """Add a reply to a bleep's thread and show it live to everyone in the bleep."""
+    with transaction.atomic():
+        bleep = access_bleep(device.user, bleep_id)
+        reply = Reply.objects.create(
+            bleep=bleep, author=device.user, device=device, text=text, created_at=now
+        )
+        append_events(user_ids=_participants(bleep), event=events.bleep_reply(reply), now=now)
+    return reply
 
 
 def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[StreamEvent]:
@@ -253,7 +327,15 @@ def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:
     )
 
 
-def _move_delivery(*, delivery: Delivery, device: Device, action: str, now: datetime) -> None:
+def _move_delivery(
+    *,
+    delivery: Delivery,
+    device: Device | None,
+    action: str,
+    now: datetime,
+    actor: Person | None = None,
+    reason: str = "",
+) -> None:
     from_status = delivery.status
     delivery.status = next_status(DELIVERY_TRANSITIONS, DeliveryStatus(from_status), action)
     delivery.updated_at = now
@@ -261,12 +343,13 @@ def _move_delivery(*, delivery: Delivery, device: Device, action: str, now: date
     _record(
         bleep=delivery.bleep,
         delivery=delivery,
-        actor=device.user,
+        actor=actor or (device.user if device else None),
         device=device,
         action=action,
         from_status=from_status,
         to_status=delivery.status,
         now=now,
+        detail={"reason": reason} if reason else None,
     )
 
 

@@ -14,10 +14,18 @@ DELIVERY_TRANSITIONS: dict[tuple[DeliveryStatus, str], DeliveryStatus] = {
     (DeliveryStatus.SENT, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
     (DeliveryStatus.DELIVERED, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
     (DeliveryStatus.READ, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.SENT, "decline"): DeliveryStatus.DECLINED,
+    (DeliveryStatus.DELIVERED, "decline"): DeliveryStatus.DECLINED,
+    (DeliveryStatus.READ, "decline"): DeliveryStatus.DECLINED,
+    (DeliveryStatus.SENT, "cancel"): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.DELIVERED, "cancel"): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.READ, "cancel"): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.DECLINED, "cancel"): DeliveryStatus.CANCELLED,
 }
 
 BLEEP_TRANSITIONS: dict[tuple[BleepStatus, str], BleepStatus] = {
     (BleepStatus.OPEN, "acknowledge"): BleepStatus.ACKNOWLEDGED,
+    (BleepStatus.OPEN, "cancel"): BleepStatus.CANCELLED,
 }
 
 DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)

@@ -5,7 +5,8 @@ from typing import Any
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
-from messaging.models import Bleep, Delivery, Priority
+from messaging.models import Bleep, Delivery, HistoryEntry, Priority, Reply
+from messaging.validators import is_valid_nhs_number
 from rota.models import Location
 
 
@@ -25,6 +26,20 @@ class SendBleepSerializer(StrictSerializer):
         queryset=Location.objects.all(), required=False, allow_null=True, default=None
     )
     bed = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+    nhs_number = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=12,
+        help_text="Optional; ten digits, checked with the Modulus 11 rule.",
+    )
+    idempotency_key = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=64,
+        help_text="Chosen by the device; sending the same key again returns the same bleep (200).",
+    )
     callback_extension = serializers.RegexField(
         r"^[0-9]{1,10}$",
         required=False,
@@ -32,6 +47,11 @@ class SendBleepSerializer(StrictSerializer):
         allow_blank=True,
         error_messages={"invalid": "an extension is 1 to 10 digits"},
     )
+
+    def validate_nhs_number(self, value: str) -> str:
+        if value and not is_valid_nhs_number(value):
+            raise serializers.ValidationError("not a valid NHS number (Modulus 11 check failed)")
+        return value.replace(" ", "")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("role" in attrs) == ("bleep_number" in attrs):
@@ -51,7 +71,15 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "recipient", "status", "updated_at", "eta_minutes", "comment"]
+        fields = [
+            "id",
+            "recipient",
+            "status",
+            "updated_at",
+            "eta_minutes",
+            "comment",
+            "decline_reason",
+        ]
 
 
 class BleepSerializer(serializers.ModelSerializer):
@@ -75,7 +103,64 @@ class BleepSerializer(serializers.ModelSerializer):
             "location",
             "bed",
             "callback_extension",
+            "nhs_number",
             "created_at",
             "acknowledged_by",
             "deliveries",
         ]
+
+
+class DeclineSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=200, help_text="Why, e.g. 'in theatre'.")
+
+
+class ReplySerializer(StrictSerializer):
+    text = serializers.CharField(max_length=Reply.TEXT_MAX_LENGTH)
+
+
+class ReplyOutSerializer(serializers.ModelSerializer):
+    author = PersonBriefSerializer()
+
+    class Meta:
+        model = Reply
+        fields = ["id", "author", "text", "created_at"]
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    actor = PersonBriefSerializer(allow_null=True)
+    device = serializers.CharField(source="device.name", allow_null=True, default=None)
+
+    class Meta:
+        model = HistoryEntry
+        fields = [
+            "at",
+            "action",
+            "delivery",
+            "from_status",
+            "to_status",
+            "actor",
+            "device",
+            "detail",
+        ]
+
+
+class BleepDetailSerializer(BleepSerializer):
+    """A bleep with its thread and its full, append-only history."""
+
+    replies = ReplyOutSerializer(many=True)
+    history = HistoryEntrySerializer(many=True)
+
+    class Meta(BleepSerializer.Meta):
+        fields = [*BleepSerializer.Meta.fields, "replies", "history"]
+
+
+class OpenBleepSerializer(BleepSerializer):
+    """An open bleep on the switchboard's board, with how long it has waited."""
+
+    age_seconds = serializers.SerializerMethodField()
+
+    class Meta(BleepSerializer.Meta):
+        fields = [*BleepSerializer.Meta.fields, "age_seconds"]
+
+    def get_age_seconds(self, bleep: Bleep) -> int:
+        return int((self.context["now"] - bleep.created_at).total_seconds())

@@ -3,10 +3,12 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
 from escalation import services as escalation_services
@@ -14,6 +16,9 @@ from messaging import selectors, services
 from messaging.models import Priority
 from messaging.services import BleepDraft
 from rota.selectors import get_role
+
+# The sent list is for a phone screen, not an archive: the newest this many.
+SENT_PAGE = 100
 
 
 class BleepListView(APIView):
@@ -25,25 +30,99 @@ class BleepListView(APIView):
         return Response(serializers.BleepSerializer(bleeps, many=True).data)
 
     @extend_schema(
-        request=serializers.SendBleepSerializer, responses={201: serializers.BleepSerializer}
+        request=serializers.SendBleepSerializer,
+        responses={201: serializers.BleepSerializer, 200: serializers.BleepSerializer},
     )
     def post(self, request: Request) -> Response:
         data = valid_data(serializers.SendBleepSerializer, request.data)
         role = get_role(role_id=data.pop("role", None), bleep_number=data.pop("bleep_number", None))
         draft = BleepDraft(role=role, priority=Priority(data.pop("priority")), **data)
-        bleep = escalation_services.send_bleep(
+        sent = escalation_services.send_bleep(
             sender=person_of(request), device=device_of(request), draft=draft, now=timezone.now()
         )
-        return Response(serializers.BleepSerializer(bleep).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK
+        return Response(serializers.BleepSerializer(sent.bleep).data, status=code)
+
+
+class SentBleepListView(APIView):
+    """The bleeps I sent, newest first."""
+
+    @extend_schema(responses=serializers.BleepSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        bleeps = selectors.sent_bleeps_of(person_of(request))[:SENT_PAGE]
+        return Response(serializers.BleepSerializer(bleeps, many=True).data)
+
+
+class SwitchboardBoardView(APIView):
+    """Every open bleep with its age, oldest first: switchboard's board."""
+
+    permission_classes = [IsAuthenticated, SwitchboardOnly]
+
+    @extend_schema(responses=serializers.OpenBleepSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        context = {"now": timezone.now()}
+        bleeps = selectors.open_bleeps()
+        return Response(serializers.OpenBleepSerializer(bleeps, many=True, context=context).data)
 
 
 class BleepDetailView(APIView):
-    """One bleep I may see, with its deliveries."""
+    """One bleep I may see, with its deliveries, replies and history."""
 
-    @extend_schema(responses=serializers.BleepSerializer)
+    @extend_schema(responses=serializers.BleepDetailSerializer)
     def get(self, request: Request, bleep_id: int) -> Response:
         bleep = selectors.access_bleep(person_of(request), bleep_id)
-        return Response(serializers.BleepSerializer(bleep).data)
+        return Response(serializers.BleepDetailSerializer(bleep).data)
+
+
+class ReadView(APIView):
+    """Mark a bleep sent to me as read."""
+
+    @extend_schema(request=None, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        services.record_receipt(
+            device=device_of(request), bleep_id=bleep_id, action="read", now=timezone.now()
+        )
+        return _bleep(request, bleep_id)
+
+
+class DeclineView(APIView):
+    """Decline a bleep sent to me, with a reason; it stays open for the escalation to place."""
+
+    @extend_schema(request=serializers.DeclineSerializer, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        data = valid_data(serializers.DeclineSerializer, request.data)
+        services.decline_bleep(
+            device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
+        )
+        return _bleep(request, bleep_id)
+
+
+class CancelView(APIView):
+    """Cancel a bleep I sent (switchboard: any open bleep)."""
+
+    @extend_schema(request=None, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        services.cancel_bleep(
+            actor=person_of(request),
+            device=device_of(request),
+            bleep_id=bleep_id,
+            now=timezone.now(),
+        )
+        return _bleep(request, bleep_id)
+
+
+class ReplyView(APIView):
+    """Reply in a bleep's thread; everyone in the bleep sees it live."""
+
+    @extend_schema(
+        request=serializers.ReplySerializer, responses={201: serializers.ReplyOutSerializer}
+    )
+    def post(self, request: Request, bleep_id: int) -> Response:
+        data = valid_data(serializers.ReplySerializer, request.data)
+        reply = services.reply_to_bleep(
+            device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
+        )
+        return Response(serializers.ReplyOutSerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
 class AcknowledgeView(APIView):
@@ -55,5 +134,9 @@ class AcknowledgeView(APIView):
         services.acknowledge_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
-        bleep = selectors.access_bleep(person_of(request), bleep_id)
-        return Response(serializers.BleepSerializer(bleep).data)
+        return _bleep(request, bleep_id)
+
+
+def _bleep(request: Request, bleep_id: int) -> Response:
+    bleep = selectors.access_bleep(person_of(request), bleep_id)
+    return Response(serializers.BleepSerializer(bleep).data)

@@ -22,7 +22,7 @@ def send(ward: Ward, priority: Priority = Priority.ROUTINE) -> Bleep:
         device=ward.nurse_device,
         draft=draft(ward.role, priority=priority),
         now=ward.now,
-    )
+    ).bleep
 
 
 def deadlines(bleep: Bleep) -> list[tuple[int, datetime, datetime | None]]:

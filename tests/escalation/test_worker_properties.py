@@ -52,7 +52,7 @@ def test_no_step_fires_twice_and_nothing_is_sent_after_an_acknowledgement(
             device=ward.nurse_device,
             draft=factories.draft(ward.role, priority=priority),
             now=now,
-        )
+        ).bleep
         acknowledged_at = None
         fired_by_step: dict[int, datetime] = {}
         for action, seconds in turns:

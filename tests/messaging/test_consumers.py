@@ -46,7 +46,7 @@ def nurse_bleeps(ward: Ward, message: str = "Review bed 4") -> Bleep:
         device=ward.nurse_device,
         draft=factories.draft(ward.role, message),
         now=timezone.now(),
-    )
+    ).bleep
 
 
 async def test_a_bleep_reaches_the_holders_open_socket_live(ward: Ward) -> None:
@@ -212,3 +212,39 @@ async def test_revoking_a_device_closes_its_open_socket_with_4401(ward: Ward) ->
     assert await phone.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
     assert await tablet.receive_nothing()
     await tablet.disconnect()
+
+
+async def test_a_decline_and_a_reply_over_the_socket_reach_the_sender_live(ward: Ward) -> None:
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(doctor)
+    bleep = await nurse_bleeps(ward)
+    await nurse.receive_json_from()
+    await doctor.receive_json_from()
+    await doctor.send_json_to({"type": "reply", "bleep_id": bleep.pk, "text": "in resus, 5 min"})
+    await doctor.send_json_to({"type": "decline", "bleep_id": bleep.pk, "reason": "in resus"})
+    reply, declined = await nurse.receive_json_from(), await nurse.receive_json_from()
+    assert (reply["type"], reply["reply"]["text"]) == ("bleep.reply", "in resus, 5 min")
+    assert (declined["type"], declined["reason"]) == ("bleep.declined", "in resus")
+    await nurse.disconnect()
+    await doctor.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "decline", "bleep_id": 1},
+        {"type": "decline", "bleep_id": 1, "reason": ""},
+        {"type": "reply", "bleep_id": 1, "text": "x" * 501},
+        {"type": "reply", "bleep_id": "one", "text": "hi"},
+    ],
+)
+async def test_a_malformed_decline_or_reply_is_an_invalid_error(
+    ward: Ward, frame: dict[str, Any]
+) -> None:
+    socket = await open_socket(ward.doctor_token)
+    await read_until_caught_up(socket)
+    await socket.send_json_to(frame)
+    reply = await socket.receive_json_from()
+    assert (reply["type"], reply["code"]) == ("error", "invalid")
+    await socket.disconnect()

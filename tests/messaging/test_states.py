@@ -17,8 +17,11 @@ DELIVERY_ORDER = [
     DeliveryStatus.SENT,
     DeliveryStatus.DELIVERED,
     DeliveryStatus.READ,
+    DeliveryStatus.DECLINED,
     DeliveryStatus.ACKNOWLEDGED,
+    DeliveryStatus.CANCELLED,
 ]
+ANSWERABLE = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
 
 
 def pair_id(value: object) -> str:
@@ -27,8 +30,8 @@ def pair_id(value: object) -> str:
     return str(value)
 
 
-def test_the_actions_cover_receipts_and_acknowledgement() -> None:
-    assert ACTIONS == ["acknowledge", "deliver", "read"]
+def test_the_actions_cover_receipts_answers_and_cancelling() -> None:
+    assert ACTIONS == ["acknowledge", "cancel", "decline", "deliver", "read"]
 
 
 @pytest.mark.parametrize(("state", "action"), DELIVERY_PAIRS, ids=pair_id)
@@ -87,7 +90,7 @@ def test_an_acknowledged_bleep_is_final(action: str) -> None:
         next_status(BLEEP_TRANSITIONS, BleepStatus.ACKNOWLEDGED, action)
 
 
-@pytest.mark.parametrize("state", DELIVERY_ORDER[:-1], ids=str)
+@pytest.mark.parametrize("state", ANSWERABLE, ids=str)
 def test_acknowledging_a_delivery_from_any_earlier_state_lands_on_acknowledged(
     state: DeliveryStatus,
 ) -> None:
@@ -113,3 +116,26 @@ def test_an_action_neither_table_knows_is_refused() -> None:
         next_status(DELIVERY_TRANSITIONS, DeliveryStatus.SENT, "explode")
 
     assert (refused.value.current, refused.value.action) == ("sent", "explode")
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_cancelled_delivery_and_a_cancelled_bleep_are_final(action: str) -> None:
+    with pytest.raises(IllegalTransition):
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.CANCELLED, action)
+    with pytest.raises(IllegalTransition):
+        next_status(BLEEP_TRANSITIONS, BleepStatus.CANCELLED, action)
+
+
+@pytest.mark.parametrize("state", ANSWERABLE, ids=str)
+def test_an_unanswered_delivery_can_be_declined_or_cancelled(state: DeliveryStatus) -> None:
+    assert next_status(DELIVERY_TRANSITIONS, state, "decline") == DeliveryStatus.DECLINED
+    assert next_status(DELIVERY_TRANSITIONS, state, "cancel") == DeliveryStatus.CANCELLED
+
+
+def test_a_declined_delivery_cannot_then_be_acknowledged_but_can_be_cancelled() -> None:
+    with pytest.raises(IllegalTransition):
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.DECLINED, "acknowledge")
+    assert (
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.DECLINED, "cancel")
+        == DeliveryStatus.CANCELLED
+    )

@@ -282,9 +282,14 @@ def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: da
 
 
 def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
-    """Add a reply to a bleep's thread and show it live to everyone in the bleep."""
+    """Add a reply to a bleep's thread and show it live to everyone in the bleep.
+
+    A cancelled bleep takes no more replies: after a cancel, nothing more happens to it.
+    """
     with transaction.atomic():
         bleep = access_bleep(device.user, bleep_id)
+        if bleep.status == BleepStatus.CANCELLED:
+            raise IllegalTransition(current=bleep.status, action="reply")
         reply = Reply.objects.create(
             bleep=bleep, author=device.user, device=device, text=text, created_at=now
         )

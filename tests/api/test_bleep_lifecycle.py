@@ -223,3 +223,13 @@ def test_signed_out_nobody_reaches_a_bleep_endpoint(ward: Ward) -> None:
     bleep_id = sent(ward)
     for path in ("", "/read", "/decline", "/cancel", "/replies", "/acknowledge"):
         assert APIClient().post(f"/api/bleeps/{bleep_id}{path}").status_code == 401
+
+
+def test_a_cancelled_bleep_takes_no_more_replies(ward: Ward) -> None:
+    bleep_id = sent(ward)
+    client_for(ward.nurse_token).post(f"/api/bleeps/{bleep_id}/cancel")
+    response = client_for(ward.doctor_token).post(
+        f"/api/bleeps/{bleep_id}/replies", {"text": "coming"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["current"] == "cancelled"

@@ -1,11 +1,16 @@
-"""A real Bleep server in subprocesses, on a free port, against the test database."""
+"""A real Bleep server in subprocesses, on a free port, against the test database.
+
+Everything the server processes (and a test's own redis-server) print goes to one file per
+test, shown in the report when the test fails.
+"""
 
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +20,9 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 30
+STOP_TIMEOUT_SECONDS = 10
+REDIS_START_TIMEOUT_SECONDS = 10
+SERVER_LOG = pytest.StashKey[Path]()
 
 
 @dataclass
@@ -27,10 +35,61 @@ class Server:
         return self.url.replace("http://", "ws://") + "/ws"
 
 
+@dataclass
+class PrivateRedis:
+    """A redis-server of one test's own on a spare port, which the test may stop and start."""
+
+    port: int
+    directory: Path
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start redis-server (no persistence) and return once it answers PING."""
+        note(self.log, f"starting redis-server on port {self.port}")
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+        while not answers_ping(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server silent after {REDIS_START_TIMEOUT_SECONDS} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop redis-server with SIGTERM and wait until it has exited."""
+        if self.process is not None:
+            note(self.log, f"stopping redis-server on port {self.port}")
+            stop_processes([self.process])
+            self.process = None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def note(log: Path, line: str) -> None:
+    """Mark a step in the shared log, so the processes' lines can be read in context."""
+    with log.open("a") as out:
+        out.write(f"----- {time.strftime('%H:%M:%S')} {line} -----\n")
 
 
 def test_database_url() -> str:
@@ -73,8 +132,20 @@ def wait_until_healthy(server: Server) -> None:
     raise RuntimeError(f"server not healthy after {START_TIMEOUT_SECONDS} s: {last}")
 
 
-@pytest.fixture
-def bleep_server(transactional_db: None) -> Iterator[Server]:
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_server(*, log: Path, redis_url: str | None = None) -> Iterator[Server]:
+    """Run the server as the Procfile does, its output appended to `log`."""
     port = free_port()
     env = {
         **os.environ,
@@ -84,18 +155,67 @@ def bleep_server(transactional_db: None) -> Iterator[Server]:
         "BLEEP_WORKER_IN_PROCESS": "0",
         "LOG_LEVEL": "WARNING",
     }
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     server = Server(url=f"http://127.0.0.1:{port}")
     try:
         for name, command in server_commands(port).items():
-            server.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+            note(log, f"starting {name}: {' '.join(command)}")
+            with log.open("ab") as out:
+                server.processes[name] = subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                )
         wait_until_healthy(server)
         yield server
     finally:
-        for process in server.processes.values():
-            process.terminate()
-        for process in server.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        note(log, "stopping the server")
+        stop_processes(list(server.processes.values()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    log = item.stash.get(SERVER_LOG, None)
+    if report.failed and log is not None:
+        report.sections.append((f"server output ({log})", log.read_text(errors="replace")))
+    return report
+
+
+@pytest.fixture
+def server_log(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Return this test's file for the output of every process it starts."""
+    log = tmp_path / "server.log"
+    log.touch()
+    request.node.stash[SERVER_LOG] = log
+    return log
+
+
+@pytest.fixture
+def bleep_server(transactional_db: None, server_log: Path) -> Iterator[Server]:
+    with running_server(log=server_log) as server:
+        yield server
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path, server_log: Path) -> Iterator[PrivateRedis]:
+    """A redis-server this test owns, so it may stop it without touching the machine's."""
+    if not settings.REDIS_URL:
+        pytest.skip("the embedded pass has no Redis; run with REDIS_URL set")
+    redis = PrivateRedis(port=free_port(), directory=tmp_path / "redis", log=server_log)
+    redis.directory.mkdir()
+    try:
+        redis.start()
+        yield redis
+    finally:
+        redis.stop()
+
+
+@pytest.fixture
+def bleep_server_on_private_redis(
+    transactional_db: None, server_log: Path, private_redis: PrivateRedis
+) -> Iterator[Server]:
+    """The server as in production (web and worker), its channel layer on `private_redis`."""
+    with running_server(log=server_log, redis_url=private_redis.url) as server:
+        yield server

@@ -2,58 +2,16 @@
 
 import json
 import socket
-from typing import Any
 
 import httpx
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from websockets.asyncio.client import ClientConnection, connect
 
 from escalation.models import WorkerHeartbeat
-from rota.models import Person
-from tests import factories
+from tests.e2e.clients import authenticate, login, next_frame, open_socket, staff_on_call
 from tests.e2e.conftest import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-FRAME_TIMEOUT_SECONDS = 10
-
-
-def staff_on_call() -> None:
-    """A nurse, and a registrar on bleep 2345 now, with passwords the server can check."""
-    role = factories.make_role(bleep_number="2345")
-    nurse = factories.make_person("amina.okafor", job=Person.Job.NURSE)
-    doctor = factories.make_person("omar.haddad")
-    for person in (nurse, doctor):
-        # The server runs with the production hasher, not the tests' fast one.
-        hasher = PBKDF2PasswordHasher()
-        person.password = hasher.encode(factories.PASSWORD, hasher.salt())
-        person.save(update_fields=["password"])
-    factories.on_call_now(role, doctor)
-
-
-async def login(client: httpx.AsyncClient, username: str) -> str:
-    response = await client.post(
-        "/api/auth/login",
-        json={"username": username, "password": factories.PASSWORD, "device_name": "e2e"},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["token"])
-
-
-async def next_frame(socket: ClientConnection, *skip: str) -> dict[str, Any]:
-    """Return the next frame whose type is not in `skip`."""
-    while True:
-        frame = json.loads(await socket.recv(decode=True))
-        if frame["type"] not in skip:
-            return dict(frame)
-
-
-async def authenticate(socket: ClientConnection, token: str) -> None:
-    await socket.send(json.dumps({"type": "auth", "token": token, "last_seq": 0}))
-    assert (await next_frame(socket))["type"] == "authenticated"
-    assert (await next_frame(socket))["type"] == "caught_up"
 
 
 async def test_a_nurse_bleeps_the_registrar_who_acknowledges_and_the_nurse_sees_it_live(
@@ -66,8 +24,8 @@ async def test_a_nurse_bleeps_the_registrar_who_acknowledges_and_the_nurse_sees_
             await login(http, "omar.haddad"),
         )
         async with (
-            connect(bleep_server.ws_url, origin=bleep_server.url, open_timeout=10) as nurse,  # type: ignore[arg-type]
-            connect(bleep_server.ws_url, origin=bleep_server.url, open_timeout=10) as doctor,  # type: ignore[arg-type]
+            open_socket(bleep_server) as nurse,
+            open_socket(bleep_server) as doctor,
         ):
             await authenticate(nurse, nurse_token)
             await authenticate(doctor, doctor_token)

@@ -1,6 +1,7 @@
 """`GET /healthz`: database, channel layer and escalation worker, each checked for real."""
 
 import asyncio
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -48,10 +49,24 @@ async def _channel_layer() -> dict[str, Any]:
     layer = get_channel_layer()
     if layer is None:
         return {"ok": False, "error": "no channel layer configured"}
-    channel = await layer.new_channel()
+    channel = await _probe_channel(layer)
     await layer.send(channel, {"type": "health.ping"})
     message = await layer.receive(channel)
     return {"ok": message.get("type") == "health.ping", "backend": type(layer).__name__}
+
+
+async def _probe_channel(layer: Any) -> str:
+    # One probe channel per process and event loop: the Redis pub/sub layer keeps a new
+    # channel subscribed until a receive on it is cancelled, so a channel per check leaks.
+    loop = asyncio.get_running_loop()
+    if loop not in _PROBE_CHANNELS:
+        _PROBE_CHANNELS[loop] = await layer.new_channel(prefix="health.")
+    return _PROBE_CHANNELS[loop]
+
+
+_PROBE_CHANNELS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, str]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @database_sync_to_async

@@ -141,6 +141,9 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         }
 
     async def _pong(self, content: dict[str, Any]) -> None:
+        # The live path can drop events (a Redis restart) without the socket closing; a ping
+        # is the phone's chance to learn of them, so it first gets anything stored since.
+        await self._catch_up()
         await self.send_json({"type": "pong", "ref": content.get("ref"), "seq": self.last_seq})
 
     def _receipt(self, action: str) -> Callable[[dict[str, Any]], Awaitable[None]]:

@@ -144,11 +144,18 @@ def _publish(messages: list[tuple[str, Event]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    failed = 0
     for group, message in messages:
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception:
             # What was published is already committed: a stored event reaches the device on
-            # its next catch-up, a revoked token fails its next use. The fast path failing
-            # must never undo or block the write.
-            logger.exception("could not publish %s to %s", message["type"], group)
+            # its next catch-up or ping, a revoked token fails its next use. The fast path
+            # failing must never undo or block the write. One traceback per batch is enough.
+            if not failed:
+                logger.exception("could not publish %s to %s", message["type"], group)
+            failed += 1
+    if failed > 1:
+        logger.error(
+            "%d of %d live messages not published; devices catch up", failed, len(messages)
+        )

@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from channels.db import database_sync_to_async
+from django.test import AsyncClient, Client
 from django.utils import timezone
 
+from api import health
 from escalation.selectors import HEARTBEAT_STALE_AFTER
 from escalation.services import beat_heartbeat
 
@@ -42,7 +44,7 @@ def test_healthz_is_503_naming_the_channel_layer_when_it_fails(
     beat_heartbeat(worker="test:1", now=timezone.now())
 
     class BrokenLayer:
-        async def new_channel(self) -> str:
+        async def new_channel(self, prefix: str = "") -> str:
             raise ConnectionError("Redis went away")
 
     monkeypatch.setattr("api.health.get_channel_layer", lambda: BrokenLayer())
@@ -50,3 +52,11 @@ def test_healthz_is_503_naming_the_channel_layer_when_it_fails(
     assert response.status_code == 503
     assert response.json()["down"] == ["channel_layer"]
     assert "Redis went away" in response.json()["channel_layer"]["error"]
+
+
+async def test_healthz_reuses_one_probe_channel_instead_of_leaking_one_per_check() -> None:
+    await database_sync_to_async(beat_heartbeat)(worker="test:1", now=timezone.now())
+    client = AsyncClient()
+    for _ in range(3):
+        assert (await client.get("/healthz")).status_code == 200
+    assert len(health._PROBE_CHANNELS) == 1

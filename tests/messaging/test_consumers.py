@@ -248,3 +248,19 @@ async def test_a_malformed_decline_or_reply_is_an_invalid_error(
     reply = await socket.receive_json_from()
     assert (reply["type"], reply["code"]) == ("error", "invalid")
     await socket.disconnect()
+
+
+async def test_a_ping_brings_events_the_live_path_dropped_before_the_pong(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doctor = await open_socket(ward.doctor_token)
+    await read_until_caught_up(doctor)
+    with monkeypatch.context() as patch:
+        patch.setattr(events, "_publish", lambda messages: None)
+        await nurse_bleeps(ward, "dropped while Redis restarted")
+    assert await doctor.receive_nothing()
+    await doctor.send_json_to({"type": "ping", "ref": 9})
+    missed, pong = await doctor.receive_json_from(), await doctor.receive_json_from()
+    assert (missed["type"], missed["seq"]) == ("bleep.created", 1)
+    assert pong == {"type": "pong", "ref": 9, "seq": 1}
+    await doctor.disconnect()

@@ -49,19 +49,15 @@ async def _channel_layer() -> dict[str, Any]:
     layer = get_channel_layer()
     if layer is None:
         return {"ok": False, "error": "no channel layer configured"}
-    channel = await _probe_channel(layer)
+    # One probe channel per process and event loop, kept only while it answers: the Redis
+    # pub/sub layer keeps a channel subscribed until a receive on it is cancelled, so a new
+    # channel per check would leak, and a timed-out one is unsubscribed and must be replaced.
+    loop = asyncio.get_running_loop()
+    channel = _PROBE_CHANNELS.pop(loop, None) or await layer.new_channel(prefix="health.")
     await layer.send(channel, {"type": "health.ping"})
     message = await layer.receive(channel)
+    _PROBE_CHANNELS[loop] = channel
     return {"ok": message.get("type") == "health.ping", "backend": type(layer).__name__}
-
-
-async def _probe_channel(layer: Any) -> str:
-    # One probe channel per process and event loop: the Redis pub/sub layer keeps a new
-    # channel subscribed until a receive on it is cancelled, so a channel per check leaks.
-    loop = asyncio.get_running_loop()
-    if loop not in _PROBE_CHANNELS:
-        _PROBE_CHANNELS[loop] = await layer.new_channel(prefix="health.")
-    return _PROBE_CHANNELS[loop]
 
 
 _PROBE_CHANNELS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, str]" = (

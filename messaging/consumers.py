@@ -110,8 +110,24 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
                 "device": {"id": device.pk, "name": device.name},
             }
         )
-        await self._catch_up()
+        if last_seq == 0:
+            await self._send_snapshot()
+        else:
+            await self._catch_up()
         await self.send_json({"type": "caught_up", "seq": self.last_seq})
+
+    async def _send_snapshot(self) -> None:
+        """Give a new device the open bleeps it is part of, and the stream's current number.
+
+        Cheaper and clearer than replaying a person's whole history to a new phone; a bleep
+        sent meanwhile can arrive both here and as a live event, and carries its id.
+        """
+        assert self.device is not None
+        head, bleeps = await database_sync_to_async(selectors.snapshot_for)(self.device.user)
+        await self.send_json(
+            {"type": "snapshot", "seq": head, "bleeps": [events.bleep_summary(b) for b in bleeps]}
+        )
+        self.last_seq = head
 
     async def _catch_up(self, upto: int | None = None) -> None:
         assert self.device is not None

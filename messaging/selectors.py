@@ -79,6 +79,17 @@ def open_bleeps_for(user: Person) -> QuerySet[Bleep]:
     )
 
 
+def snapshot_for(user: Person) -> tuple[int, list[Bleep]]:
+    """Return `user`'s newest stream number, then the open bleeps they sent or were sent."""
+    head = last_seq(user.pk)
+    bleeps = (
+        visible_bleeps(user)
+        .filter(Q(sender=user) | Q(deliveries__recipient=user), status=BleepStatus.OPEN)
+        .order_by("-created_at")
+    )
+    return head, list(bleeps)
+
+
 def events_after(user_id: int, seq: int, *, upto: int | None = None) -> list[StreamEvent]:
     """Return `user_id`'s stored events numbered after `seq` (and up to `upto`), in order."""
     events = StreamEvent.objects.filter(user_id=user_id, seq__gt=seq)

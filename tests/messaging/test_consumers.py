@@ -11,7 +11,7 @@ from bleep.asgi import application
 from escalation.services import send_bleep
 from messaging import consumers, events
 from messaging.models import Bleep, BleepStatus
-from messaging.services import revoke_device
+from messaging.services import acknowledge_bleep, revoke_device
 from rota.models import Person
 from tests import factories
 from tests.conftest import Ward
@@ -33,9 +33,11 @@ async def open_socket(token: str | None, last_seq: int = 0) -> WebsocketCommunic
 
 
 async def read_until_caught_up(communicator: WebsocketCommunicator) -> list[dict[str, Any]]:
+    """Return the events sent before `caught_up` (a new device's snapshot is not an event)."""
     frames = []
     while (frame := await communicator.receive_json_from())["type"] != "caught_up":
-        frames.append(frame)
+        if frame["type"] != "snapshot":
+            frames.append(frame)
     return frames
 
 
@@ -264,3 +266,25 @@ async def test_a_ping_brings_events_the_live_path_dropped_before_the_pong(
     assert (missed["type"], missed["seq"]) == ("bleep.created", 1)
     assert pong == {"type": "pong", "ref": 9, "seq": 1}
     await doctor.disconnect()
+
+
+async def test_a_new_device_gets_its_open_bleeps_not_its_whole_history(ward: Ward) -> None:
+    acknowledged = await nurse_bleeps(ward, "old, answered")
+    await database_sync_to_async(acknowledge_bleep)(
+        device=ward.doctor_device,
+        bleep_id=acknowledged.pk,
+        eta_minutes=None,
+        comment="",
+        now=timezone.now(),
+    )
+    still_open = await nurse_bleeps(ward, "still open")
+    _, tablet_token = await database_sync_to_async(factories.make_device)(ward.doctor, "tablet")
+    tablet = await open_socket(tablet_token)
+    snapshot = await tablet.receive_json_from()
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["seq"] == 3
+    assert [b["id"] for b in snapshot["bleeps"]] == [still_open.pk]
+    assert await tablet.receive_json_from() == {"type": "caught_up", "seq": 3}
+    await nurse_bleeps(ward, "new")
+    assert (await tablet.receive_json_from())["seq"] == 4
+    await tablet.disconnect()

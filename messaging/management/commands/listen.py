@@ -86,6 +86,9 @@ class Command(BaseCommand):
             return f"signed in as {event['user']['name']}"
         if kind == "ok":
             return "  (server: done)"
+        if kind == "snapshot":
+            lines = [f"  open: {_describe_bleep(bleep)}" for bleep in event["bleeps"]]
+            return "\n".join([f"{len(lines)} open bleep(s) at event {event['seq']}", *lines])
         if kind == "caught_up":
             return f"caught up at event {event['seq']}; waiting for bleeps (Ctrl-C stops)"
         if kind == "bleep.created":

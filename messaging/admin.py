@@ -1,12 +1,31 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from messaging.models import Bleep, Delivery, Device, HistoryEntry
-from messaging.services import revoke_device
+from messaging.services import disable_account, revoke_device
+from rota.models import Person
+
+
+# Registered here, not in rota, because disabling an account must also sign out its devices.
+@admin.register(Person)
+class PersonAdmin(UserAdmin):
+    list_display = ["username", "display_name", "job", "grade", "is_active"]
+    list_filter = ["job", "grade", "is_active"]
+    fieldsets = [
+        *UserAdmin.fieldsets,  # type: ignore[misc]
+        ("Work", {"fields": ["display_name", "job", "grade"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        disabling = change and not obj.is_active and "is_active" in form.changed_data
+        super().save_model(request, obj, form, change)
+        if disabling:
+            disable_account(person=obj, now=timezone.now())
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -74,6 +74,19 @@ def revoke_device(*, device: Device, now: datetime) -> Device:
     return device
 
 
+def disable_account(*, person: Person, now: datetime) -> Person:
+    """Disable a person's account and sign out every device, closing their sockets now.
+
+    Owns its transaction: the account and its devices change together.
+    """
+    with transaction.atomic():
+        person.is_active = False
+        person.save(update_fields=["is_active"])
+        for device in Device.objects.filter(user=person, revoked_at__isnull=True):
+            revoke_device(device=device, now=now)
+    return person
+
+
 def append_events(
     *, user_ids: Iterable[int], event: events.Event, now: datetime
 ) -> list[StreamEvent]:

@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -59,16 +58,6 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
-
-
-@admin.register(Person)
-class PersonAdmin(UserAdmin):
-    list_display = ["username", "display_name", "job", "grade", "is_active"]
-    list_filter = ["job", "grade", "is_active"]
-    fieldsets = [
-        *UserAdmin.fieldsets,  # type: ignore[misc]
-        ("Work", {"fields": ["display_name", "job", "grade"]}),
-    ]
 
 
 @admin.register(Site)

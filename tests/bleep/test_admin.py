@@ -76,3 +76,26 @@ def test_a_shift_saved_in_the_admin_is_checked_and_audited(
     change = RotaChange.objects.get(model="Shift", object_id=shift.pk)
     assert change.action == "admin"
     assert change.actor is not None and change.actor.username == "root.admin"
+
+
+def test_unticking_active_in_the_admin_signs_out_every_device_of_that_person(
+    admin_client_with_data: Client, ward: Ward
+) -> None:
+    page = reverse("admin:rota_person_change", args=[ward.doctor.pk])
+    form = admin_client_with_data.get(page).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {
+            "is_active": "",
+            "date_joined_0": ward.doctor.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": ward.doctor.date_joined.strftime("%H:%M:%S"),
+            "groups": [],
+            "user_permissions": [],
+        }
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    response = admin_client_with_data.post(page, data)
+    assert response.status_code == 302, response.content[:2000]
+    assert not Device.objects.filter(user=ward.doctor, revoked_at__isnull=True).exists()
+    assert Device.objects.filter(user=ward.nurse, revoked_at__isnull=True).exists()

@@ -11,7 +11,7 @@ from bleep.asgi import application
 from escalation.services import send_bleep
 from messaging import consumers, events
 from messaging.models import Bleep, BleepStatus
-from messaging.services import acknowledge_bleep, revoke_device
+from messaging.services import acknowledge_bleep, disable_account, revoke_device
 from rota.models import Person
 from tests import factories
 from tests.conftest import Ward
@@ -288,3 +288,52 @@ async def test_a_new_device_gets_its_open_bleeps_not_its_whole_history(ward: War
     await nurse_bleeps(ward, "new")
     assert (await tablet.receive_json_from())["seq"] == 4
     await tablet.disconnect()
+
+
+async def test_disabling_an_account_closes_every_socket_of_it_with_4401(ward: Ward) -> None:
+    _, tablet_token = await database_sync_to_async(factories.make_device)(ward.doctor, "tablet")
+    phone, tablet = await open_socket(ward.doctor_token), await open_socket(tablet_token)
+    nurse = await open_socket(ward.nurse_token)
+    for socket in (phone, tablet, nurse):
+        await read_until_caught_up(socket)
+    await database_sync_to_async(disable_account)(person=ward.doctor, now=timezone.now())
+    for socket in (phone, tablet):
+        assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    assert await nurse.receive_nothing()
+    await nurse.disconnect()
+
+
+SOCKET_MATRIX = {
+    # action frame -> the answer each of sender, recipient, another nurse, switchboard gets
+    "acknowledge": ({"type": "acknowledge"}, ["forbidden", "ok", "not_found", "forbidden"]),
+    "delivered": ({"type": "delivered"}, ["forbidden", "ok", "not_found", "forbidden"]),
+    "read": ({"type": "read"}, ["forbidden", "ok", "not_found", "forbidden"]),
+    "decline": (
+        {"type": "decline", "reason": "busy"},
+        ["forbidden", "ok", "not_found", "forbidden"],
+    ),
+    "reply": ({"type": "reply", "text": "on my way"}, ["ok", "ok", "not_found", "ok"]),
+}
+SOCKET_WHO = ["sender", "recipient", "another_nurse", "switchboard"]
+
+
+@pytest.mark.parametrize("who", SOCKET_WHO)
+@pytest.mark.parametrize("action", list(SOCKET_MATRIX))
+async def test_the_socket_access_matrix(ward: Ward, action: str, who: str) -> None:
+    frame, expected = SOCKET_MATRIX[action]
+    bleep = await nurse_bleeps(ward)
+    other = await database_sync_to_async(factories.make_person)("beth.turner", job=Person.Job.NURSE)
+    tokens = {
+        "sender": ward.nurse_token,
+        "recipient": ward.doctor_token,
+        "another_nurse": (await database_sync_to_async(factories.make_device)(other))[1],
+        "switchboard": (await database_sync_to_async(factories.make_device)(ward.operator))[1],
+    }
+    socket = await open_socket(tokens[who], last_seq=10_000)
+    await read_until_caught_up(socket)
+    await socket.send_json_to({**frame, "bleep_id": bleep.pk, "ref": "m"})
+    while (reply := await socket.receive_json_from())["type"] not in ("ok", "error"):
+        pass  # the action's own events may come first
+    got = "ok" if reply["type"] == "ok" else reply["code"]
+    assert got == expected[SOCKET_WHO.index(who)]
+    await socket.disconnect()

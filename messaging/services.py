@@ -224,19 +224,8 @@ def acknowledge_bleep(
         delivery.eta_minutes = eta_minutes
         delivery.comment = comment
         _move_delivery(delivery=delivery, device=device, action="acknowledge", now=now)
-        new_status = next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "acknowledge")
-        _record(
-            bleep=bleep,
-            actor=device.user,
-            device=device,
-            action="acknowledge",
-            from_status=bleep.status,
-            to_status=new_status,
-            now=now,
-        )
-        bleep.status = new_status
         bleep.acknowledged_by = device.user
-        bleep.save(update_fields=["status", "acknowledged_by"])
+        _move_bleep(bleep=bleep, actor=device.user, device=device, action="acknowledge", now=now)
         append_events(
             user_ids=_participants(bleep), event=events.bleep_acknowledged(delivery), now=now
         )
@@ -271,23 +260,13 @@ def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: da
         if bleep.sender_id != actor.pk and actor.job != Person.Job.SWITCHBOARD:
             raise NotTheSender()
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-        new_status = next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "cancel")
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "cancel")
         for delivery in bleep.deliveries.select_for_update().order_by("pk"):
             if (DeliveryStatus(delivery.status), "cancel") in DELIVERY_TRANSITIONS:
                 _move_delivery(
                     delivery=delivery, device=device, action="cancel", now=now, actor=actor
                 )
-        _record(
-            bleep=bleep,
-            actor=actor,
-            device=device,
-            action="cancel",
-            from_status=bleep.status,
-            to_status=new_status,
-            now=now,
-        )
-        bleep.status = new_status
-        bleep.save(update_fields=["status"])
+        _move_bleep(bleep=bleep, actor=actor, device=device, action="cancel", now=now)
         append_events(
             user_ids=_participants(bleep), event=events.bleep_cancelled(bleep, by=actor), now=now
         )
@@ -342,6 +321,23 @@ def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:
         Delivery.objects.select_for_update()
         .select_related("bleep", "recipient")
         .get(bleep_id=bleep_id, recipient=device.user)
+    )
+
+
+def _move_bleep(
+    *, bleep: Bleep, actor: Person, device: Device | None, action: str, now: datetime
+) -> None:
+    from_status = bleep.status
+    bleep.status = next_status(BLEEP_TRANSITIONS, BleepStatus(from_status), action)
+    bleep.save()
+    _record(
+        bleep=bleep,
+        actor=actor,
+        device=device,
+        action=action,
+        from_status=from_status,
+        to_status=bleep.status,
+        now=now,
     )
 
 

@@ -58,9 +58,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
-    if isinstance(exc, IllegalTransition):
-        return _body(409, "conflict", str(exc), current=exc.current)
-    if isinstance(exc, IllegalSwapMove):
+    if isinstance(exc, IllegalTransition | IllegalSwapMove):
         return _body(409, "conflict", str(exc), current=exc.current)
     if isinstance(exc, NotYourMove):
         return _body(403, "forbidden", str(exc))

@@ -15,7 +15,7 @@ from messaging.exceptions import (
     InvalidToken,
     NotARecipient,
 )
-from messaging.models import Device, Reply
+from messaging.models import Delivery, Device, Reply
 
 # A socket that has not authenticated within this many seconds is closed.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -173,11 +173,19 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     async def _acknowledge(self, content: dict[str, Any]) -> None:
         eta = content.get("eta_minutes")
         comment = content.get("comment", "")
-        if eta is not None and not (isinstance(eta, int) and 0 <= eta <= 240):
-            await self._error(content, "invalid", "eta_minutes must be a whole number 0–240")
+        if eta is not None and not (isinstance(eta, int) and 0 <= eta <= Delivery.ETA_MAX_MINUTES):
+            await self._error(
+                content,
+                "invalid",
+                f"eta_minutes must be a whole number 0–{Delivery.ETA_MAX_MINUTES}",
+            )
             return
-        if not isinstance(comment, str) or len(comment) > 200:
-            await self._error(content, "invalid", "comment must be text of at most 200 characters")
+        if not isinstance(comment, str) or len(comment) > Delivery.NOTE_MAX_LENGTH:
+            await self._error(
+                content,
+                "invalid",
+                f"comment must be text of at most {Delivery.NOTE_MAX_LENGTH} characters",
+            )
             return
         await self._call(
             content,
@@ -189,8 +197,12 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
 
     async def _decline(self, content: dict[str, Any]) -> None:
         reason = content.get("reason")
-        if not isinstance(reason, str) or not 0 < len(reason) <= 200:
-            await self._error(content, "invalid", "reason must be text of 1–200 characters")
+        if not isinstance(reason, str) or not 0 < len(reason) <= Delivery.NOTE_MAX_LENGTH:
+            await self._error(
+                content,
+                "invalid",
+                f"reason must be text of 1–{Delivery.NOTE_MAX_LENGTH} characters",
+            )
             return
         await self._call(
             content, services.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason

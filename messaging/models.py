@@ -89,6 +89,11 @@ class Bleep(models.Model):
 class Delivery(models.Model):
     """One recipient's copy of a bleep, with its own state."""
 
+    # A short answer fits a lock screen: "coming, 10 min", "in theatre".
+    NOTE_MAX_LENGTH = 200
+    # Four hours: beyond that "coming" is not an answer, it is a handover.
+    ETA_MAX_MINUTES = 240
+
     bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="deliveries")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deliveries"
@@ -98,8 +103,8 @@ class Delivery(models.Model):
     )
     updated_at = models.DateTimeField()
     eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    comment = models.CharField(max_length=200, blank=True)
-    decline_reason = models.CharField(max_length=200, blank=True)
+    comment = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    decline_reason = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
 
     class Meta:
         constraints = [

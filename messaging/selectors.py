@@ -1,6 +1,6 @@
 """Reads of messaging data; every read of one bleep goes through `access_bleep`."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from messaging.exceptions import BleepNotFound, DeviceNotFound, NotARecipient
 from messaging.models import Bleep, BleepStatus, Delivery, Device, StreamEvent
@@ -14,7 +14,7 @@ def visible_bleeps(user: Person) -> QuerySet[Bleep]:
     """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard."""
     bleeps = Bleep.objects.select_related(
         "role", "answering_role", "sender", "location", "acknowledged_by"
-    ).prefetch_related("deliveries__recipient", "replies__author", "history__actor")
+    ).prefetch_related("deliveries__recipient")
     if user.job == Person.Job.SWITCHBOARD:
         return bleeps
     return bleeps.filter(Q(sender=user) | Q(deliveries__recipient=user)).distinct()
@@ -28,10 +28,18 @@ def access_bleep(user: Person, bleep_id: int) -> Bleep:
     return bleep
 
 
+def access_bleep_with_thread(user: Person, bleep_id: int) -> Bleep:
+    """Return a bleep `user` may see with its replies and history loaded, for showing it whole."""
+    bleep = access_bleep(user, bleep_id)
+    prefetch_related_objects([bleep], "replies__author", "history__actor", "history__device")
+    return bleep
+
+
 def access_delivery(user: Person, bleep_id: int) -> Delivery:
     """Return `user`'s own copy of a bleep they may see, for answering it."""
     bleep = access_bleep(user, bleep_id)
-    delivery = Delivery.objects.filter(bleep=bleep, recipient=user).first()
+    # The deliveries are prefetched by `access_bleep`: no second query.
+    delivery = next((d for d in bleep.deliveries.all() if d.recipient_id == user.pk), None)
     if delivery is None:
         raise NotARecipient()
     return delivery

@@ -194,6 +194,7 @@ def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime)
     (a second device confirming receipt) changes nothing.
     """
     with transaction.atomic():
+        access_delivery(device.user, bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         if (DeliveryStatus(delivery.status), action) not in DELIVERY_TRANSITIONS:
             return delivery
@@ -316,7 +317,7 @@ def _participants(bleep: Bleep) -> list[int]:
 
 
 def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:
-    access_delivery(device.user, bleep_id)
+    # Callers have already checked access with `access_delivery`; this only takes the lock.
     return (
         Delivery.objects.select_for_update()
         .select_related("bleep", "recipient")

@@ -44,11 +44,17 @@ class Resolution:
         return self.addressed.pk != self.answering.pk
 
 
+def shifts_covering(at: datetime) -> QuerySet[Shift]:
+    """Return the shifts that cover instant `at` (start inclusive, end exclusive).
+
+    Bounded by the longest a shift may last, so the index is read for a fortnight only.
+    """
+    return Shift.objects.filter(start__lte=at, start__gt=at - Shift.MAX_LENGTH, end__gt=at)
+
+
 def holders_at(*, role: Role, at: datetime) -> QuerySet[Person]:
     """Return everyone holding `role` at instant `at` (handover overlaps give several)."""
-    on_shift = Shift.objects.filter(
-        role=role, start__lte=at, start__gt=at - Shift.MAX_LENGTH, end__gt=at
-    ).values("person_id")
+    on_shift = shifts_covering(at).filter(role=role).values("person_id")
     return Person.objects.filter(pk__in=on_shift, is_active=True).order_by("pk")
 
 
@@ -95,8 +101,7 @@ def manages(person: Person, team: Team) -> bool:
     if team.pk is None:
         # A new team is the site's business.
         return manages_site(person, team.site)
-    scopes = RotaManagerScope.objects.filter(person=person)
-    return scopes.filter(Q(team=team) | Q(site_id=team.site_id)).exists()
+    return managed_teams(person).filter(pk=team.pk).exists()
 
 
 def manages_site(person: Person, site: Site) -> bool:
@@ -126,7 +131,7 @@ def may_change(person: Person, record: Site | Location | Team | Role | Shift | P
 
 def managed_teams(person: Person) -> QuerySet[Team]:
     """Return the teams `person` manages as a rota manager, named one by one or by site."""
-    if person.job != Person.Job.ROTA_MANAGER or not person.is_active:
+    if not _is_rota_manager(person):
         return Team.objects.none()
     scopes = RotaManagerScope.objects.filter(person=person)
     return Team.objects.filter(
@@ -224,7 +229,7 @@ def directory(*, at: datetime, query: str = "") -> list[tuple[Role, list[Person]
 
     Two queries whatever the number of roles: the roles, then the shifts covering `at`.
     """
-    on_shift = Shift.objects.filter(start__lte=at, end__gt=at, person__is_active=True)
+    on_shift = shifts_covering(at).filter(person__is_active=True)
     roles = Role.objects.select_related("team", "site").order_by("team__name", "name", "pk")
     query = query.strip()
     if query:

@@ -61,9 +61,15 @@ class SendBleepSerializer(StrictSerializer):
 
 class AcknowledgeSerializer(StrictSerializer):
     eta_minutes = serializers.IntegerField(
-        min_value=0, max_value=240, required=False, allow_null=True, default=None
+        min_value=0,
+        max_value=Delivery.ETA_MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        default=None,
     )
-    comment = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    comment = serializers.CharField(
+        max_length=Delivery.NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -111,7 +117,9 @@ class BleepSerializer(serializers.ModelSerializer):
 
 
 class DeclineSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=200, help_text="Why, e.g. 'in theatre'.")
+    reason = serializers.CharField(
+        max_length=Delivery.NOTE_MAX_LENGTH, help_text="Why, e.g. 'in theatre'."
+    )
 
 
 class ReplySerializer(StrictSerializer):

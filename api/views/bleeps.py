@@ -70,7 +70,7 @@ class BleepDetailView(APIView):
 
     @extend_schema(responses=serializers.BleepDetailSerializer)
     def get(self, request: Request, bleep_id: int) -> Response:
-        bleep = selectors.access_bleep(person_of(request), bleep_id)
+        bleep = selectors.access_bleep_with_thread(person_of(request), bleep_id)
         return Response(serializers.BleepDetailSerializer(bleep).data)
 
 

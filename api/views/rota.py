@@ -24,7 +24,8 @@ from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import rota as serializers
 from api.views.base import person_of
 from rota.exceptions import invalid
-from rota.models import Person, RotaChange, Shift, Site
+from rota.models import Person, RotaChange, Site
+from rota.selectors import shifts_between
 from rota.services.records import create_site, delete_record, save_record
 
 # A shift listing covers at most this long, so a year of a big hospital is never one answer.
@@ -143,7 +144,7 @@ class ShiftListView(RecordListView):
         end = _instant(request, "to", start + SHIFT_WINDOW_DEFAULT_AFTER)
         if not start < end <= start + SHIFT_WINDOW_LIMIT:
             raise invalid("to", "must be after `from` and at most 92 days later")
-        shifts = Shift.objects.filter(start__lt=end, end__gt=start).select_related("role__site")
+        shifts = shifts_between(start=start, end=end)
         for name in ("role", "person"):
             if request.query_params.get(name, "").isdigit():
                 shifts = shifts.filter(**{f"{name}_id": int(request.query_params[name])})

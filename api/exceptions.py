@@ -12,16 +12,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from bleep.transitions import IllegalMove
 from messaging.exceptions import (
     BleepNotFound,
     DeviceNotFound,
-    IllegalTransition,
     InvalidCredentials,
     NotARecipient,
     NotTheSender,
 )
 from rota.exceptions import (
-    IllegalSwapMove,
     InvalidRotaData,
     NoHolderInChain,
     NotYourMove,
@@ -58,7 +57,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
-    if isinstance(exc, IllegalTransition | IllegalSwapMove):
+    if isinstance(exc, IllegalMove):
         return _body(409, "conflict", str(exc), current=exc.current)
     if isinstance(exc, NotYourMove):
         return _body(403, "forbidden", str(exc))

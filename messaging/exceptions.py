@@ -1,5 +1,7 @@
 """Errors of the messaging domain; api/exceptions.py maps them to HTTP."""
 
+from bleep.transitions import IllegalMove
+
 
 class MessagingError(Exception):
     """Base of messaging's domain errors."""
@@ -9,13 +11,8 @@ class BleepNotFound(MessagingError):
     """No such bleep, or not one this person may see (the two are never told apart)."""
 
 
-class IllegalTransition(MessagingError):
-    """The action is not allowed from the current state."""
-
-    def __init__(self, *, current: str, action: str) -> None:
-        super().__init__(f"cannot {action} when {current}")
-        self.current = current
-        self.action = action
+class IllegalTransition(IllegalMove, MessagingError):
+    """The action is not allowed from the bleep's or delivery's current state."""
 
 
 class AlreadyAcknowledged(IllegalTransition):

@@ -2,6 +2,7 @@
 
 from typing import TypeVar
 
+from bleep.transitions import next_state
 from messaging.exceptions import IllegalTransition
 from messaging.models import BleepStatus, DeliveryStatus
 
@@ -33,7 +34,4 @@ DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)
 
 def next_status(table: dict[tuple[S, str], S], current: S, action: str) -> S:
     """Return the state `action` moves `current` to, or raise IllegalTransition."""
-    try:
-        return table[(current, action)]
-    except KeyError:
-        raise IllegalTransition(current=str(current), action=action) from None
+    return next_state(table, current, action, IllegalTransition)

@@ -1,5 +1,7 @@
 """Errors the rota raises; api/exceptions.py maps them to HTTP."""
 
+from bleep.transitions import IllegalMove
+
 
 class RotaError(Exception):
     """Base of the rota's domain errors."""
@@ -35,10 +37,7 @@ class NotYourMove(RotaError):
     """The person may see the swap or shift, but this move is someone else's to make."""
 
 
-class IllegalSwapMove(RotaError):
+class IllegalSwapMove(IllegalMove, RotaError):
     """The swap action is not allowed from the swap's current state."""
 
-    def __init__(self, *, current: str, action: str) -> None:
-        super().__init__(f"cannot {action} a swap that is {current}")
-        self.current = current
-        self.action = action
+    subject = "a swap"

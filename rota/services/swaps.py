@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from bleep.transitions import next_state
 from rota.exceptions import IllegalSwapMove, NotYourMove, invalid
 from rota.models import Person, Shift, SwapRequest
 from rota.selectors import access_swap, manages
@@ -31,10 +32,7 @@ OPEN_STATUSES = frozenset({Status.REQUESTED, Status.ACCEPTED})
 
 def next_swap_status(current: Status, action: str) -> Status:
     """Return the state `action` moves a swap in `current` to, or raise IllegalSwapMove."""
-    try:
-        return SWAP_TRANSITIONS[(current, action)]
-    except KeyError:
-        raise IllegalSwapMove(current=str(current), action=action) from None
+    return next_state(SWAP_TRANSITIONS, current, action, IllegalSwapMove)
 
 
 def request_swap(

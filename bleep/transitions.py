@@ -1,0 +1,28 @@
+"""The one mechanism every state machine uses: a table (state, action) -> state, and the
+error for a move the table does not allow."""
+
+from typing import TypeVar
+
+S = TypeVar("S")
+
+
+class IllegalMove(Exception):
+    """The action is not allowed from the current state; the API answers 409 naming it."""
+
+    subject = ""
+
+    def __init__(self, *, current: str, action: str) -> None:
+        what = f" {self.subject} that is" if self.subject else " when"
+        super().__init__(f"cannot {action}{what} {current}")
+        self.current = current
+        self.action = action
+
+
+def next_state(
+    table: dict[tuple[S, str], S], current: S, action: str, error: type[IllegalMove]
+) -> S:
+    """Return the state `action` moves `current` to, or raise `error`."""
+    try:
+        return table[(current, action)]
+    except KeyError:
+        raise error(current=str(current), action=action) from None

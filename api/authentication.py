@@ -9,7 +9,7 @@ from rest_framework.request import Request
 
 from messaging.exceptions import InvalidToken
 from messaging.models import Device
-from messaging.services import authenticate_device
+from messaging.services.devices import authenticate_device
 from rota.models import Person
 
 

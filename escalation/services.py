@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from escalation.models import Deadline, WorkerHeartbeat
 from messaging.models import Bleep, BleepStatus, Device, Priority
 from messaging.selectors import find_sent_bleep
-from messaging.services import BleepDraft, create_bleep, renotify_bleep
+from messaging.services.bleeps import BleepDraft, create_bleep, renotify_bleep
 from rota.models import Person
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from messaging.models import Bleep, Delivery, Device, HistoryEntry
-from messaging.services import disable_account, revoke_device
+from messaging.services.devices import disable_account, revoke_device
 from rota.models import Person
 
 

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
-from messaging import events, selectors, services
+from messaging import events, selectors
 from messaging.exceptions import (
     BleepNotFound,
     IllegalTransition,
@@ -16,6 +16,7 @@ from messaging.exceptions import (
     NotARecipient,
 )
 from messaging.models import Delivery, Device, Reply
+from messaging.services import answers, devices
 
 # A socket that has not authenticated within this many seconds is closed.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -90,7 +91,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
             return
         try:
-            device = await database_sync_to_async(services.authenticate_device)(
+            device = await database_sync_to_async(devices.authenticate_device)(
                 token=content["token"], now=timezone.now()
             )
         except InvalidToken:
@@ -165,7 +166,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     def _receipt(self, action: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def handle(content: dict[str, Any]) -> None:
             await self._call(
-                content, services.record_receipt, action=action, bleep_id=content.get("bleep_id")
+                content, answers.record_receipt, action=action, bleep_id=content.get("bleep_id")
             )
 
         return handle
@@ -189,7 +190,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._call(
             content,
-            services.acknowledge_bleep,
+            answers.acknowledge_bleep,
             bleep_id=content.get("bleep_id"),
             eta_minutes=eta,
             comment=comment,
@@ -205,7 +206,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self._call(
-            content, services.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
+            content, answers.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
         )
 
     async def _reply(self, content: dict[str, Any]) -> None:
@@ -214,7 +215,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self._error(content, "invalid", "text must be text of 1–500 characters")
             return
         await self._call(
-            content, services.reply_to_bleep, bleep_id=content.get("bleep_id"), text=text
+            content, answers.reply_to_bleep, bleep_id=content.get("bleep_id"), text=text
         )
 
     async def _call(

@@ -7,7 +7,8 @@ from typing import Any
 from django.utils import timezone
 
 from messaging.models import Device
-from messaging.services import BleepDraft, sign_in_device
+from messaging.services.bleeps import BleepDraft
+from messaging.services.devices import sign_in_device
 from rota.models import Location, Person, Role, Shift, Site, Team
 
 PASSWORD = "correct horse battery"

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from api.serializers import auth as serializers
 from api.serializers.base import PersonSerializer
 from api.views.base import device_of, person_of, valid_data
-from messaging import selectors, services
+from messaging import selectors
+from messaging.services import devices
 
 
 class LoginView(APIView):
@@ -25,7 +26,7 @@ class LoginView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = valid_data(serializers.LoginSerializer, request.data)
-        device, token = services.sign_in_device(**data, now=timezone.now())
+        device, token = devices.sign_in_device(**data, now=timezone.now())
         body = {"token": token, "device": device, "user": device.user}
         return Response(
             serializers.LoginResponseSerializer(body).data, status=status.HTTP_201_CREATED
@@ -37,7 +38,7 @@ class LogoutView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        services.revoke_device(device=device_of(request), now=timezone.now())
+        devices.revoke_device(device=device_of(request), now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -46,11 +47,9 @@ class DeviceListView(APIView):
 
     @extend_schema(responses=serializers.DeviceDetailSerializer(many=True))
     def get(self, request: Request) -> Response:
-        devices = selectors.live_devices_of(person_of(request))
+        live = selectors.live_devices_of(person_of(request))
         context = {"current": device_of(request)}
-        return Response(
-            serializers.DeviceDetailSerializer(devices, many=True, context=context).data
-        )
+        return Response(serializers.DeviceDetailSerializer(live, many=True, context=context).data)
 
 
 class DeviceDetailView(APIView):
@@ -59,7 +58,7 @@ class DeviceDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, device_id: int) -> Response:
         device = selectors.access_device(person_of(request), device_id)
-        services.revoke_device(device=device, now=timezone.now())
+        devices.revoke_device(device=device, now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,9 +12,10 @@ from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
 from escalation import services as escalation_services
-from messaging import selectors, services
+from messaging import selectors
 from messaging.models import Priority
-from messaging.services import BleepDraft
+from messaging.services import answers
+from messaging.services.bleeps import BleepDraft, cancel_bleep
 from rota.selectors import get_role
 
 # The sent list is for a phone screen, not an archive: the newest this many.
@@ -79,7 +80,7 @@ class ReadView(APIView):
 
     @extend_schema(request=None, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
-        services.record_receipt(
+        answers.record_receipt(
             device=device_of(request), bleep_id=bleep_id, action="read", now=timezone.now()
         )
         return _bleep(request, bleep_id)
@@ -91,7 +92,7 @@ class DeclineView(APIView):
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
         data = valid_data(serializers.DeclineSerializer, request.data)
-        services.decline_bleep(
+        answers.decline_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
         return _bleep(request, bleep_id)
@@ -102,7 +103,7 @@ class CancelView(APIView):
 
     @extend_schema(request=None, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
-        services.cancel_bleep(
+        cancel_bleep(
             actor=person_of(request),
             device=device_of(request),
             bleep_id=bleep_id,
@@ -119,7 +120,7 @@ class ReplyView(APIView):
     )
     def post(self, request: Request, bleep_id: int) -> Response:
         data = valid_data(serializers.ReplySerializer, request.data)
-        reply = services.reply_to_bleep(
+        reply = answers.reply_to_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
         return Response(serializers.ReplyOutSerializer(reply).data, status=status.HTTP_201_CREATED)
@@ -131,7 +132,7 @@ class AcknowledgeView(APIView):
     @extend_schema(request=serializers.AcknowledgeSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
         data = valid_data(serializers.AcknowledgeSerializer, request.data)
-        services.acknowledge_bleep(
+        answers.acknowledge_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
         return _bleep(request, bleep_id)

@@ -8,7 +8,7 @@ from escalation.models import WorkerHeartbeat
 from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat
 from escalation.services import RENOTIFY_AFTER, beat_heartbeat, fire_due_deadlines, send_bleep
 from messaging.models import Bleep, HistoryEntry, Priority, StreamEvent
-from messaging.services import acknowledge_bleep
+from messaging.services.answers import acknowledge_bleep
 from rota.models import Person
 from tests.conftest import Ward
 from tests.factories import draft, make_person, on_call_now

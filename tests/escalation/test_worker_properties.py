@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from escalation.models import Deadline
 from escalation.services import RENOTIFY_AFTER, fire_due_deadlines, send_bleep
 from messaging.models import HistoryEntry, Priority
-from messaging.services import acknowledge_bleep
+from messaging.services.answers import acknowledge_bleep
 from tests import factories
 from tests.conftest import Ward
 

@@ -11,7 +11,8 @@ from bleep.asgi import application
 from escalation.services import send_bleep
 from messaging import consumers, events
 from messaging.models import Bleep, BleepStatus
-from messaging.services import acknowledge_bleep, disable_account, revoke_device
+from messaging.services.answers import acknowledge_bleep
+from messaging.services.devices import disable_account, revoke_device
 from rota.models import Person
 from tests import factories
 from tests.conftest import Ward

@@ -14,13 +14,13 @@ from escalation.services import send_bleep
 from messaging.exceptions import MessagingError
 from messaging.models import Bleep, BleepStatus, Device, StreamEvent
 from messaging.selectors import events_after
-from messaging.services import (
+from messaging.services.answers import (
     acknowledge_bleep,
-    cancel_bleep,
     decline_bleep,
     record_receipt,
     reply_to_bleep,
 )
+from messaging.services.bleeps import cancel_bleep
 from rota.models import Person
 from tests import factories
 

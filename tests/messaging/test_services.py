@@ -23,14 +23,9 @@ from messaging.models import (
     HistoryEntry,
     StreamEvent,
 )
-from messaging.services import (
-    acknowledge_bleep,
-    authenticate_device,
-    create_bleep,
-    record_receipt,
-    revoke_device,
-    sign_in_device,
-)
+from messaging.services.answers import acknowledge_bleep, record_receipt
+from messaging.services.bleeps import create_bleep
+from messaging.services.devices import authenticate_device, revoke_device, sign_in_device
 from rota.exceptions import NoHolderInChain
 from rota.models import Person, Role
 from tests.conftest import Ward

@@ -1,0 +1,102 @@
+"""A recipient's answers to a bleep: receipts, acknowledge, decline, and replies in its thread."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from messaging import events
+from messaging.exceptions import AlreadyAcknowledged, IllegalTransition
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
+from messaging.selectors import access_bleep, access_delivery
+from messaging.services.history import move_bleep, move_delivery, participants
+from messaging.services.stream import append_events
+from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
+
+
+def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime) -> Delivery:
+    """Move the device owner's delivery on by a `deliver` or `read` receipt and tell the sender.
+
+    Owns its transaction and locks the delivery row. A receipt for a state already passed
+    (a second device confirming receipt) changes nothing.
+    """
+    with transaction.atomic():
+        access_delivery(device.user, bleep_id)
+        delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        if (DeliveryStatus(delivery.status), action) not in DELIVERY_TRANSITIONS:
+            return delivery
+        move_delivery(delivery=delivery, device=device, action=action, now=now)
+        append_events(
+            user_ids=[delivery.bleep.sender_id, delivery.recipient_id],
+            event=events.delivery_updated(delivery),
+            now=now,
+        )
+    return delivery
+
+
+def acknowledge_bleep(
+    *, device: Device, bleep_id: int, eta_minutes: int | None, comment: str, now: datetime
+) -> Delivery:
+    """Acknowledge a bleep for its sender and every recipient; the first acknowledgement wins.
+
+    Owns its transaction and locks the bleep row, so of two simultaneous acknowledgements
+    exactly one succeeds and the other is told who won.
+    """
+    with transaction.atomic():
+        access_delivery(device.user, bleep_id)
+        bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+        if bleep.status == BleepStatus.ACKNOWLEDGED:
+            raise AlreadyAcknowledged(by=str(bleep.acknowledged_by))
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "acknowledge")
+        delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        delivery.eta_minutes = eta_minutes
+        delivery.comment = comment
+        move_delivery(delivery=delivery, device=device, action="acknowledge", now=now)
+        bleep.acknowledged_by = device.user
+        move_bleep(bleep=bleep, actor=device.user, device=device, action="acknowledge", now=now)
+        append_events(
+            user_ids=participants(bleep), event=events.bleep_acknowledged(delivery), now=now
+        )
+    return delivery
+
+
+def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
+    """Decline one's own copy of an open bleep with a reason, and tell everyone in it.
+
+    Owns its transaction and locks the bleep, then the delivery. The bleep stays open: the
+    escalation policy decides where it goes next, so a decline never ends a bleep.
+    """
+    with transaction.atomic():
+        access_delivery(device.user, bleep_id)
+        bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+        if bleep.status != BleepStatus.OPEN:
+            raise IllegalTransition(current=bleep.status, action="decline")
+        delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        delivery.decline_reason = reason
+        move_delivery(delivery=delivery, device=device, action="decline", now=now, reason=reason)
+        append_events(user_ids=participants(bleep), event=events.bleep_declined(delivery), now=now)
+    return delivery
+
+
+def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
+    """Add a reply to a bleep's thread and show it live to everyone in the bleep.
+
+    A cancelled bleep takes no more replies: after a cancel, nothing more happens to it.
+    """
+    with transaction.atomic():
+        bleep = access_bleep(device.user, bleep_id)
+        if bleep.status == BleepStatus.CANCELLED:
+            raise IllegalTransition(current=bleep.status, action="reply")
+        reply = Reply.objects.create(
+            bleep=bleep, author=device.user, device=device, text=text, created_at=now
+        )
+        append_events(user_ids=participants(bleep), event=events.bleep_reply(reply), now=now)
+    return reply
+
+
+def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:
+    # Callers have already checked access with `access_delivery`; this only takes the lock.
+    return (
+        Delivery.objects.select_for_update()
+        .select_related("bleep", "recipient")
+        .get(bleep_id=bleep_id, recipient=device.user)
+    )

@@ -1,0 +1,83 @@
+"""The history every transition appends to, and the helpers that move a bleep or a delivery."""
+
+from datetime import datetime
+
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, HistoryEntry
+from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
+from rota.models import Person
+
+
+def participants(bleep: Bleep) -> list[int]:
+    """Return the ids of everyone in a bleep: its sender and every recipient."""
+    return [bleep.sender_id, *bleep.deliveries.values_list("recipient_id", flat=True)]
+
+
+def move_bleep(
+    *, bleep: Bleep, actor: Person, device: Device | None, action: str, now: datetime
+) -> None:
+    """Move a bleep by `action` through its transition table, save it and record the move."""
+    from_status = bleep.status
+    bleep.status = next_status(BLEEP_TRANSITIONS, BleepStatus(from_status), action)
+    bleep.save()
+    record(
+        bleep=bleep,
+        actor=actor,
+        device=device,
+        action=action,
+        from_status=from_status,
+        to_status=bleep.status,
+        now=now,
+    )
+
+
+def move_delivery(
+    *,
+    delivery: Delivery,
+    device: Device | None,
+    action: str,
+    now: datetime,
+    actor: Person | None = None,
+    reason: str = "",
+) -> None:
+    """Move a delivery by `action` through its transition table, save it and record the move."""
+    from_status = delivery.status
+    delivery.status = next_status(DELIVERY_TRANSITIONS, DeliveryStatus(from_status), action)
+    delivery.updated_at = now
+    delivery.save()
+    record(
+        bleep=delivery.bleep,
+        delivery=delivery,
+        actor=actor or (device.user if device else None),
+        device=device,
+        action=action,
+        from_status=from_status,
+        to_status=delivery.status,
+        now=now,
+        detail={"reason": reason} if reason else None,
+    )
+
+
+def record(
+    *,
+    bleep: Bleep,
+    actor: Person | None,
+    device: Device | None,
+    action: str,
+    to_status: str,
+    now: datetime,
+    delivery: Delivery | None = None,
+    from_status: str = "",
+    detail: dict[str, object] | None = None,
+) -> HistoryEntry:
+    """Append one entry to a bleep's history; nothing ever changes or deletes it."""
+    return HistoryEntry.objects.create(
+        bleep=bleep,
+        delivery=delivery,
+        actor=actor,
+        device=device,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        at=now,
+        detail=detail or {},
+    )

@@ -24,6 +24,7 @@ from rota.exceptions import (
     InvalidRotaData,
     NoHolderInChain,
     NotYourMove,
+    PersonNotFound,
     RoleNotFound,
     SwapNotFound,
 )
@@ -57,6 +58,8 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
+    if isinstance(exc, PersonNotFound):
+        return _body(400, "invalid", "no such person", fields={"person": ["no such person"]})
     if isinstance(exc, IllegalMove):
         return _body(409, "conflict", str(exc), current=exc.current)
     if isinstance(exc, NotYourMove):

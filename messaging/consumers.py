@@ -2,21 +2,27 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from messaging import events, selectors
+from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
     BleepNotFound,
     IllegalTransition,
     InvalidToken,
     NotARecipient,
 )
-from messaging.models import Delivery, Device, Reply
+from messaging.models import Bleep, Delivery, Device, Reply
 from messaging.services import answers, devices
+from messaging.services.bleeps import BleepDraft
+from rota.exceptions import NoHolderInChain, PersonNotFound, RoleNotFound
+from rota.models import Person
 
 # A socket that has not authenticated within this many seconds is closed.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -26,12 +32,27 @@ CLOSE_INVALID_TOKEN = 4401
 CLOSE_AUTH_TIMEOUT = 4408
 
 
+class SendBleep(Protocol):
+    """Send a bleep and start its escalation clock; return it and whether it is new."""
+
+    def __call__(
+        self, *, sender: Person, device: Device | None, draft: BleepDraft, now: datetime
+    ) -> tuple[Bleep, bool]: ...
+
+
 class DeviceConsumer(AsyncJsonWebsocketConsumer):
     """One device's socket: authenticate, catch up from a sequence number, then stay live."""
 
     device: Device | None = None
     last_seq: int = 0
     auth_timer: asyncio.Task[None] | None = None
+
+    def __init__(self, *args: Any, send_bleep: SendBleep, **kwargs: Any) -> None:
+        # Sending also starts the bleep's escalation clock, which belongs to `escalation`,
+        # the app above this one; the project's routing hands that service in, so imports
+        # still go one way and the socket sends exactly as REST does.
+        super().__init__(*args, **kwargs)
+        self.send_bleep = send_bleep
 
     async def connect(self) -> None:
         await self.accept()
@@ -155,6 +176,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             "acknowledge": self._acknowledge,
             "decline": self._decline,
             "reply": self._reply,
+            "send": self._send,
         }
 
     async def _pong(self, content: dict[str, Any]) -> None:
@@ -217,6 +239,39 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         await self._call(
             content, answers.reply_to_bleep, bleep_id=content.get("bleep_id"), text=text
         )
+
+    async def _send(self, content: dict[str, Any]) -> None:
+        body = {key: value for key, value in content.items() if key not in ("type", "ref")}
+        try:
+            bleep, created = await database_sync_to_async(self._send_draft)(body)
+        except ValidationError as error:
+            await self._invalid(content, error.detail)
+        except RoleNotFound:
+            await self._invalid(content, {"role": ["no such role"]})
+        except PersonNotFound:
+            await self._invalid(content, {"person": ["no such person"]})
+        except NoHolderInChain:
+            await self._error(
+                content,
+                "no_holder",
+                "nobody holds this role or any role on its fallback chain: phone switchboard",
+            )
+        else:
+            await self.send_json(
+                {"type": "ok", "ref": content.get("ref"), "bleep_id": bleep.pk, "created": created}
+            )
+
+    def _send_draft(self, body: dict[str, Any]) -> tuple[Bleep, bool]:
+        assert self.device is not None
+        incoming = SendBleepSerializer(data=body)
+        incoming.is_valid(raise_exception=True)
+        return self.send_bleep(
+            sender=self.device.user, device=self.device, draft=incoming.draft(), now=timezone.now()
+        )
+
+    async def _invalid(self, content: dict[str, Any], fields: Any) -> None:
+        name, messages = next(iter(fields.items()))
+        await self._error(content, "invalid", f"{name}: {messages[0]}", fields=fields)
 
     async def _call(
         self, content: dict[str, Any], service: Callable[..., Any], **kwargs: Any

@@ -29,7 +29,9 @@ def person_summary(person: Person) -> dict[str, Any]:
     return {"id": person.pk, "name": str(person)}
 
 
-def role_summary(role: Role) -> dict[str, Any]:
+def role_summary(role: Role | None) -> dict[str, Any] | None:
+    if role is None:
+        return None
     return {"id": role.pk, "name": role.name, "bleep_number": role.bleep_number}
 
 
@@ -37,6 +39,7 @@ def delivery_summary(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.pk,
         "recipient": person_summary(delivery.recipient),
+        "role_id": delivery.role_id,
         "status": delivery.status,
         "updated_at": delivery.updated_at.isoformat(),
     }
@@ -50,6 +53,8 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "priority": bleep.priority,
         "role": role_summary(bleep.role),
         "answering_role": role_summary(bleep.answering_role),
+        "person": person_summary(bleep.person) if bleep.person else None,
+        "team_call": bleep.team_call_id,
         "sender": person_summary(bleep.sender),
         "message": bleep.message,
         "location": bleep.location.name if bleep.location else None,

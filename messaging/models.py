@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from bleep.append_only import AppendOnlyModel
-from rota.models import Location, Role
+from rota.models import Location, Person, Role, Team
 
 
 class Device(models.Model):
@@ -45,8 +45,31 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class TeamCall(models.Model):
+    """An emergency call to a whole team: one bleep per role, and each role must answer."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_calls"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="team_calls")
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_team_call_per_idempotency_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Team call {self.pk} to {self.team}"
+
+
 class Bleep(models.Model):
-    """One message from a sender to a role; its recipients are fixed when it is sent."""
+    """One message from a sender to a role or a person; its recipients are fixed when sent."""
 
     MESSAGE_MAX_LENGTH = 500
 
@@ -54,9 +77,25 @@ class Bleep(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_bleeps"
     )
     sender_device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
-    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="bleeps")
+    # The target, exactly one of: a role (routed through the rota) or a person by name.
+    role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, null=True, blank=True, related_name="bleeps"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="direct_bleeps",
+    )
+    # Set when the bleep is one role's part of an emergency call to a whole team.
+    team_call = models.ForeignKey(
+        "TeamCall", on_delete=models.PROTECT, null=True, blank=True, related_name="bleeps"
+    )
     # The role that answered: `role` itself, or the first role on its fallback chain with a holder.
-    answering_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    answering_role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
     message = models.CharField(max_length=MESSAGE_MAX_LENGTH)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True)
@@ -79,11 +118,25 @@ class Bleep(models.Model):
                 fields=["sender", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
                 name="one_bleep_per_idempotency_key",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__isnull=False, person__isnull=True)
+                    | models.Q(role__isnull=True, person__isnull=False)
+                ),
+                name="bleep_has_one_target",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Bleep {self.pk} to {self.role}"
+        return f"Bleep {self.pk} to {self.target}"
+
+    @property
+    def target(self) -> Role | Person:
+        """Return whom the bleep was addressed to: its role or its person."""
+        target = self.role or self.person
+        assert target is not None
+        return target
 
 
 class Delivery(models.Model):
@@ -97,6 +150,10 @@ class Delivery(models.Model):
     bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="deliveries")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    # The role the recipient was reached as; empty for a bleep to a person by name.
+    role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
     )
     status = models.CharField(
         max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.SENT

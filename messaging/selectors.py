@@ -4,7 +4,11 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from messaging.exceptions import BleepNotFound, DeviceNotFound, NotARecipient
 from messaging.models import Bleep, BleepStatus, Delivery, Device, StreamEvent
-from rota.models import Person
+from rota.models import Person, Role
+from rota.selectors import get_person, get_role
+
+# What a bleep's summary shows, loaded with it rather than one query per field.
+BLEEP_RELATIONS = ("role", "answering_role", "person", "sender", "location", "acknowledged_by")
 
 # A reconnecting device is sent at most this many missed events per query, in order.
 CATCH_UP_BATCH = 500
@@ -12,9 +16,9 @@ CATCH_UP_BATCH = 500
 
 def visible_bleeps(user: Person) -> QuerySet[Bleep]:
     """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard."""
-    bleeps = Bleep.objects.select_related(
-        "role", "answering_role", "sender", "location", "acknowledged_by"
-    ).prefetch_related("deliveries__recipient")
+    bleeps = Bleep.objects.select_related(*BLEEP_RELATIONS).prefetch_related(
+        "deliveries__recipient"
+    )
     if user.job == Person.Job.SWITCHBOARD:
         return bleeps
     return bleeps.filter(Q(sender=user) | Q(deliveries__recipient=user)).distinct()
@@ -26,6 +30,15 @@ def access_bleep(user: Person, bleep_id: int) -> Bleep:
     if bleep is None:
         raise BleepNotFound()
     return bleep
+
+
+def load_bleep(bleep_id: int) -> Bleep:
+    """Return a bleep with what its summary shows, for building its events (no access check)."""
+    return (
+        Bleep.objects.select_related(*BLEEP_RELATIONS)
+        .prefetch_related("deliveries__recipient")
+        .get(pk=bleep_id)
+    )
 
 
 def access_bleep_with_thread(user: Person, bleep_id: int) -> Bleep:
@@ -58,6 +71,15 @@ def access_device(user: Person, device_id: int) -> Device:
     return device
 
 
+def find_target(
+    *, role_id: int | None = None, bleep_number: str | None = None, person_id: int | None = None
+) -> tuple[Role | None, Person | None]:
+    """Return the role or the person a send names; raise RoleNotFound or PersonNotFound."""
+    if person_id is not None:
+        return None, get_person(person_id=person_id)
+    return get_role(role_id=role_id, bleep_number=bleep_number), None
+
+
 def find_sent_bleep(*, sender: Person, idempotency_key: str) -> Bleep | None:
     """Return the bleep `sender` already sent with this idempotency key, if any."""
     return Bleep.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
@@ -72,7 +94,7 @@ def open_bleeps() -> QuerySet[Bleep]:
     """Return every open bleep, oldest first (switchboard's board)."""
     return (
         Bleep.objects.filter(status=BleepStatus.OPEN)
-        .select_related("role", "answering_role", "sender", "location", "acknowledged_by")
+        .select_related(*BLEEP_RELATIONS)
         .prefetch_related("deliveries__recipient")
         .order_by("created_at")
     )

@@ -11,6 +11,10 @@ class RoleNotFound(RotaError):
     """No role has that id or bleep number."""
 
 
+class PersonNotFound(RotaError):
+    """No active person has that id."""
+
+
 class NoHolderInChain(RotaError):
     """Nobody holds the role or any role in its fallback chain: a rota fault to report."""
 

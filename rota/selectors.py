@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from bleep.tokens import digest_token
-from rota.exceptions import NoHolderInChain, RoleNotFound, SwapNotFound
+from rota.exceptions import NoHolderInChain, PersonNotFound, RoleNotFound, SwapNotFound
 from rota.models import (
     CalendarFeed,
     Location,
@@ -70,6 +70,14 @@ def get_role(*, role_id: int | None = None, bleep_number: str | None = None) -> 
     if found is None:
         raise RoleNotFound()
     return found
+
+
+def get_person(*, person_id: int) -> Person:
+    """Return the active person with this id, or raise PersonNotFound."""
+    person = Person.objects.filter(pk=person_id, is_active=True).first()
+    if person is None:
+        raise PersonNotFound()
+    return person
 
 
 def resolve_role(*, role: Role, at: datetime) -> Resolution:

@@ -1,62 +1,14 @@
 """Bleeps, their deliveries, and who is on call."""
 
-from typing import Any
-
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
-from messaging.models import Bleep, Delivery, HistoryEntry, Priority, Reply
-from messaging.validators import is_valid_nhs_number
-from rota.models import Location
+from messaging.models import Bleep, Delivery, HistoryEntry, Reply
 
 
 class RoleOnCallSerializer(serializers.Serializer):
     role = RoleSerializer()
     holders = PersonBriefSerializer(many=True)
-
-
-class SendBleepSerializer(StrictSerializer):
-    role = serializers.IntegerField(required=False, help_text="The role's id.")
-    bleep_number = serializers.CharField(
-        required=False, max_length=10, help_text="The role's bleep number, instead of its id."
-    )
-    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
-    message = serializers.CharField(max_length=Bleep.MESSAGE_MAX_LENGTH)
-    location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, allow_null=True, default=None
-    )
-    bed = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
-    nhs_number = serializers.CharField(
-        required=False,
-        default="",
-        allow_blank=True,
-        max_length=12,
-        help_text="Optional; ten digits, checked with the Modulus 11 rule.",
-    )
-    idempotency_key = serializers.CharField(
-        required=False,
-        default="",
-        allow_blank=True,
-        max_length=64,
-        help_text="Chosen by the device; sending the same key again returns the same bleep (200).",
-    )
-    callback_extension = serializers.RegexField(
-        r"^[0-9]{1,10}$",
-        required=False,
-        default="",
-        allow_blank=True,
-        error_messages={"invalid": "an extension is 1 to 10 digits"},
-    )
-
-    def validate_nhs_number(self, value: str) -> str:
-        if value and not is_valid_nhs_number(value):
-            raise serializers.ValidationError("not a valid NHS number (Modulus 11 check failed)")
-        return value.replace(" ", "")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("role" in attrs) == ("bleep_number" in attrs):
-            raise serializers.ValidationError({"role": ["give either role or bleep_number"]})
-        return attrs
 
 
 class AcknowledgeSerializer(StrictSerializer):
@@ -80,6 +32,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "recipient",
+            "role",
             "status",
             "updated_at",
             "eta_minutes",
@@ -89,8 +42,9 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class BleepSerializer(serializers.ModelSerializer):
-    role = RoleSerializer()
-    answering_role = RoleSerializer()
+    role = RoleSerializer(allow_null=True)
+    answering_role = RoleSerializer(allow_null=True)
+    person = PersonBriefSerializer(allow_null=True)
     sender = PersonBriefSerializer()
     acknowledged_by = PersonBriefSerializer(allow_null=True)
     location = serializers.CharField(source="location.name", allow_null=True, default=None)
@@ -104,6 +58,8 @@ class BleepSerializer(serializers.ModelSerializer):
             "priority",
             "role",
             "answering_role",
+            "person",
+            "team_call",
             "sender",
             "message",
             "location",

@@ -13,10 +13,9 @@ from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
 from escalation import services as escalation_services
 from messaging import selectors
-from messaging.models import Priority
+from messaging.drafts import SendBleepSerializer
 from messaging.services import answers
-from messaging.services.bleeps import BleepDraft, cancel_bleep
-from rota.selectors import get_role
+from messaging.services.bleeps import cancel_bleep
 
 # The sent list is for a phone screen, not an archive: the newest this many.
 SENT_PAGE = 100
@@ -31,13 +30,13 @@ class BleepListView(APIView):
         return Response(serializers.BleepSerializer(bleeps, many=True).data)
 
     @extend_schema(
-        request=serializers.SendBleepSerializer,
+        request=SendBleepSerializer,
         responses={201: serializers.BleepSerializer, 200: serializers.BleepSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = valid_data(serializers.SendBleepSerializer, request.data)
-        role = get_role(role_id=data.pop("role", None), bleep_number=data.pop("bleep_number", None))
-        draft = BleepDraft(role=role, priority=Priority(data.pop("priority")), **data)
+        incoming = SendBleepSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        draft = incoming.draft()
         sent = escalation_services.send_bleep(
             sender=person_of(request), device=device_of(request), draft=draft, now=timezone.now()
         )

@@ -15,8 +15,9 @@ from messaging.models import (
     Device,
     Priority,
     StreamEvent,
+    TeamCall,
 )
-from messaging.selectors import access_bleep
+from messaging.selectors import access_bleep, load_bleep
 from messaging.services.history import move_bleep, move_delivery, participants, record
 from messaging.services.stream import append_events
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
@@ -24,11 +25,12 @@ from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BleepDraft:
-    """What a sender writes: the role to reach and the message, before anyone is resolved."""
+    """What a sender writes: whom to reach (a role or a person by name) and the message."""
 
-    role: Role
+    role: Role | None = None
+    person: Person | None = None
     message: str
     priority: Priority = Priority.ROUTINE
     location: Location | None = None
@@ -37,22 +39,55 @@ class BleepDraft:
     nhs_number: str = ""
     idempotency_key: str = ""
 
+    def __post_init__(self) -> None:
+        if (self.role is None) == (self.person is None):
+            raise ValueError("a bleep goes to exactly one role or one person")
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who a draft reaches now, each with the role they are reached as (none for a person)."""
+
+    answering_role: Role | None
+    people: list[tuple[Person, Role | None]]
+    via_fallback: bool = False
+
+
+def resolve_recipients(*, draft: BleepDraft, at: datetime) -> Recipients:
+    """Return who a draft reaches at `at`: the role's holders (or its fallback's), or the person."""
+    if draft.role is None:
+        assert draft.person is not None
+        return Recipients(answering_role=None, people=[(draft.person, None)])
+    resolution = resolve_role(role=draft.role, at=at)
+    return Recipients(
+        answering_role=resolution.answering,
+        people=[(holder, resolution.answering) for holder in resolution.holders],
+        via_fallback=resolution.via_fallback,
+    )
+
 
 def create_bleep(
-    *, sender: Person, device: Device | None, draft: BleepDraft, now: datetime
+    *,
+    sender: Person,
+    device: Device | None,
+    draft: BleepDraft,
+    now: datetime,
+    team_call: TeamCall | None = None,
 ) -> Bleep:
-    """Resolve who holds `role` now, store the bleep with one delivery each, and tell them.
+    """Resolve who the draft reaches now, store the bleep with one delivery each, tell them.
 
     Owns its transaction: the bleep, its deliveries, history and events commit together,
     before anything is sent to a device.
     """
-    resolution = resolve_role(role=draft.role, at=now)
+    recipients = resolve_recipients(draft=draft, at=now)
     with transaction.atomic():
         bleep = Bleep.objects.create(
             sender=sender,
             sender_device=device,
             role=draft.role,
-            answering_role=resolution.answering,
+            person=draft.person,
+            team_call=team_call,
+            answering_role=recipients.answering_role,
             priority=draft.priority,
             message=draft.message,
             location=draft.location,
@@ -69,24 +104,42 @@ def create_bleep(
             action="send",
             to_status=bleep.status,
             now=now,
-            detail={"via_fallback": resolution.via_fallback},
+            detail={"via_fallback": recipients.via_fallback},
         )
-        for holder in resolution.holders:
-            delivery = Delivery.objects.create(bleep=bleep, recipient=holder, updated_at=now)
-            record(
-                bleep=bleep,
-                delivery=delivery,
-                actor=sender,
-                device=device,
-                action="send",
-                to_status=delivery.status,
-                now=now,
-            )
-        bleep = Bleep.objects.select_related("role", "answering_role", "sender", "location").get(
-            pk=bleep.pk
-        )
+        add_deliveries(bleep=bleep, people=recipients.people, actor=sender, device=device, now=now)
+        bleep = load_bleep(bleep.pk)
         append_events(user_ids=participants(bleep), event=events.bleep_created(bleep), now=now)
     return bleep
+
+
+def add_deliveries(
+    *,
+    bleep: Bleep,
+    people: list[tuple[Person, Role | None]],
+    actor: Person | None,
+    device: Device | None,
+    now: datetime,
+    action: str = "send",
+) -> list[Delivery]:
+    """Give each person not yet in the bleep their own copy; runs in the caller's transaction."""
+    already = set(bleep.deliveries.values_list("recipient_id", flat=True))
+    added = []
+    for person, role in people:
+        if person.pk in already:
+            continue
+        already.add(person.pk)
+        delivery = Delivery.objects.create(bleep=bleep, recipient=person, role=role, updated_at=now)
+        record(
+            bleep=bleep,
+            delivery=delivery,
+            actor=actor,
+            device=device,
+            action=action,
+            to_status=delivery.status,
+            now=now,
+        )
+        added.append(delivery)
+    return added
 
 
 def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: datetime) -> Bleep:

@@ -58,9 +58,39 @@ def test_a_role_with_no_holder_goes_to_its_fallback(ward: Ward) -> None:
     assert response.json()["deliveries"][0]["recipient"]["id"] == ward.doctor.pk
 
 
+def test_a_nurse_bleeps_a_person_by_name_and_only_they_are_the_recipient(ward: Ward) -> None:
+    response = send(client_for(ward.nurse_token), person=ward.doctor.pk, message="Call me")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["role"] is None
+    assert body["answering_role"] is None
+    assert body["person"]["id"] == ward.doctor.pk
+    assert [(d["recipient"]["id"], d["role"]) for d in body["deliveries"]] == [
+        (ward.doctor.pk, None)
+    ]
+    assert Deadline.objects.filter(bleep_id=body["id"], step=1).exists()
+
+
+def test_a_bleep_to_a_role_records_the_role_each_recipient_was_reached_as(ward: Ward) -> None:
+    gap = factories.make_role("F1 Ward 7 cover", bleep_number="2001", fallback=ward.role)
+    response = send(client_for(ward.nurse_token), role=gap.pk, message="Fluids please")
+    assert response.json()["deliveries"][0]["role"] == ward.role.pk
+
+
+def test_a_disabled_person_cannot_be_bleeped_by_name(ward: Ward) -> None:
+    Person.objects.filter(pk=ward.doctor.pk).update(is_active=False)
+    response = send(client_for(ward.nurse_token), person=ward.doctor.pk, message="Call me")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"person": ["no such person"]}
+    assert nothing_stored()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"person": 999999, "message": "x"}, "person"),
+        ({"person": "someone", "message": "x"}, "person"),
+        ({"bleep_number": "2345", "person": 1, "message": "x"}, "role"),
         ({"bleep_number": "9999", "message": "x"}, "role"),
         ({"role": 999999, "message": "x"}, "role"),
         ({"message": "x"}, "role"),

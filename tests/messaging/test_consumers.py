@@ -305,17 +305,26 @@ async def test_disabling_an_account_closes_every_socket_of_it_with_4401(ward: Wa
 
 
 SOCKET_MATRIX = {
-    # action frame -> the answer each of sender, recipient, another nurse, switchboard gets
-    "acknowledge": ({"type": "acknowledge"}, ["forbidden", "ok", "not_found", "forbidden"]),
-    "delivered": ({"type": "delivered"}, ["forbidden", "ok", "not_found", "forbidden"]),
-    "read": ({"type": "read"}, ["forbidden", "ok", "not_found", "forbidden"]),
+    # action frame -> the answer each of SOCKET_WHO gets
+    "acknowledge": (
+        {"type": "acknowledge"},
+        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
+    ),
+    "delivered": (
+        {"type": "delivered"},
+        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
+    ),
+    "read": ({"type": "read"}, ["forbidden", "ok", "not_found", "not_found", "forbidden"]),
     "decline": (
         {"type": "decline", "reason": "busy"},
-        ["forbidden", "ok", "not_found", "forbidden"],
+        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
     ),
-    "reply": ({"type": "reply", "text": "on my way"}, ["ok", "ok", "not_found", "ok"]),
+    "reply": (
+        {"type": "reply", "text": "on my way"},
+        ["ok", "ok", "not_found", "not_found", "ok"],
+    ),
 }
-SOCKET_WHO = ["sender", "recipient", "another_nurse", "switchboard"]
+SOCKET_WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard"]
 
 
 @pytest.mark.parametrize("who", SOCKET_WHO)
@@ -323,11 +332,14 @@ SOCKET_WHO = ["sender", "recipient", "another_nurse", "switchboard"]
 async def test_the_socket_access_matrix(ward: Ward, action: str, who: str) -> None:
     frame, expected = SOCKET_MATRIX[action]
     bleep = await nurse_bleeps(ward)
-    other = await database_sync_to_async(factories.make_person)("beth.turner", job=Person.Job.NURSE)
+    make_person = database_sync_to_async(factories.make_person)
+    other = await make_person("beth.turner", job=Person.Job.NURSE)
+    doctor = await make_person("ravi.shah", job=Person.Job.DOCTOR)
     tokens = {
         "sender": ward.nurse_token,
         "recipient": ward.doctor_token,
         "another_nurse": (await database_sync_to_async(factories.make_device)(other))[1],
+        "another_doctor": (await database_sync_to_async(factories.make_device)(doctor))[1],
         "switchboard": (await database_sync_to_async(factories.make_device)(ward.operator))[1],
     }
     socket = await open_socket(tokens[who], last_seq=10_000)
@@ -338,3 +350,63 @@ async def test_the_socket_access_matrix(ward: Ward, action: str, who: str) -> No
     got = "ok" if reply["type"] == "ok" else reply["code"]
     assert got == expected[SOCKET_WHO.index(who)]
     await socket.disconnect()
+
+
+async def test_a_nurse_sends_a_bleep_over_the_socket_and_the_holder_gets_it_live(
+    ward: Ward,
+) -> None:
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(doctor)
+    frame = {"type": "send", "ref": "s1", "bleep_number": "2345", "priority": "urgent"}
+    await nurse.send_json_to({**frame, "message": "Bed 4 NEWS 7", "idempotency_key": "k1"})
+    created = await doctor.receive_json_from()
+    assert created["type"] == "bleep.created"
+    assert created["bleep"]["priority"] == "urgent"
+    frames = [await nurse.receive_json_from(), await nurse.receive_json_from()]
+    ok = next(f for f in frames if f["type"] == "ok")
+    assert ok == {"type": "ok", "ref": "s1", "bleep_id": created["bleep"]["id"], "created": True}
+    await nurse.send_json_to({**frame, "message": "Bed 4 NEWS 7", "idempotency_key": "k1"})
+    again = await nurse.receive_json_from()
+    assert again["bleep_id"] == ok["bleep_id"] and again["created"] is False
+    assert await doctor.receive_nothing()
+    assert await database_sync_to_async(Bleep.objects.count)() == 1
+    await nurse.disconnect()
+    await doctor.disconnect()
+
+
+async def test_a_nurse_bleeps_a_person_by_name_over_the_socket(ward: Ward) -> None:
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(doctor)
+    await nurse.send_json_to({"type": "send", "person": ward.doctor.pk, "message": "Call me"})
+    created = await doctor.receive_json_from()
+    assert created["bleep"]["person"]["id"] == ward.doctor.pk
+    assert created["bleep"]["role"] is None
+    await nurse.disconnect()
+    await doctor.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "field"),
+    [
+        ({"bleep_number": "9999", "message": "x"}, "role"),
+        ({"person": 999999, "message": "x"}, "person"),
+        ({"bleep_number": "2345"}, "message"),
+        ({"bleep_number": "2345", "message": "x" * 501}, "message"),
+        ({"bleep_number": "2345", "message": "x", "nhs_number": "1234567890"}, "nhs_number"),
+        ({"bleep_number": "2345", "message": "x", "bed_no": "4"}, "bed_no"),
+    ],
+)
+async def test_a_bad_send_over_the_socket_is_an_invalid_error_naming_the_field_and_stores_nothing(
+    ward: Ward, frame: dict[str, Any], field: str
+) -> None:
+    nurse = await open_socket(ward.nurse_token)
+    await read_until_caught_up(nurse)
+    await nurse.send_json_to({"type": "send", "ref": "s", **frame})
+    error = await nurse.receive_json_from()
+    assert (error["type"], error["code"], error["ref"]) == ("error", "invalid", "s")
+    assert field in error["fields"]
+    assert error["detail"].startswith(field)
+    assert not await database_sync_to_async(Bleep.objects.exists)()
+    await nurse.disconnect()

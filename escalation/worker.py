@@ -1,20 +1,36 @@
-"""The escalation loop: fires due deadlines and keeps the heartbeat, until told to stop."""
+"""The escalation loop: fires due deadlines, hands bleeps to the next shift, keeps the
+heartbeat, until told to stop. The clock is read here, at the edge.
+
+A worker sleeps until the soonest deadline (at most a second), and a hint over the channel
+layer wakes it at once for a deadline set or moved nearer; the database stays the truth.
+"""
 
 import asyncio
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from escalation.services import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
+from escalation.events import WAKE_GROUP
+from escalation.selectors import next_deadline_due
+from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
+from escalation.services.handover import hand_over_open_bleeps
+from escalation.services.watchdog import watch_deadlines
 
 logger = logging.getLogger(__name__)
 
+# The longest a worker sleeps without looking at the database, hint or no hint.
 POLL_INTERVAL = timedelta(seconds=1)
 HEARTBEAT_INTERVAL = timedelta(seconds=5)
+# How often open bleeps are checked for a role's next holder coming on shift.
+HANDOVER_INTERVAL = timedelta(seconds=10)
+# How often a web process's watchdog looks for overdue steps (see OVERDUE_AFTER).
+WATCHDOG_INTERVAL = timedelta(seconds=30)
 # After an unexpected error, wait this long so a broken database is not hammered.
 ERROR_BACKOFF = timedelta(seconds=5)
 
@@ -24,28 +40,119 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class Alarm:
+    """A sleep that a wake-up hint or a stop cuts short."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def sleep(self, wait: timedelta) -> None:
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout=max(wait.total_seconds(), 0))
+        except TimeoutError:
+            pass
+        self.event.clear()
+
+
 async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
-    """Fire due deadlines until `stop` is set; the clock is read here, at the edge."""
+    """Fire due deadlines and hand over open bleeps until `stop` is set."""
     name = name or worker_name()
-    fire = database_sync_to_async(fire_due_deadlines)
-    beat = database_sync_to_async(beat_heartbeat)
-    last_beat = None
+    alarm, chores = Alarm(), Alarm()
     logger.info("escalation worker %s started", name)
+    listener = asyncio.create_task(_listen_for_hints([alarm]))
+    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm, chores]))
+    try:
+        await asyncio.gather(
+            _fire_deadlines(stop, alarm, name),
+            _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
+            _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
+        )
+    finally:
+        listener.cancel()
+        stopper.cancel()
+    logger.info("escalation worker %s stopped", name)
+
+
+async def run_watchdog(*, stop: asyncio.Event) -> None:
+    """Look for overdue escalation steps every WATCHDOG_INTERVAL until `stop` is set."""
+    alarm = Alarm()
+    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm]))
+    try:
+        await _every(WATCHDOG_INTERVAL, stop, alarm, _watch)
+    finally:
+        stopper.cancel()
+
+
+async def _fire_deadlines(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
+    fire = database_sync_to_async(fire_due_deadlines)
+    soonest = database_sync_to_async(next_deadline_due)
     while not stop.is_set():
         wait = POLL_INTERVAL
         try:
-            now = timezone.now()
-            if last_beat is None or now - last_beat >= HEARTBEAT_INTERVAL:
-                await beat(worker=name, now=now)
-                last_beat = now
-            fired = await fire(now=now)
-            if fired == CLAIM_BATCH:
-                wait = timedelta(0)
+            if await fire(now=timezone.now()) == CLAIM_BATCH:
+                continue
+            due = await soonest()
+            if due is not None:
+                wait = min(wait, due - timezone.now())
         except Exception:
             logger.exception("escalation worker %s failed a turn; retrying", name)
             wait = ERROR_BACKOFF
+        await alarm.sleep(wait)
+
+
+async def _every(
+    interval: timedelta, stop: asyncio.Event, alarm: Alarm, chore: Callable[[], Awaitable[None]]
+) -> None:
+    while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), timeout=wait.total_seconds())
-        except TimeoutError:
-            pass
-    logger.info("escalation worker %s stopped", name)
+            await chore()
+        except Exception:
+            logger.exception("escalation chore %s failed; retrying", chore.__name__)
+        await alarm.sleep(interval)
+
+
+def _beat(name: str) -> Callable[[], Awaitable[None]]:
+    async def beat() -> None:
+        await database_sync_to_async(beat_heartbeat)(worker=name, now=timezone.now())
+
+    return beat
+
+
+async def _hand_over() -> None:
+    await database_sync_to_async(hand_over_open_bleeps)(now=timezone.now())
+
+
+async def _watch() -> None:
+    await database_sync_to_async(watch_deadlines)(now=timezone.now())
+
+
+async def _ring_on_stop(stop: asyncio.Event, alarms: list[Alarm]) -> None:
+    await stop.wait()
+    for alarm in alarms:
+        alarm.event.set()
+
+
+async def _listen_for_hints(alarms: list[Alarm]) -> None:
+    """Ring the alarms whenever a hint arrives; a broken layer only means slower polling."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    channel = await layer.new_channel()
+    try:
+        await layer.group_add(WAKE_GROUP, channel)
+        while True:
+            try:
+                await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("no wake-up hints from the channel layer; polling", exc_info=True)
+                await asyncio.sleep(ERROR_BACKOFF.total_seconds())
+                continue
+            for alarm in alarms:
+                alarm.event.set()
+    finally:
+        try:
+            await layer.group_discard(WAKE_GROUP, channel)
+        except Exception:
+            logger.debug("could not leave the wake-up group", exc_info=True)

@@ -40,6 +40,14 @@ class SendBleep(Protocol):
     ) -> tuple[Bleep, bool]: ...
 
 
+class DeclineBleep(Protocol):
+    """Decline one's copy of a bleep; escalate at once when nobody is left waiting."""
+
+    def __call__(
+        self, *, device: Device, bleep_id: int, reason: str, now: datetime
+    ) -> Delivery: ...
+
+
 class DeviceConsumer(AsyncJsonWebsocketConsumer):
     """One device's socket: authenticate, catch up from a sequence number, then stay live."""
 
@@ -47,12 +55,15 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     last_seq: int = 0
     auth_timer: asyncio.Task[None] | None = None
 
-    def __init__(self, *args: Any, send_bleep: SendBleep, **kwargs: Any) -> None:
-        # Sending also starts the bleep's escalation clock, which belongs to `escalation`,
-        # the app above this one; the project's routing hands that service in, so imports
-        # still go one way and the socket sends exactly as REST does.
+    def __init__(
+        self, *args: Any, send_bleep: SendBleep, decline_bleep: DeclineBleep, **kwargs: Any
+    ) -> None:
+        # Sending starts a bleep's escalation clock and a decline may move it: both belong
+        # to `escalation`, the app above this one. The project's routing hands those two
+        # services in, so imports still go one way and the socket acts exactly as REST does.
         super().__init__(*args, **kwargs)
         self.send_bleep = send_bleep
+        self.decline_bleep = decline_bleep
 
     async def connect(self) -> None:
         await self.accept()
@@ -228,7 +239,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self._call(
-            content, answers.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
+            content, self.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
         )
 
     async def _reply(self, content: dict[str, Any]) -> None:

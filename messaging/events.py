@@ -120,6 +120,18 @@ def bleep_renotified(bleep: Bleep, *, step: int) -> Event:
     return {"type": "bleep.renotified", "bleep_id": bleep.pk, "step": step}
 
 
+def bleep_widened(bleep: Bleep, *, action: str, step: int | None, added: list[Delivery]) -> Event:
+    """More people were brought in: `handover` to a new shift, or an escalation step."""
+    return {
+        "type": "bleep.handed_over" if action == "handover" else "bleep.escalated",
+        "bleep_id": bleep.pk,
+        "action": action,
+        "step": step,
+        "added": [person_summary(delivery.recipient) for delivery in added],
+        "bleep": bleep_summary(bleep),
+    }
+
+
 def wire_format(stored: StreamEvent) -> Event:
     """Return a stored event as it goes over the WebSocket."""
     return {

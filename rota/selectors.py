@@ -98,6 +98,21 @@ def resolve_role(*, role: Role, at: datetime) -> Resolution:
     raise NoHolderInChain()
 
 
+def switchboard_for(*, role: Role | None, at: datetime) -> list[Person]:
+    """Return who answers for switchboard for a bleep to `role` (any operator, for a person).
+
+    The switchboard role is the end of the role's fallback chain; a hole in its rota, or no
+    role at all, bleeps every active operator, so switchboard is never unreachable.
+    """
+    seen: set[int] = set()
+    while role is not None and role.kind != Role.Kind.SWITCHBOARD and role.pk not in seen:
+        seen.add(role.pk)
+        role = role.fallback
+    if role is not None and role.kind == Role.Kind.SWITCHBOARD:
+        return resolve_role(role=role, at=at).holders
+    return list(Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).order_by("pk"))
+
+
 def _is_rota_manager(person: Person) -> bool:
     return person.job == Person.Job.ROTA_MANAGER and person.is_active
 

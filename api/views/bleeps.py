@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
-from escalation import services as escalation_services
+from escalation.services import sending
 from messaging import selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.services import answers
@@ -37,7 +37,7 @@ class BleepListView(APIView):
         incoming = SendBleepSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         draft = incoming.draft()
-        sent = escalation_services.send_bleep(
+        sent = sending.send_bleep(
             sender=person_of(request), device=device_of(request), draft=draft, now=timezone.now()
         )
         code = status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK
@@ -91,7 +91,7 @@ class DeclineView(APIView):
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
         data = valid_data(serializers.DeclineSerializer, request.data)
-        answers.decline_bleep(
+        sending.decline_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
         return _bleep(request, bleep_id)

@@ -1,5 +1,6 @@
 """Bleeps as a whole: send one to whoever holds its role, cancel it, remind its recipients."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,6 @@ from messaging.models import (
     DeliveryStatus,
     Device,
     Priority,
-    StreamEvent,
     TeamCall,
 )
 from messaging.selectors import access_bleep, load_bleep
@@ -24,10 +24,16 @@ from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_statu
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
+# A delivery in one of these states is still waiting for its recipient to answer.
+WAITING = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+
 
 @dataclass(frozen=True, kw_only=True)
 class BleepDraft:
-    """What a sender writes: whom to reach (a role or a person by name) and the message."""
+    """What a sender writes: whom to reach (a role or a person by name) and the message.
+
+    A draft without a target is a template, as a team call uses for each of its roles.
+    """
 
     role: Role | None = None
     person: Person | None = None
@@ -38,10 +44,6 @@ class BleepDraft:
     callback_extension: str = ""
     nhs_number: str = ""
     idempotency_key: str = ""
-
-    def __post_init__(self) -> None:
-        if (self.role is None) == (self.person is None):
-            raise ValueError("a bleep goes to exactly one role or one person")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def create_bleep(
     Owns its transaction: the bleep, its deliveries, history and events commit together,
     before anything is sent to a device.
     """
+    if (draft.role is None) == (draft.person is None):
+        raise ValueError("a bleep goes to exactly one role or one person")
     recipients = resolve_recipients(draft=draft, at=now)
     with transaction.atomic():
         bleep = Bleep.objects.create(
@@ -115,7 +119,7 @@ def create_bleep(
 def add_deliveries(
     *,
     bleep: Bleep,
-    people: list[tuple[Person, Role | None]],
+    people: Sequence[tuple[Person, Role | None]],
     actor: Person | None,
     device: Device | None,
     now: datetime,
@@ -165,10 +169,13 @@ def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: da
     return bleep
 
 
-def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[StreamEvent]:
-    """Remind everyone who has not acknowledged an open bleep; runs in the caller's transaction."""
-    waiting = bleep.deliveries.exclude(status=DeliveryStatus.ACKNOWLEDGED).values_list(
-        "recipient_id", flat=True
+def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[int]:
+    """Remind everyone still waiting on an open bleep; return whom. In the caller's transaction.
+
+    Who declined is not reminded: they said why they cannot come, and escalation goes on.
+    """
+    waiting = list(
+        bleep.deliveries.filter(status__in=WAITING).values_list("recipient_id", flat=True)
     )
     record(
         bleep=bleep,
@@ -180,8 +187,44 @@ def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[StreamEven
         now=now,
         detail={"step": step},
     )
-    return append_events(
+    append_events(
         user_ids=[*waiting, bleep.sender_id],
         event=events.bleep_renotified(bleep, step=step),
         now=now,
     )
+    return waiting
+
+
+def widen_bleep(
+    *,
+    bleep: Bleep,
+    people: Sequence[tuple[Person, Role | None]],
+    action: str,
+    now: datetime,
+    step: int | None = None,
+) -> list[Delivery]:
+    """Bring more people into an open bleep and show everyone in it; in the caller's transaction.
+
+    `action` says why: `escalate`, `notify_switchboard`, `broadcast_team` (an escalation
+    step) or `handover` (the role's next holder came on shift). Returns the new deliveries;
+    with nobody new to bring in, nothing is recorded or sent.
+    """
+    added = add_deliveries(
+        bleep=bleep, people=people, actor=None, device=None, now=now, action=action
+    )
+    if not added:
+        return []
+    record(
+        bleep=bleep,
+        actor=None,
+        device=None,
+        action=action,
+        from_status=bleep.status,
+        to_status=bleep.status,
+        now=now,
+        detail={"step": step, "added": [delivery.recipient_id for delivery in added]},
+    )
+    widened = load_bleep(bleep.pk)
+    event = events.bleep_widened(widened, action=action, step=step, added=added)
+    append_events(user_ids=participants(widened), event=event, now=now)
+    return added

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from escalation.services import fire_due_deadlines
+from escalation.services.firing import fire_due_deadlines
 from messaging.models import Bleep, StreamEvent
 from rota.models import Person
 from tests import factories

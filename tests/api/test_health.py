@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from api import health
 from escalation.selectors import HEARTBEAT_STALE_AFTER
-from escalation.services import beat_heartbeat
+from escalation.services.firing import beat_heartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

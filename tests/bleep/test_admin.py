@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.services import send_bleep
+from escalation.services.sending import send_bleep
 from messaging.models import Device
 from rota.models import RotaChange, Shift
 from tests import factories

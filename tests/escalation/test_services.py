@@ -6,11 +6,13 @@ import pytest
 
 from escalation.models import WorkerHeartbeat
 from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat
-from escalation.services import RENOTIFY_AFTER, beat_heartbeat, fire_due_deadlines, send_bleep
+from escalation.services.firing import beat_heartbeat, fire_due_deadlines
+from escalation.services.sending import send_bleep
 from messaging.models import Bleep, HistoryEntry, Priority, StreamEvent
 from messaging.services.answers import acknowledge_bleep
 from rota.models import Person
 from tests.conftest import Ward
+from tests.escalation import RENOTIFY_AFTER
 from tests.factories import draft, make_person, on_call_now
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -102,14 +104,22 @@ def test_each_step_fires_once_however_often_the_worker_looks(ward: Ward) -> None
     assert [step for step, _, _ in deadlines(bleep)] == [1, 2]
 
 
-def test_the_steps_of_an_unanswered_bleep_follow_one_another(ward: Ward) -> None:
+def test_the_default_plan_reminds_then_escalates_up_the_chain_then_keeps_reminding(
+    ward: Ward,
+) -> None:
     bleep = send(ward, Priority.EMERGENCY)
     every = RENOTIFY_AFTER[Priority.EMERGENCY]
 
     for step in range(1, 4):
         assert fire_due_deadlines(now=ward.now + step * every) == 1
 
-    assert renotified(ward.doctor) == [1, 2, 3]
+    # Step 2 went up the fallback chain to switchboard, so step 3 (bring switchboard in)
+    # had nobody new to reach and reminded everyone waiting instead.
+    assert renotified(ward.doctor) == [1, 3]
+    escalated = StreamEvent.objects.get(user=ward.doctor, type="bleep.escalated")
+    assert escalated.data["step"] == 2
+    assert escalated.data["added"] == [{"id": ward.operator.pk, "name": str(ward.operator)}]
+    assert renotified(ward.operator) == [3]
     assert [(step, fired) for step, _, fired in deadlines(bleep)] == [
         (1, ward.now + every),
         (2, ward.now + 2 * every),

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from bleep.asgi import application
-from escalation.services import send_bleep
+from escalation.services.sending import send_bleep
 from messaging import consumers, events
 from messaging.models import Bleep, BleepStatus
 from messaging.services.answers import acknowledge_bleep

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from escalation.services import send_bleep
+from escalation.services.sending import send_bleep
 from messaging.exceptions import MessagingError
 from messaging.models import Bleep, BleepStatus, Device, StreamEvent
 from messaging.selectors import events_after

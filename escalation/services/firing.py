@@ -1,0 +1,105 @@
+"""Firing due deadlines: each step of a bleep's plan runs once, then the next is set."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from escalation.models import BleepPlan, Deadline, StepAction, WorkerHeartbeat
+from escalation.plans import PlanStep, step_of_plan
+from messaging.models import Bleep, BleepStatus
+from messaging.services.bleeps import renotify_bleep, widen_bleep
+from rota.models import Person, Role
+from rota.selectors import holders_at, resolve_role, switchboard_for
+
+logger = logging.getLogger(__name__)
+
+# Deadlines one worker claims per transaction; the rest wait for its next turn or another worker.
+CLAIM_BATCH = 50
+
+
+def fire_due_deadlines(*, now: datetime) -> int:
+    """Claim due deadlines, run each step once and set the next; return how many fired.
+
+    Owns its transaction: rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
+    PostgreSQL, so any number of workers share the work and none runs a step twice; the
+    unique (bleep, step) row is the guard if anything else ever tried.
+    """
+    with transaction.atomic():
+        due = list(
+            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(fired_at__isnull=True, due_at__lte=now)
+            .order_by("due_at")[:CLAIM_BATCH]
+        )
+        for deadline in due:
+            _fire(deadline=deadline, now=now)
+    return len(due)
+
+
+def _fire(*, deadline: Deadline, now: datetime) -> None:
+    # Locking the bleep means an acknowledgement either commits first (and we stop) or
+    # waits for us: a reminder never goes out after someone said they are coming.
+    bleep = Bleep.objects.select_for_update().get(pk=deadline.bleep_id)
+    deadline.fired_at = now
+    deadline.save(update_fields=["fired_at"])
+    if bleep.status != BleepStatus.OPEN:
+        return
+    plan = BleepPlan.objects.get(bleep=bleep)
+    _run_step(bleep=bleep, plan=plan, number=deadline.step, now=now)
+    following = step_of_plan(plan.steps, plan.repeat, deadline.step + 1)
+    Deadline.objects.create(bleep=bleep, step=deadline.step + 1, due_at=now + following.after)
+
+
+def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> None:
+    step = step_of_plan(plan.steps, plan.repeat, number)
+    try:
+        with transaction.atomic():
+            people = _people_for(step=step, bleep=bleep, plan=plan, now=now)
+    except Exception:
+        # A step that cannot find its people (a rota fault) must not stall the bleep: its
+        # recipients are reminded now and the plan goes on to the next step.
+        logger.exception("step %d of bleep %d (%s) failed; reminding", number, bleep.pk, step)
+        people = None
+    if people is not None:
+        added = widen_bleep(bleep=bleep, people=people, action=step.action, now=now, step=number)
+        if added:
+            return
+    # Nobody new to reach (already in the bleep, or the top of the chain): remind instead,
+    # so every step makes phones ring.
+    renotify_bleep(bleep=bleep, step=number, now=now)
+
+
+def _people_for(
+    *, step: PlanStep, bleep: Bleep, plan: BleepPlan, now: datetime
+) -> list[tuple[Person, Role | None]] | None:
+    """Return whom a widening step brings in, or None for a step that only reminds."""
+    if step.action == StepAction.ESCALATE:
+        return _escalate(step=step, plan=plan, now=now)
+    if step.action == StepAction.NOTIFY_SWITCHBOARD:
+        return [(person, None) for person in switchboard_for(role=bleep.role, at=now)]
+    if step.action == StepAction.BROADCAST_TEAM and step.target_team is not None:
+        roles = Role.objects.filter(team_id=step.target_team).order_by("pk")
+        return [(person, role) for role in roles for person in holders_at(role=role, at=now)]
+    return None
+
+
+def _escalate(
+    *, step: PlanStep, plan: BleepPlan, now: datetime
+) -> list[tuple[Person, Role | None]]:
+    target = (
+        Role.objects.get(pk=step.target_role)
+        if step.target_role
+        else (plan.reached_role.fallback if plan.reached_role else None)
+    )
+    if target is None:
+        return [(person, None) for person in switchboard_for(role=plan.reached_role, at=now)]
+    resolution = resolve_role(role=target, at=now)
+    plan.reached_role = resolution.answering
+    plan.save(update_fields=["reached_role"])
+    return [(holder, resolution.answering) for holder in resolution.holders]
+
+
+def beat_heartbeat(*, worker: str, now: datetime) -> WorkerHeartbeat:
+    """Record that `worker` is alive at `now`."""
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(name=worker, defaults={"beat_at": now})
+    return heartbeat

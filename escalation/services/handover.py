@@ -1,0 +1,53 @@
+"""Shift changes: an open bleep to a role passes to whoever holds the role now."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from messaging.models import Bleep, BleepStatus
+from messaging.services.bleeps import widen_bleep
+from rota.exceptions import NoHolderInChain
+from rota.models import Role
+from rota.selectors import resolve_role
+
+logger = logging.getLogger(__name__)
+
+
+def hand_over_open_bleeps(*, now: datetime) -> int:
+    """Bring each role's holders now into its open bleeps that lack them; return how many joined.
+
+    The outgoing holder keeps their copy, so both see the bleep until one answers. A role
+    with nobody on shift now hands over along its fallback chain, as a new bleep would go.
+    Each bleep is changed under its own lock, so workers doing this at once add nobody twice.
+    """
+    role_ids = (
+        Bleep.objects.filter(status=BleepStatus.OPEN, role__isnull=False)
+        .values_list("role_id", flat=True)
+        .distinct()
+    )
+    joined = 0
+    for role in Role.objects.filter(pk__in=list(role_ids)).select_related("fallback"):
+        try:
+            resolution = resolve_role(role=role, at=now)
+        except NoHolderInChain:
+            logger.error("nobody holds %s or its fallback chain; its open bleeps stay", role)
+            continue
+        people = [(holder, resolution.answering) for holder in resolution.holders]
+        for bleep_id in _open_bleeps_missing(role=role, holder_ids=[p.pk for p, _ in people]):
+            with transaction.atomic():
+                bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+                if bleep.status == BleepStatus.OPEN:
+                    added = widen_bleep(bleep=bleep, people=people, action="handover", now=now)
+                    joined += len(added)
+    return joined
+
+
+def _open_bleeps_missing(*, role: Role, holder_ids: list[int]) -> list[int]:
+    bleeps = Bleep.objects.filter(status=BleepStatus.OPEN, role=role)
+    missing: set[int] = set()
+    for holder_id in holder_ids:
+        missing.update(
+            bleeps.exclude(deliveries__recipient_id=holder_id).values_list("pk", flat=True)
+        )
+    return sorted(missing)

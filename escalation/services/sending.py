@@ -1,0 +1,130 @@
+"""Sending: a bleep or a team call starts its escalation clock; a decline may move it."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+
+from escalation.events import wake_workers_on_commit
+from escalation.models import BleepPlan, Deadline
+from escalation.plans import DEFAULT_REPEAT, default_steps, plan_steps, step_of_plan
+from escalation.selectors import policy_for
+from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
+from messaging.selectors import find_sent_bleep
+from messaging.services import answers
+from messaging.services.bleeps import WAITING, BleepDraft, create_bleep
+from rota.exceptions import invalid
+from rota.models import Person, Role, Team
+
+
+class Sent(NamedTuple):
+    """The bleep a send returned, and whether this send created it (not a retry)."""
+
+    bleep: Bleep
+    created: bool
+
+
+def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Sent:
+    """Send a bleep to whoever holds its role now and start its escalation clock, atomically.
+
+    Idempotent by the draft's key: the same sender sending the same key again, even at the
+    same moment from a retrying phone, gets the first bleep back and nobody is bleeped twice.
+    """
+    if draft.idempotency_key:
+        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
+        if earlier is not None:
+            return Sent(earlier, created=False)
+    try:
+        with transaction.atomic():
+            bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
+            start_escalation(bleep=bleep, now=now)
+    except IntegrityError:
+        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
+        if not draft.idempotency_key or earlier is None:
+            raise
+        return Sent(earlier, created=False)
+    return Sent(bleep, created=True)
+
+
+def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
+    """Copy the governing policy onto a new bleep and set its first deadline.
+
+    Runs in the caller's transaction, so a bleep never exists without its clock.
+    """
+    priority = Priority(bleep.priority)
+    policy = policy_for(bleep.role)
+    if policy is None:
+        source, steps, repeat = "default", default_steps(priority), DEFAULT_REPEAT
+    else:
+        source = "role" if policy.role_id else "team" if policy.team_id else "site"
+        steps, repeat = plan_steps(list(policy.steps.all()), priority), policy.repeat
+    plan = BleepPlan.objects.create(
+        bleep=bleep,
+        source=source,
+        steps=[step.as_json() for step in steps],
+        repeat=repeat,
+        reached_role=bleep.answering_role,
+    )
+    first = step_of_plan(plan.steps, plan.repeat, 1)
+    wake_workers_on_commit()
+    return Deadline.objects.create(bleep=bleep, step=1, due_at=now + first.after)
+
+
+class TeamCallSent(NamedTuple):
+    """The team call a send returned, its bleeps (one per role), and whether it is new."""
+
+    call: TeamCall
+    bleeps: list[Bleep]
+    created: bool
+
+
+def send_team_call(
+    *, sender: Person, device: Device | None, team: Team, draft: BleepDraft, now: datetime
+) -> TeamCallSent:
+    """Call a whole team in an emergency: one emergency bleep to each of its clinical roles.
+
+    `draft` is the message and patient context, without a target.
+
+    Each role's bleep escalates on its own until that role answers, so the call is only
+    over when every role has. Owns its transaction; idempotent by the draft's key.
+    """
+    key = draft.idempotency_key
+    earlier = TeamCall.objects.filter(sender=sender, idempotency_key=key).first() if key else None
+    if earlier is not None:
+        return TeamCallSent(earlier, list(earlier.bleeps.order_by("pk")), created=False)
+    roles = list(team.roles.filter(kind=Role.Kind.CLINICAL).order_by("pk"))
+    if not roles:
+        raise invalid("team", "this team has no clinical roles to call")
+    with transaction.atomic():
+        call = TeamCall.objects.create(
+            sender=sender, team=team, idempotency_key=key, created_at=now
+        )
+        bleeps = []
+        for role in roles:
+            one = replace(draft, role=role, priority=Priority.EMERGENCY, idempotency_key="")
+            bleep = create_bleep(sender=sender, device=device, draft=one, now=now, team_call=call)
+            start_escalation(bleep=bleep, now=now)
+            bleeps.append(bleep)
+    return TeamCallSent(call, bleeps, created=True)
+
+
+def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
+    """Decline one's copy of a bleep; when nobody is left waiting, escalate now, not later.
+
+    Owns its transaction. The deadline is taken with SKIP LOCKED: a worker holding it is
+    firing that step at this moment, which is what bringing it forward would do anyway.
+    """
+    with transaction.atomic():
+        delivery = answers.decline_bleep(device=device, bleep_id=bleep_id, reason=reason, now=now)
+        if not Delivery.objects.filter(bleep_id=bleep_id, status__in=WAITING).exists():
+            pending = (
+                Deadline.objects.select_for_update(skip_locked=True)
+                .filter(bleep_id=bleep_id, fired_at__isnull=True, due_at__gt=now)
+                .first()
+            )
+            if pending is not None:
+                pending.due_at = now
+                pending.save(update_fields=["due_at"])
+                wake_workers_on_commit()
+    return delivery

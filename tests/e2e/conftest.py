@@ -103,15 +103,12 @@ def test_database_url() -> str:
 
 
 def server_commands(port: int) -> dict[str, list[str]]:
-    """One embedded process, or (with Redis) daphne and a separate worker, as the Procfile."""
+    """One embedded process, or (with Redis) web and a separate worker, as the Procfile."""
     python = sys.executable
+    serve = [python, "manage.py", "serve", "--port", str(port), "--quiet"]
     if not settings.REDIS_URL:
-        return {"web": [python, "manage.py", "serve", "--port", str(port), "--quiet", "--worker"]}
-    daphne = str(Path(python).with_name("daphne"))
-    return {
-        "web": [daphne, "-b", "127.0.0.1", "-p", str(port), "-v", "0", "bleep.asgi:application"],
-        "worker": [python, "manage.py", "worker"],
-    }
+        return {"web": [*serve, "--worker"]}
+    return {"web": [*serve, "--no-worker"], "worker": [python, "manage.py", "worker"]}
 
 
 def wait_until_healthy(server: Server) -> None:

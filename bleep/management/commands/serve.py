@@ -1,7 +1,8 @@
-"""Serve HTTP and WebSocket with daphne, running the escalation loop on the same event loop.
+"""Serve HTTP and WebSocket with daphne, with the watchdog (and, on the embedded default,
+the escalation loop) on the same event loop.
 
-daphne has no ASGI lifespan support, so the loop cannot be started by the application;
-this command builds daphne's server itself and schedules the loop before it runs.
+daphne has no ASGI lifespan support, so the loops cannot be started by the application;
+this command builds daphne's server itself and schedules them before it runs.
 """
 
 # daphne.server installs Twisted's asyncio reactor on import: it must come first.
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from twisted.internet import defer, reactor
 
-from escalation.worker import run_worker
+from escalation.worker import run_watchdog, run_worker
 
 
 class Command(BaseCommand):
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             endpoints=build_endpoint_description_strings(
                 host=options["host"], port=options["port"]
             ),
-            ready_callable=start_worker_on_reactor if options["worker"] else None,
+            ready_callable=lambda: start_loops_on_reactor(worker=options["worker"]),
             action_logger=None if options["quiet"] else AccessLogGenerator(sys.stdout),
             verbosity=0 if options["quiet"] else 1,
         )
@@ -50,14 +51,21 @@ class Command(BaseCommand):
         server.run()
 
 
-def start_worker_on_reactor() -> None:
-    """Start the escalation loop on daphne's loop and let it finish its turn at shutdown."""
+def start_loops_on_reactor(*, worker: bool) -> None:
+    """Start the watchdog (and the escalation loop) on daphne's loop; stop them at shutdown.
+
+    Every web process watches for overdue escalations, so a dead worker is noticed by
+    whatever is still serving switchboard.
+    """
     stop = asyncio.Event()
-    task = asyncio.get_event_loop().create_task(run_worker(stop=stop))
+    loop = asyncio.get_event_loop()
+    tasks = [loop.create_task(run_watchdog(stop=stop))]
+    if worker:
+        tasks.append(loop.create_task(run_worker(stop=stop)))
 
     async def finish() -> None:
         stop.set()
-        await task
+        await asyncio.gather(*tasks)
 
     twisted_reactor: Any = reactor
     twisted_reactor.addSystemEventTrigger(

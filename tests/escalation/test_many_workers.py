@@ -1,0 +1,156 @@
+"""Several workers on PostgreSQL, and a worker killed mid-run: every due step fires once.
+
+These need real row locks (SELECT … FOR UPDATE SKIP LOCKED) and real processes, so they run
+in the PostgreSQL pass only.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from escalation.models import BleepPlan, Deadline
+from escalation.plans import default_steps
+from escalation.services.firing import fire_due_deadlines
+from messaging.models import Bleep, Delivery, HistoryEntry, Priority
+from tests.conftest import Ward
+from tests.e2e import conftest as e2e
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL row locks: PostgreSQL pass"
+    ),
+]
+
+DUE_DEADLINES = 1_000
+WORKER_FINISH_TIMEOUT_SECONDS = 120
+
+
+def due_bleeps(ward: Ward, count: int, now: datetime) -> None:
+    """Store `count` open bleeps to the ward's doctor whose first step fell due a second ago."""
+    bleeps = Bleep.objects.bulk_create(
+        Bleep(
+            sender=ward.nurse,
+            role=ward.role,
+            answering_role=ward.role,
+            message=f"bleep {n}",
+            created_at=now - timedelta(minutes=5),
+        )
+        for n in range(count)
+    )
+    steps = [step.as_json() for step in default_steps(Priority.ROUTINE)]
+    Delivery.objects.bulk_create(
+        Delivery(bleep=b, recipient=ward.doctor, role=ward.role, updated_at=now) for b in bleeps
+    )
+    BleepPlan.objects.bulk_create(
+        BleepPlan(bleep=b, source="default", steps=steps, repeat=0, reached_role=ward.role)
+        for b in bleeps
+    )
+    Deadline.objects.bulk_create(
+        Deadline(bleep=b, step=1, due_at=now - timedelta(seconds=1)) for b in bleeps
+    )
+
+
+def assert_every_first_step_fired_once() -> None:
+    first = Deadline.objects.filter(step=1)
+    assert first.count() == DUE_DEADLINES
+    assert not first.filter(fired_at__isnull=True).exists()
+    reminders = HistoryEntry.objects.filter(action="renotify", detail__step=1)
+    per_bleep = reminders.values("bleep").annotate(n=Count("id"))
+    assert per_bleep.count() == DUE_DEADLINES
+    assert {row["n"] for row in per_bleep} == {1}
+    assert Deadline.objects.filter(step=2, fired_at__isnull=True).count() == DUE_DEADLINES
+
+
+def test_two_workers_share_a_thousand_due_deadlines_and_fire_each_step_once(
+    ward: Ward,
+) -> None:
+    now = timezone.now()
+    due_bleeps(ward, DUE_DEADLINES, now)
+    fired: list[int] = []
+
+    def work() -> None:
+        try:
+            while count := fire_due_deadlines(now=now):
+                fired.append(count)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sum(fired) == DUE_DEADLINES
+    assert_every_first_step_fired_once()
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": e2e.test_database_url(),
+        "DEBUG": "1",
+        "BLEEP_DATA_DIR": str(settings.DATA_DIR),
+        "LOG_LEVEL": "WARNING",
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker"],
+            cwd=e2e.ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def fired_so_far() -> int:
+    return Deadline.objects.filter(step=1, fired_at__isnull=False).count()
+
+
+def wait_for(condition: str, check: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.01)
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_its_successor_fires_each_step_once(
+    ward: Ward, tmp_path: Path
+) -> None:
+    due_bleeps(ward, DUE_DEADLINES, timezone.now())
+    log = tmp_path / "worker.log"
+    first = start_worker(log)
+    try:
+        wait_for("the first batch", lambda: fired_so_far() > 0, WORKER_FINISH_TIMEOUT_SECONDS)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_after = fired_so_far()
+        assert killed_after < DUE_DEADLINES, "the worker finished before it could be killed"
+
+        second = start_worker(log)
+        try:
+            wait_for(
+                "every step",
+                lambda: fired_so_far() == DUE_DEADLINES,
+                WORKER_FINISH_TIMEOUT_SECONDS,
+            )
+        finally:
+            second.terminate()
+            second.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert_every_first_step_fired_once()

@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format worker clean
+.PHONY: run test lint format worker bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
@@ -21,6 +21,10 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Figures, not pass/fail: on PostgreSQL + Redis (BENCH_QUICK=1 for a one-minute smoke run).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
 
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py worker

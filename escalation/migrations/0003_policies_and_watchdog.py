@@ -4,6 +4,31 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# The built-in plan at the time of this migration, written out so the migration never
+# changes when the code's default does: re-notify, escalate, switchboard, one interval apart.
+INTERVAL_SECONDS = {"routine": 300, "urgent": 120, "emergency": 60}
+ACTIONS = ["renotify", "escalate", "notify_switchboard"]
+
+
+def plan_bleeps_sent_before_policies(apps, schema_editor):
+    """Give every bleep sent before plans existed the built-in one, so its clock keeps going."""
+    Bleep = apps.get_model("messaging", "Bleep")
+    BleepPlan = apps.get_model("escalation", "BleepPlan")
+    for bleep in Bleep.objects.filter(plan__isnull=True):
+        after = INTERVAL_SECONDS[bleep.priority]
+        steps = [
+            {"action": action, "after_seconds": after, "target_role": None, "target_team": None}
+            for action in ACTIONS
+        ]
+        BleepPlan.objects.create(
+            bleep=bleep,
+            source="default",
+            steps=steps,
+            repeat=0,
+            reached_role_id=bleep.answering_role_id,
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -85,4 +110,5 @@ class Migration(migrations.Migration):
             model_name='policystep',
             constraint=models.CheckConstraint(condition=models.Q(('target_role__isnull', True), ('action', 'escalate'), _connector='OR'), name='only_an_escalation_names_a_role'),
         ),
+        migrations.RunPython(plan_bleeps_sent_before_policies, migrations.RunPython.noop),
     ]

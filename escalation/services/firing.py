@@ -26,28 +26,30 @@ def fire_due_deadlines(*, now: datetime) -> int:
     unique (bleep, step) row is the guard if anything else ever tried.
     """
     with transaction.atomic():
+        # Locking each bleep with its deadline means an acknowledgement either commits first
+        # (and the step does nothing) or waits for it: no reminder after someone is coming.
+        # A bleep locked by an acknowledgement in progress is skipped until the next turn.
         due = list(
-            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+            Deadline.objects.select_for_update(skip_locked=True, of=("self", "bleep"))
+            .select_related("bleep", "bleep__plan")
             .filter(fired_at__isnull=True, due_at__lte=now)
             .order_by("due_at")[:CLAIM_BATCH]
         )
-        for deadline in due:
-            _fire(deadline=deadline, now=now)
+        following = [_fire(deadline=deadline, now=now) for deadline in due]
+        Deadline.objects.filter(pk__in=[deadline.pk for deadline in due]).update(fired_at=now)
+        Deadline.objects.bulk_create(deadline for deadline in following if deadline is not None)
     return len(due)
 
 
-def _fire(*, deadline: Deadline, now: datetime) -> None:
-    # Locking the bleep means an acknowledgement either commits first (and we stop) or
-    # waits for us: a reminder never goes out after someone said they are coming.
-    bleep = Bleep.objects.select_for_update().get(pk=deadline.bleep_id)
-    deadline.fired_at = now
-    deadline.save(update_fields=["fired_at"])
+def _fire(*, deadline: Deadline, now: datetime) -> Deadline | None:
+    """Run one due step and return the next deadline to set (none once the bleep is over)."""
+    bleep = deadline.bleep
     if bleep.status != BleepStatus.OPEN:
-        return
-    plan = BleepPlan.objects.get(bleep=bleep)
+        return None
+    plan = bleep.plan
     _run_step(bleep=bleep, plan=plan, number=deadline.step, now=now)
     following = step_of_plan(plan.steps, plan.repeat, deadline.step + 1)
-    Deadline.objects.create(bleep=bleep, step=deadline.step + 1, due_at=now + following.after)
+    return Deadline(bleep=bleep, step=deadline.step + 1, due_at=now + following.after)
 
 
 def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> None:

@@ -1,0 +1,39 @@
+"""Run the benchmark suite: `python -m bench` (BENCH_QUICK=1 for small sizes)."""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.environment import prepare
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def main() -> None:
+    quick = os.environ.get("BENCH_QUICK", "") == "1"
+    began = time.monotonic()
+    backend = prepare()
+    from bench import escalation  # models can be imported only once Django is set up
+
+    results: dict[str, Any] = {
+        "quick": quick,
+        "backend": "postgres+redis",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "date": time.strftime("%Y-%m-%d"),
+        "escalation": [
+            escalation.measure(pending=pending, window_seconds=5 if quick else 20)
+            for pending in ((1_000, 10_000) if quick else (10_000, 100_000))
+        ],
+    }
+    results["seconds"] = round(time.monotonic() - began, 1)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"bench: {backend['database_url']} and {backend['redis_url']}; wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Escalation lateness: how long after its due time a step's effect commits, with many
+deadlines pending, measured on the real worker loop against PostgreSQL and Redis."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from bench.stats import summary_ms
+from escalation import worker
+from escalation.models import BleepPlan, Deadline
+from escalation.plans import default_steps
+from messaging.models import Bleep, Delivery, Priority
+from rota.models import Person, Role, Site, Team
+
+PEOPLE = 200
+# Steps falling due per second while measuring: a busy hospital's evening, many times over.
+DUE_PER_SECOND = 50.0
+# Time for the worker to start and settle before the first measured step is due.
+WARM_UP = timedelta(seconds=3)
+ROWS_PER_INSERT = 5_000
+
+
+def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
+    """Seed `pending` deadlines, some due during the window, run a worker, report lateness."""
+    _clear()
+    role, nurses, doctors = _seed_world()
+    start = timezone.now() + WARM_UP
+    due = min(pending, int(DUE_PER_SECOND * window_seconds))
+    _seed_deadlines(role, nurses, doctors, pending=pending, due=due, start=start)
+    committed = _run_worker(seconds=WARM_UP.total_seconds() + window_seconds + 2)
+    fired = Deadline.objects.filter(step=1, fired_at__isnull=False).values_list(
+        "due_at", "fired_at"
+    )
+    lateness = [
+        (committed[fired_at] - due_at).total_seconds() for due_at, fired_at in fired if fired_at
+    ]
+    return {
+        "pending": pending,
+        "due_in_window": due,
+        "fired": len(lateness),
+        **summary_ms(lateness, prefix="lateness_"),
+    }
+
+
+def _run_worker(*, seconds: float) -> dict[datetime, datetime]:
+    """Run the real worker loop for `seconds`; return when each turn's transaction committed."""
+    committed: dict[datetime, datetime] = {}
+    fire = worker.fire_due_deadlines
+
+    def fire_and_note(*, now: datetime) -> int:
+        count = fire(now=now)
+        if count:
+            committed[now] = timezone.now()
+        return count
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run_worker(stop=stop, name="bench"))
+        await asyncio.sleep(seconds)
+        stop.set()
+        await running
+
+    worker.fire_due_deadlines = fire_and_note
+    try:
+        asyncio.run(run())
+    finally:
+        worker.fire_due_deadlines = fire
+    return committed
+
+
+def _clear() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE escalation_deadline, escalation_bleepplan, messaging_historyentry, "
+            "messaging_streamevent, messaging_streamhead, messaging_delivery, messaging_reply, "
+            "messaging_bleep, escalation_workerheartbeat CASCADE"
+        )
+
+
+def _seed_world() -> tuple[Role, list[Person], list[Person]]:
+    site, _ = Site.objects.get_or_create(name="Bench General")
+    team, _ = Team.objects.get_or_create(site=site, name="Medicine")
+    role, _ = Role.objects.get_or_create(
+        site=site, team=team, name="Medical Registrar on call", bleep_number="2345"
+    )
+    people = Person.objects.filter(username__startswith="bench.")
+    if not people.exists():
+        Person.objects.bulk_create(
+            Person(username=f"bench.{job}.{n}", job=job, password="!")
+            for job in (Person.Job.NURSE, Person.Job.DOCTOR)
+            for n in range(PEOPLE)
+        )
+    nurses = list(people.filter(job=Person.Job.NURSE).order_by("pk"))
+    doctors = list(people.filter(job=Person.Job.DOCTOR).order_by("pk"))
+    return role, nurses, doctors
+
+
+def _seed_deadlines(
+    role: Role,
+    nurses: list[Person],
+    doctors: list[Person],
+    *,
+    pending: int,
+    due: int,
+    start: datetime,
+) -> None:
+    steps = [step.as_json() for step in default_steps(Priority.ROUTINE)]
+    created = start - timedelta(minutes=5)
+    for first in range(0, pending, ROWS_PER_INSERT):
+        numbers = range(first, min(first + ROWS_PER_INSERT, pending))
+        bleeps = Bleep.objects.bulk_create(
+            Bleep(
+                sender=nurses[n % len(nurses)],
+                role=role,
+                answering_role=role,
+                message="bench",
+                created_at=created,
+            )
+            for n in numbers
+        )
+        Delivery.objects.bulk_create(
+            Delivery(bleep=b, recipient=doctors[n % len(doctors)], role=role, updated_at=created)
+            for n, b in zip(numbers, bleeps, strict=True)
+        )
+        BleepPlan.objects.bulk_create(
+            BleepPlan(bleep=b, source="default", steps=steps, repeat=0, reached_role=role)
+            for b in bleeps
+        )
+        Deadline.objects.bulk_create(
+            Deadline(bleep=b, step=1, due_at=_due_at(n, due=due, start=start))
+            for n, b in zip(numbers, bleeps, strict=True)
+        )
+
+
+def _due_at(number: int, *, due: int, start: datetime) -> datetime:
+    # The first `due` fall due evenly through the window; the rest wait a day, pending.
+    if number < due:
+        return start + timedelta(seconds=number / DUE_PER_SECOND)
+    return start + timedelta(days=1, milliseconds=number)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from bench.stats import summary_ms
@@ -27,9 +28,11 @@ def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
     """Seed `pending` deadlines, some due during the window, run a worker, report lateness."""
     _clear()
     role, nurses, doctors = _seed_world()
-    start = timezone.now() + WARM_UP
     due = min(pending, int(DUE_PER_SECOND * window_seconds))
-    _seed_deadlines(role, nurses, doctors, pending=pending, due=due, start=start)
+    seeded_for = timezone.now()
+    _seed_deadlines(role, nurses, doctors, pending=pending, due=due, start=seeded_for)
+    # Seeding takes seconds: move every deadline so the window opens after the warm-up.
+    Deadline.objects.update(due_at=F("due_at") + (timezone.now() + WARM_UP - seeded_for))
     committed = _run_worker(seconds=WARM_UP.total_seconds() + window_seconds + 2)
     fired = Deadline.objects.filter(step=1, fired_at__isnull=False).values_list(
         "due_at", "fired_at"

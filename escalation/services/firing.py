@@ -54,9 +54,11 @@ def _fire(*, deadline: Deadline, now: datetime) -> Deadline | None:
 
 def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> None:
     step = step_of_plan(plan.steps, plan.repeat, number)
+    people = None
     try:
-        with transaction.atomic():
-            people = _people_for(step=step, bleep=bleep, plan=plan, now=now)
+        if step.action != StepAction.RENOTIFY:
+            with transaction.atomic():
+                people = _people_for(step=step, bleep=bleep, plan=plan, now=now)
     except Exception:
         # A step that cannot find its people (a rota fault) must not stall the bleep: its
         # recipients are reminded now and the plan goes on to the next step.

@@ -1,4 +1,5 @@
-"""Several workers on PostgreSQL, and a worker killed mid-run: every due step fires once.
+"""Several workers on PostgreSQL, a worker killed mid-run, an acknowledgement racing a
+step: every due step fires once, and nothing reminds anyone after an acknowledgement.
 
 These need real row locks (SELECT … FOR UPDATE SKIP LOCKED) and real processes, so they run
 in the PostgreSQL pass only.
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -22,8 +24,11 @@ from django.utils import timezone
 
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
+from escalation.services import firing
 from escalation.services.firing import fire_due_deadlines
 from messaging.models import Bleep, Delivery, HistoryEntry, Priority
+from messaging.services import answers
+from messaging.services.answers import acknowledge_bleep
 from tests.conftest import Ward
 from tests.e2e import conftest as e2e
 
@@ -154,3 +159,83 @@ def test_a_worker_killed_mid_run_loses_nothing_and_its_successor_fires_each_step
         if first.poll() is None:
             first.kill()
     assert_every_first_step_fired_once()
+
+
+def test_an_acknowledgement_during_a_step_means_no_reminder_after_it(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    due_bleeps(ward, 1, timezone.now())
+    bleep = Bleep.objects.get()
+    acknowledging, may_commit = threading.Event(), threading.Event()
+    real = answers.move_bleep
+
+    def slow_move_bleep(**kwargs: Any) -> None:
+        real(**kwargs)
+        acknowledging.set()
+        may_commit.wait(timeout=10)
+
+    monkeypatch.setattr(answers, "move_bleep", slow_move_bleep)
+
+    def acknowledge() -> None:
+        try:
+            acknowledge_bleep(
+                device=ward.doctor_device,
+                bleep_id=bleep.pk,
+                eta_minutes=5,
+                comment="",
+                now=timezone.now(),
+            )
+        finally:
+            connection.close()
+
+    doctor = threading.Thread(target=acknowledge)
+    doctor.start()
+    assert acknowledging.wait(timeout=10)
+    # The acknowledgement holds the bleep's lock: the worker skips it rather than remind.
+    assert fire_due_deadlines(now=timezone.now()) == 0
+    may_commit.set()
+    doctor.join()
+
+    assert fire_due_deadlines(now=timezone.now()) == 1
+    assert Bleep.objects.get().status == "acknowledged"
+    assert not HistoryEntry.objects.filter(action="renotify").exists()
+    assert not Deadline.objects.filter(fired_at__isnull=True).exists()
+
+
+def test_an_acknowledgement_arriving_while_a_step_runs_waits_and_nothing_follows_it(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    due_bleeps(ward, 1, timezone.now())
+    bleep = Bleep.objects.get()
+    reminding, may_commit = threading.Event(), threading.Event()
+    real = firing.renotify_bleep
+
+    def slow_renotify(**kwargs: Any) -> list[int]:
+        reminded = real(**kwargs)
+        reminding.set()
+        may_commit.wait(timeout=10)
+        return reminded
+
+    monkeypatch.setattr(firing, "renotify_bleep", slow_renotify)
+
+    def fire() -> None:
+        try:
+            fire_due_deadlines(now=timezone.now())
+        finally:
+            connection.close()
+
+    worker_thread = threading.Thread(target=fire)
+    worker_thread.start()
+    assert reminding.wait(timeout=10)
+    threading.Timer(0.3, may_commit.set).start()
+    acknowledge_bleep(
+        device=ward.doctor_device, bleep_id=bleep.pk, eta_minutes=5, comment="", now=timezone.now()
+    )
+    worker_thread.join()
+
+    reminder = HistoryEntry.objects.get(action="renotify")
+    acknowledged = HistoryEntry.objects.get(action="acknowledge", delivery__isnull=True)
+    assert reminder.pk < acknowledged.pk, "the reminder committed before the acknowledgement"
+    later = timezone.now() + timedelta(hours=1)
+    assert fire_due_deadlines(now=later) == 1
+    assert HistoryEntry.objects.filter(action="renotify").count() == 1

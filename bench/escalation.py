@@ -14,7 +14,7 @@ from escalation import worker
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
 from messaging.models import Bleep, Delivery, Priority
-from rota.models import Person, Role, Site, Team
+from rota.models import Person
 
 PEOPLE = 200
 # Steps falling due per second while measuring: a busy hospital's evening, many times over.
@@ -27,10 +27,10 @@ ROWS_PER_INSERT = 5_000
 def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
     """Seed `pending` deadlines, some due during the window, run a worker, report lateness."""
     _clear()
-    role, nurses, doctors = _seed_world()
+    nurses, doctors = _seed_world()
     due = min(pending, int(DUE_PER_SECOND * window_seconds))
     seeded_for = timezone.now()
-    _seed_deadlines(role, nurses, doctors, pending=pending, due=due, start=seeded_for)
+    _seed_deadlines(nurses, doctors, pending=pending, due=due, start=seeded_for)
     # Seeding takes seconds: move every deadline so the window opens after the warm-up.
     Deadline.objects.update(due_at=F("due_at") + (timezone.now() + WARM_UP - seeded_for))
     committed = _run_worker(seconds=WARM_UP.total_seconds() + window_seconds + 2)
@@ -83,12 +83,7 @@ def _clear() -> None:
         )
 
 
-def _seed_world() -> tuple[Role, list[Person], list[Person]]:
-    site, _ = Site.objects.get_or_create(name="Bench General")
-    team, _ = Team.objects.get_or_create(site=site, name="Medicine")
-    role, _ = Role.objects.get_or_create(
-        site=site, team=team, name="Medical Registrar on call", bleep_number="2345"
-    )
+def _seed_world() -> tuple[list[Person], list[Person]]:
     people = Person.objects.filter(username__startswith="bench.")
     if not people.exists():
         Person.objects.bulk_create(
@@ -98,11 +93,10 @@ def _seed_world() -> tuple[Role, list[Person], list[Person]]:
         )
     nurses = list(people.filter(job=Person.Job.NURSE).order_by("pk"))
     doctors = list(people.filter(job=Person.Job.DOCTOR).order_by("pk"))
-    return role, nurses, doctors
+    return nurses, doctors
 
 
 def _seed_deadlines(
-    role: Role,
     nurses: list[Person],
     doctors: list[Person],
     *,
@@ -114,23 +108,23 @@ def _seed_deadlines(
     created = start - timedelta(minutes=5)
     for first in range(0, pending, ROWS_PER_INSERT):
         numbers = range(first, min(first + ROWS_PER_INSERT, pending))
+        # Bleeps to people by name: escalation runs the same, and the shift-change check
+        # (which looks at bleeps to roles) has nothing to do, as between shift changes.
         bleeps = Bleep.objects.bulk_create(
             Bleep(
                 sender=nurses[n % len(nurses)],
-                role=role,
-                answering_role=role,
+                person=doctors[n % len(doctors)],
                 message="bench",
                 created_at=created,
             )
             for n in numbers
         )
         Delivery.objects.bulk_create(
-            Delivery(bleep=b, recipient=doctors[n % len(doctors)], role=role, updated_at=created)
+            Delivery(bleep=b, recipient=doctors[n % len(doctors)], updated_at=created)
             for n, b in zip(numbers, bleeps, strict=True)
         )
         BleepPlan.objects.bulk_create(
-            BleepPlan(bleep=b, source="default", steps=steps, repeat=0, reached_role=role)
-            for b in bleeps
+            BleepPlan(bleep=b, source="default", steps=steps, repeat=0) for b in bleeps
         )
         Deadline.objects.bulk_create(
             Deadline(bleep=b, step=1, due_at=_due_at(n, due=due, start=start))

@@ -116,7 +116,10 @@ def register_push_subscription(
 
 
 def delete_push_subscription(*, subscription: PushSubscription) -> None:
-    """Delete a subscription; its pushes not yet sent are marked gone, never sent."""
+    """Delete a subscription; its pushes not yet sent are marked gone, never sent.
+
+    Owns its transaction: the subscription and its pending pushes change together.
+    """
     _forget_subscription(subscription_id=subscription.pk, reason="unsubscribed")
 
 

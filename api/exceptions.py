@@ -17,8 +17,10 @@ from messaging.exceptions import (
     BleepNotFound,
     DeviceNotFound,
     InvalidCredentials,
+    InvalidPushSubscription,
     NotARecipient,
     NotTheSender,
+    PushSubscriptionNotFound,
 )
 from rota.exceptions import (
     InvalidRotaData,
@@ -32,6 +34,7 @@ from rota.exceptions import (
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     BleepNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such bleep"),
     DeviceNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such device"),
+    PushSubscriptionNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such subscription"),
     NotARecipient: (status.HTTP_403_FORBIDDEN, "not_a_recipient", "you were not sent this bleep"),
     NotTheSender: (
         status.HTTP_403_FORBIDDEN,
@@ -58,6 +61,9 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
+    if isinstance(exc, InvalidPushSubscription):
+        detail = f"{exc.field}: {exc.message}"
+        return _body(400, "invalid", detail, fields={exc.field: [exc.message]})
     if isinstance(exc, PersonNotFound):
         return _body(400, "invalid", "no such person", fields={"person": ["no such person"]})
     if isinstance(exc, IllegalMove):
@@ -77,11 +83,8 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {
-            "code": "invalid",
-            "detail": _first_message(exc.detail),
-            "fields": exc.detail,
-        }
+        fields = _flat_fields(exc.detail)
+        response.data = {"code": "invalid", "detail": _first_message(fields), "fields": fields}
     elif isinstance(exc, exceptions.APIException):
         response.data = {
             "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
@@ -92,6 +95,22 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
 
 def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:
     return Response({"code": code, "detail": detail, **extra}, status=status_code)
+
+
+def _flat_fields(detail: Any, path: str = "") -> Any:
+    """Name a nested field's errors by its dotted path (`keys.p256dh`), as clients point at it."""
+    if not isinstance(detail, dict):
+        return detail
+    flat: dict[str, Any] = {}
+    for name, messages in detail.items():
+        inner = (
+            path if name == "non_field_errors" and path else ".".join(filter(None, [path, name]))
+        )
+        if isinstance(messages, dict):
+            flat.update(_flat_fields(messages, inner))
+        else:
+            flat[inner] = messages
+    return flat
 
 
 def _first_message(detail: Any) -> str:

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, calendars, directory, gaps, patterns, rota, swaps
+from api.views import auth, bleeps, calendars, directory, gaps, patterns, push, rota, swaps
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -12,6 +12,13 @@ urlpatterns = [
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),
     path("me", auth.MeView.as_view(), name="me"),
     path("on-call", directory.OnCallView.as_view(), name="on-call"),
+    path("push/key", push.PushKeyView.as_view(), name="push-key"),
+    path("push/subscriptions", push.PushSubscriptionListView.as_view(), name="push-subscriptions"),
+    path(
+        "push/subscriptions/<int:subscription_id>",
+        push.PushSubscriptionDetailView.as_view(),
+        name="push-subscription",
+    ),
     path("bleeps", bleeps.BleepListView.as_view(), name="bleeps"),
     path("bleeps/sent", bleeps.SentBleepListView.as_view(), name="bleeps-sent"),
     path("switchboard/bleeps", bleeps.SwitchboardBoardView.as_view(), name="switchboard-board"),

@@ -1,13 +1,30 @@
 """Read Bleep's configuration from the environment, with the embedded default filled in."""
 
 import base64
+import re
 import secrets
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.exceptions import ImproperlyConfigured
+from py_vapid import Vapid, VapidException
+
+# A raw VAPID private key (as `web-push generate-vapid-keys` prints it) is one P-256 scalar.
+RAW_VAPID_KEY_BYTES = 32
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+# The real push services of Chrome and other Chromium browsers, Firefox, Edge and Safari.
+DEFAULT_PUSH_HOSTS = [
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.notify.windows.com",
+    "*.push.apple.com",
+]
+# A push-service host name, `*.` and a suffix, or an IP address; each with an optional port.
+PUSH_HOST = re.compile(r"(\*\.)?[a-z0-9.-]+(:\d+)?|\[[0-9a-f:.]+\](:\d+)?")
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -38,21 +55,78 @@ def read_or_create_vapid_key(path: Path) -> str:
     return path.read_text()
 
 
-def vapid_public_key(private_pem: str) -> str:
-    """Return the application server key a browser passes to `pushManager.subscribe`."""
+def load_vapid_key(text: str) -> ec.EllipticCurvePrivateKey:
+    """Return the VAPID private key from a PEM or a base64url raw P-256 key, or stop start-up."""
+    text = text.strip()
     try:
-        key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    except ValueError as error:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        elif BASE64URL.fullmatch(text):
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            if len(raw) != RAW_VAPID_KEY_BYTES:
+                raise ValueError("a raw key is 32 bytes")
+            key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+        else:
+            raise ValueError("neither PEM nor base64url")
+    except (ValueError, TypeError) as error:
         raise ConfigurationError(
-            "VAPID_PRIVATE_KEY is not a PEM private key; set it to the output of "
-            "`vapid --gen` or unset it for the embedded default"
+            "VAPID_PRIVATE_KEY is neither a PEM nor a base64url raw key; set it to the output "
+            "of `vapid --gen` or unset it for the embedded default"
         ) from error
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ConfigurationError("VAPID_PRIVATE_KEY must be an EC P-256 private key")
-    raw = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    return key
+
+
+def vapid_public_key(private_key: str) -> str:
+    """Return the application server key a browser passes to `pushManager.subscribe`."""
+    raw = (
+        load_vapid_key(private_key)
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def check_vapid_subject(subject: str, private_key: str) -> str:
+    """Return the VAPID subject if the signing library accepts it, or stop start-up."""
+    # Signing once here applies py_vapid's own rule, so a subject it would refuse stops
+    # start-up instead of failing every push in the middle of the night.
+    claims = {"sub": subject, "aud": "https://push.invalid", "exp": int(time.time()) + 60}
+    try:
+        Vapid(private_key=load_vapid_key(private_key)).sign(claims)
+    except VapidException as error:
+        raise ConfigurationError(
+            "set VAPID_SUBJECT to mailto:someone@your.hospital or an https:// URL "
+            "(the contact push services see)"
+        ) from error
+    return subject
+
+
+def check_push_hosts(entries: list[str]) -> list[str]:
+    """Return the push-service allowlist in lower case, or stop on an entry that is not a host."""
+    hosts = [entry.strip().lower() for entry in entries if entry.strip()]
+    for host in hosts:
+        if not PUSH_HOST.fullmatch(host) or not _has_valid_port(host):
+            raise ConfigurationError(
+                f"PUSH_HOSTS: {host!r} is not a host name, *.suffix or host:port"
+            )
+    return hosts
+
+
+def check_ca_bundle(path: str) -> str | None:
+    """Return the CA bundle path if set and readable, None if unset, or stop start-up."""
+    if path and not Path(path).is_file():
+        raise ConfigurationError(f"PUSH_CA_BUNDLE: no such file {path}")
+    return path or None
+
+
+def _has_valid_port(host: str) -> bool:
+    try:
+        port = urlsplit(f"//{host}").port
+    except ValueError:
+        return False
+    return port is None or port > 0
 
 
 def required(env: environ.Env, name: str, why: str) -> str:

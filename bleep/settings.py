@@ -5,11 +5,14 @@ from pathlib import Path
 import environ
 
 from bleep.config import (
+    DEFAULT_PUSH_HOSTS,
     ConfigurationError,
+    check_ca_bundle,
+    check_push_hosts,
+    check_vapid_subject,
     read_or_create_secret,
     read_or_create_vapid_key,
     required,
-    vapid_public_key,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,9 +67,21 @@ if env.str("VAPID_PRIVATE_KEY", default=""):
 elif EMBEDDED or DEBUG:
     VAPID_PRIVATE_KEY = read_or_create_vapid_key(DATA_DIR / "vapid_private.pem")
 else:
-    VAPID_PRIVATE_KEY = required(env, "VAPID_PRIVATE_KEY", "PEM of an EC P-256 key for Web Push")
-VAPID_PUBLIC_KEY = vapid_public_key(VAPID_PRIVATE_KEY)
-VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:switchboard@bleep.invalid")
+    VAPID_PRIVATE_KEY = required(
+        env, "VAPID_PRIVATE_KEY", "PEM or base64url raw EC P-256 key for Web Push"
+    )
+if env.str("VAPID_SUBJECT", default=""):
+    VAPID_SUBJECT = env.str("VAPID_SUBJECT")
+elif EMBEDDED or DEBUG:
+    VAPID_SUBJECT = "mailto:bleep@localhost"
+else:
+    VAPID_SUBJECT = required(env, "VAPID_SUBJECT", "mailto: or https: contact for push services")
+# Checked now, with the key, so a bad key or subject stops start-up rather than every push.
+VAPID_SUBJECT = check_vapid_subject(VAPID_SUBJECT, VAPID_PRIVATE_KEY)
+# Push-service hosts a subscription's endpoint may name; anything else is refused (SSRF).
+PUSH_HOSTS = check_push_hosts(env.list("PUSH_HOSTS", default=DEFAULT_PUSH_HOSTS))
+# CA bundle for the push services' TLS; unset means the system or certifi bundle.
+PUSH_CA_BUNDLE = check_ca_bundle(env.str("PUSH_CA_BUNDLE", default=""))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 

@@ -1,4 +1,5 @@
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -6,7 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from messaging.models import Bleep, Delivery, Device, HistoryEntry
+from messaging.models import Bleep, Delivery, Device, HistoryEntry, PushMessage, PushSubscription
+from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
 from rota.models import Person
 
@@ -76,3 +78,31 @@ class DeviceAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         for device in queryset:
             revoke_device(device=device, now=timezone.now())
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["device", "endpoint_host", "created_at"]
+    search_fields = ["device__user__username", "device__user__display_name", "endpoint"]
+    readonly_fields = ["device", "endpoint", "p256dh", "auth", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="push service")
+    def endpoint_host(self, subscription: PushSubscription) -> str:
+        return urlsplit(subscription.endpoint).netloc
+
+    # Through the service, so pushes already queued for it are marked gone, not left behind.
+    def delete_model(self, request: HttpRequest, obj: PushSubscription) -> None:
+        delete_push_subscription(subscription=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PushSubscription]) -> None:
+        for subscription in queryset:
+            delete_push_subscription(subscription=subscription)
+
+
+@admin.register(PushMessage)
+class PushMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "bleep", "status", "urgency", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "urgency"]

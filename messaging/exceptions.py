@@ -42,3 +42,16 @@ class DeviceNotFound(MessagingError):
 
 class NotTheSender(MessagingError):
     """Only the bleep's sender (or switchboard) may do this."""
+
+
+class PushSubscriptionNotFound(MessagingError):
+    """No such push subscription among this person's own live devices."""
+
+
+class InvalidPushSubscription(MessagingError):
+    """A push subscription the server will not use; `field` names the part that is wrong."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

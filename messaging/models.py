@@ -242,3 +242,66 @@ class StreamEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} #{self.seq} {self.type}"
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription, belonging to the device signed in on it."""
+
+    # Push-service endpoints run to a few hundred characters (WNS is the longest); this
+    # leaves room and still fits a unique index on PostgreSQL.
+    ENDPOINT_MAX_LENGTH = 2048
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=ENDPOINT_MAX_LENGTH, unique=True)
+    # The browser's keys, base64url without padding: its P-256 public key and auth secret.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=30)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Push to {self.device} via {self.endpoint[:40]}"
+
+
+class PushUrgency(models.TextChoices):
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+
+
+class PushStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent (accepted by the push service)"
+    GONE = "gone", "Gone (subscription no longer valid)"
+    FAILED = "failed", "Failed"
+
+
+class PushMessage(models.Model):
+    """One push to send to one subscription: a row in the outbox the worker empties."""
+
+    # Kept when its subscription is deleted, so "was this phone woken?" has an answer.
+    subscription = models.ForeignKey(
+        PushSubscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="push_messages")
+    payload = models.JSONField()
+    urgency = models.CharField(max_length=10, choices=PushUrgency.choices)
+    topic = models.CharField(max_length=32)
+    ttl_seconds = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    # When to try next; pushed forward while a sender holds it, so a crashed one's rows return.
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=PushStatus.choices, default=PushStatus.PENDING)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="push_pending_due",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Push for {self.bleep} ({self.status})"

@@ -1,9 +1,25 @@
 """Reads of messaging data; every read of one bleep goes through `access_bleep`."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet, prefetch_related_objects
 
-from messaging.exceptions import BleepNotFound, DeviceNotFound, NotARecipient
-from messaging.models import Bleep, BleepStatus, Delivery, Device, StreamEvent
+from messaging.exceptions import (
+    BleepNotFound,
+    DeviceNotFound,
+    NotARecipient,
+    PushSubscriptionNotFound,
+)
+from messaging.models import (
+    Bleep,
+    BleepStatus,
+    Delivery,
+    Device,
+    PushMessage,
+    PushStatus,
+    PushSubscription,
+    StreamEvent,
+)
 from rota.models import Person, Role
 from rota.selectors import get_person, get_role
 
@@ -132,3 +148,30 @@ def last_seq(user_id: int) -> int:
     """Return the newest sequence number in `user_id`'s stream (0 when empty)."""
     newest = StreamEvent.objects.filter(user_id=user_id).order_by("-seq").first()
     return newest.seq if newest else 0
+
+
+def push_subscriptions_of(user: Person) -> QuerySet[PushSubscription]:
+    """Return the push subscriptions of `user`'s live devices, newest first."""
+    return (
+        PushSubscription.objects.filter(device__user=user, device__revoked_at__isnull=True)
+        .select_related("device")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_push_subscription(user: Person, subscription_id: int) -> PushSubscription:
+    """Return one push subscription of `user`'s own live devices; anyone else's is not found."""
+    subscription = push_subscriptions_of(user).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise PushSubscriptionNotFound()
+    return subscription
+
+
+def next_push_due() -> datetime | None:
+    """Return when the earliest pending push is due (None when none is), to sleep until then."""
+    return (
+        PushMessage.objects.filter(status=PushStatus.PENDING)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )

@@ -1,7 +1,9 @@
 """Fixtures shared by every test folder: a small ward with a nurse and an on-call doctor."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,8 +11,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from messaging.models import Device
+from messaging.push import application_server_key
 from rota.models import Person, Role
 from tests import factories
+from tests.push_service import PushService
 
 
 @dataclass
@@ -61,6 +65,18 @@ def ward(db: None) -> Ward:
         doctor_device,
         doctor_token,
     )
+
+
+@pytest.fixture
+def push_service(settings: Any, tmp_path: Path) -> Iterator[PushService]:
+    """Run a push service on localhost that the code under test is allowed to reach."""
+    service = PushService(tmp_path, vapid_public_key=application_server_key())
+    settings.PUSH_HOSTS = [*settings.PUSH_HOSTS, service.host]
+    settings.PUSH_CA_BUNDLE = str(service.ca_path)
+    service.start()
+    yield service
+    service.stop()
+    assert service.violations == []
 
 
 def client_for(token: str) -> APIClient:

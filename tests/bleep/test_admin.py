@@ -7,18 +7,35 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalation.services.sending import send_bleep
-from messaging.models import Device
+from messaging.models import Device, PushMessage, PushStatus, PushSubscription
+from messaging.push import queue_pushes, register_push_subscription
 from rota.models import RotaChange, Shift
 from tests import factories
 from tests.conftest import Ward
+from tests.push_service import BrowserSubscription
 
 
 @pytest.fixture
 def admin_client_with_data(ward: Ward) -> Client:
-    send_bleep(
+    browser = BrowserSubscription("https://fcm.googleapis.com/fcm/send/admin-test")
+    register_push_subscription(
+        device=ward.doctor_device,
+        endpoint=browser.endpoint,
+        p256dh=browser.p256dh,
+        auth=browser.auth,
+        now=timezone.now(),
+    )
+    sent = send_bleep(
         sender=ward.nurse,
         device=ward.nurse_device,
         draft=factories.draft(ward.role),
+        now=timezone.now(),
+    )
+    queue_pushes(
+        bleep=sent.bleep,
+        recipient_ids=[ward.doctor.pk],
+        kind="new",
+        ttl=timedelta(minutes=5),
         now=timezone.now(),
     )
     superuser = factories.make_person("root.admin", is_staff=True, is_superuser=True)
@@ -48,6 +65,22 @@ def test_the_admin_signs_out_a_device_through_the_service(
     assert response.status_code == 302
     assert Device.objects.get(pk=ward.doctor_device.pk).revoked_at is not None
     assert Device.objects.get(pk=ward.nurse_device.pk).revoked_at is None
+
+
+def test_deleting_a_push_subscription_in_the_admin_drops_its_queued_pushes(
+    admin_client_with_data: Client,
+) -> None:
+    subscription = PushSubscription.objects.get()
+    changelist = reverse("admin:messaging_pushsubscription_changelist")
+    found = admin_client_with_data.get(changelist, {"q": "omar.haddad"})
+    assert b"fcm.googleapis.com" in found.content
+    response = admin_client_with_data.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [subscription.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not PushSubscription.objects.exists()
+    assert list(PushMessage.objects.values_list("status", flat=True)) == [PushStatus.GONE]
 
 
 def test_a_shift_saved_in_the_admin_is_checked_and_audited(

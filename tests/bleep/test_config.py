@@ -1,13 +1,23 @@
 """Configuration comes from the environment; a mistake stops start-up with one clear line."""
 
+import base64
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from bleep.config import read_or_create_secret, read_or_create_vapid_key, vapid_public_key
+from bleep.config import (
+    ConfigurationError,
+    check_push_hosts,
+    load_vapid_key,
+    read_or_create_secret,
+    read_or_create_vapid_key,
+    vapid_public_key,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
@@ -28,6 +38,14 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         (
             {"DATABASE_URL": "postgres://db.invalid/bleep", "SECRET_KEY": "s" * 50},
             "set VAPID_PRIVATE_KEY",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://db.invalid/bleep",
+                "SECRET_KEY": "s" * 50,
+                "VAPID_PRIVATE_KEY": base64.urlsafe_b64encode(b"\x01" * 32).decode(),
+            },
+            "set VAPID_SUBJECT",
         ),
         ({"DATABASE_URL": "nonsense://what"}, "set DATABASE_URL"),
         ({"DEBUG": "perhaps"}, "set DEBUG"),
@@ -73,3 +91,45 @@ def test_the_vapid_public_key_is_an_uncompressed_p256_point_in_base64url(tmp_pat
     public = vapid_public_key(read_or_create_vapid_key(tmp_path / "vapid.pem"))
     assert "=" not in public
     assert len(public) == 87  # 65 bytes, unpadded base64url
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"VAPID_SUBJECT": "switchboard"}, "set VAPID_SUBJECT to mailto:"),
+        ({"PUSH_HOSTS": "https://fcm.googleapis.com/"}, "PUSH_HOSTS: 'https://fcm"),
+        ({"PUSH_CA_BUNDLE": "/nonexistent/ca.pem"}, "PUSH_CA_BUNDLE: no such file"),
+    ],
+)
+def test_a_web_push_misconfiguration_stops_start_up_with_one_line(
+    tmp_path: Path, env: dict[str, str], says: str
+) -> None:
+    result = start([sys.executable, "manage.py", "check"], tmp_path, **env)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert says in result.stderr
+
+
+def test_a_raw_base64url_vapid_key_is_the_same_key_as_its_pem() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = base64.urlsafe_b64encode(key.private_numbers().private_value.to_bytes(32, "big"))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    assert vapid_public_key(raw.rstrip(b"=").decode()) == vapid_public_key(pem)
+    assert load_vapid_key(raw.decode()).private_numbers() == key.private_numbers()
+
+
+def test_push_hosts_take_names_wildcards_ports_and_ip_literals_in_lower_case() -> None:
+    hosts = ["FCM.googleapis.com", "*.push.apple.com", "localhost:8443", "[::1]:8443", " "]
+    assert check_push_hosts(hosts) == [
+        "fcm.googleapis.com",
+        "*.push.apple.com",
+        "localhost:8443",
+        "[::1]:8443",
+    ]
+    for bad in ("push.example:99999", "*", "user@push.example", "push.example/path"):
+        with pytest.raises(ConfigurationError):
+            check_push_hosts([bad])

@@ -1,5 +1,5 @@
-"""The escalation loop: fires due deadlines, hands bleeps to the next shift, keeps the
-heartbeat, until told to stop. The clock is read here, at the edge.
+"""The escalation loop: fires due deadlines, sends pushes, hands bleeps to the next shift,
+keeps the heartbeat, until told to stop. The clock is read here, at the edge.
 
 A worker sleeps until the soonest deadline (at most a second), and a hint over the channel
 layer wakes it at once for a deadline set or moved nearer; the database stays the truth.
@@ -12,8 +12,10 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 from django.utils import timezone
 
 from escalation.events import WAKE_GROUP
@@ -21,6 +23,8 @@ from escalation.selectors import next_deadline_due
 from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
 from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.watchdog import watch_deadlines
+from messaging.push import send_due_pushes
+from messaging.selectors import next_push_due
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +61,14 @@ class Alarm:
 async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
     """Fire due deadlines and hand over open bleeps until `stop` is set."""
     name = name or worker_name()
-    alarm, chores = Alarm(), Alarm()
+    alarm, pushes, chores = Alarm(), Alarm(), Alarm()
     logger.info("escalation worker %s started", name)
-    listener = asyncio.create_task(_listen_for_hints([alarm]))
-    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm, chores]))
+    listener = asyncio.create_task(_listen_for_hints([alarm, pushes]))
+    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm, pushes, chores]))
     try:
         await asyncio.gather(
             _fire_deadlines(stop, alarm, name),
+            _send_pushes(stop, pushes, name),
             _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
             _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
         )
@@ -98,6 +103,34 @@ async def _fire_deadlines(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
             logger.exception("escalation worker %s failed a turn; retrying", name)
             wait = ERROR_BACKOFF
         await alarm.sleep(wait)
+
+
+async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
+    # Pushes wait on push services for seconds at a time: they get threads of their own,
+    # never the one thread every consumer of this process shares for the database, and a
+    # slow push service never delays an escalation step.
+    send = sync_to_async(_send_due_pushes_now, thread_sensitive=False)
+    soonest = database_sync_to_async(next_push_due)
+    while not stop.is_set():
+        wait = POLL_INTERVAL
+        try:
+            if await send():
+                continue
+            due = await soonest()
+            if due is not None:
+                wait = min(wait, due - timezone.now())
+        except Exception:
+            logger.exception("escalation worker %s failed to send pushes; retrying", name)
+            wait = ERROR_BACKOFF
+        await alarm.sleep(wait)
+
+
+def _send_due_pushes_now() -> int:
+    try:
+        return send_due_pushes(now=timezone.now())
+    finally:
+        # This thread is not Django's: close its connection rather than leave it open.
+        connections.close_all()
 
 
 async def _every(

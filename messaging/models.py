@@ -272,6 +272,7 @@ class PushStatus(models.TextChoices):
     SENT = "sent", "Sent (accepted by the push service)"
     GONE = "gone", "Gone (subscription no longer valid)"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (the bleep was answered or cancelled first)"
 
 
 class PushMessage(models.Model):

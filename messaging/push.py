@@ -29,6 +29,7 @@ from bleep.transitions import next_state
 from messaging.exceptions import IllegalTransition
 from messaging.models import (
     Bleep,
+    BleepStatus,
     Device,
     Priority,
     PushMessage,
@@ -81,6 +82,7 @@ PUSH_TRANSITIONS: dict[tuple[PushStatus, str], PushStatus] = {
     (PushStatus.PENDING, "retry"): PushStatus.PENDING,
     (PushStatus.PENDING, "forget"): PushStatus.GONE,
     (PushStatus.PENDING, "fail"): PushStatus.FAILED,
+    (PushStatus.PENDING, "skip"): PushStatus.SKIPPED,
 }
 
 
@@ -214,7 +216,7 @@ def _claim_due(*, now: datetime, limit: int) -> tuple[list[_Claim], int]:
     with transaction.atomic():
         due = list(
             PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("subscription__device__user")
+            .select_related("bleep", "subscription__device__user")
             .filter(status=PushStatus.PENDING, due_at__lte=now)
             .order_by("due_at")[:limit]
         )
@@ -234,6 +236,9 @@ def _claim_due(*, now: datetime, limit: int) -> tuple[list[_Claim], int]:
 
 def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | None:
     """Return the action and reason that settle a push without sending it, if any."""
+    if message.bleep.status != BleepStatus.OPEN:
+        # Nothing may ring a phone about a bleep someone has answered or its sender withdrew.
+        return "skip", f"bleep {message.bleep.status}"
     subscription = message.subscription
     if subscription is None:
         return "forget", "subscription deleted"

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from escalation.models import BleepPlan, Deadline, StepAction, WorkerHeartbeat
 from escalation.plans import PlanStep, step_of_plan
+from escalation.services.pushing import push_to
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import renotify_bleep, widen_bleep
 from rota.models import Person, Role
@@ -67,10 +68,13 @@ def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> N
     if people is not None:
         added = widen_bleep(bleep=bleep, people=people, action=step.action, now=now, step=number)
         if added:
+            newcomers = [delivery.recipient_id for delivery in added]
+            push_to(bleep=bleep, plan=plan, recipient_ids=newcomers, kind="escalated", now=now)
             return
     # Nobody new to reach (already in the bleep, or the top of the chain): remind instead,
     # so every step makes phones ring.
-    renotify_bleep(bleep=bleep, step=number, now=now)
+    waiting = renotify_bleep(bleep=bleep, step=number, now=now)
+    push_to(bleep=bleep, plan=plan, recipient_ids=waiting, kind="reminder", now=now)
 
 
 def _people_for(

@@ -5,10 +5,11 @@ from datetime import datetime
 
 from django.db import transaction
 
+from escalation.services.pushing import push_to
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import widen_bleep
 from rota.exceptions import NoHolderInChain
-from rota.models import Role
+from rota.models import Person, Role
 from rota.selectors import resolve_role
 
 logger = logging.getLogger(__name__)
@@ -35,12 +36,19 @@ def hand_over_open_bleeps(*, now: datetime) -> int:
             continue
         people = [(holder, resolution.answering) for holder in resolution.holders]
         for bleep_id in _open_bleeps_missing(role=role, holder_ids=[p.pk for p, _ in people]):
-            with transaction.atomic():
-                bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-                if bleep.status == BleepStatus.OPEN:
-                    added = widen_bleep(bleep=bleep, people=people, action="handover", now=now)
-                    joined += len(added)
+            joined += _hand_over(bleep_id=bleep_id, people=people, now=now)
     return joined
+
+
+def _hand_over(*, bleep_id: int, people: list[tuple[Person, Role]], now: datetime) -> int:
+    with transaction.atomic():
+        bleep = Bleep.objects.select_for_update().select_related("plan").get(pk=bleep_id)
+        if bleep.status != BleepStatus.OPEN:
+            return 0
+        added = widen_bleep(bleep=bleep, people=people, action="handover", now=now)
+        newcomers = [delivery.recipient_id for delivery in added]
+        push_to(bleep=bleep, plan=bleep.plan, recipient_ids=newcomers, kind="new", now=now)
+    return len(added)
 
 
 def _open_bleeps_missing(*, role: Role, holder_ids: list[int]) -> list[int]:

@@ -10,6 +10,7 @@ from escalation.events import wake_workers_on_commit
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import DEFAULT_REPEAT, default_steps, plan_steps, step_of_plan
 from escalation.selectors import policy_for
+from escalation.services.pushing import push_to
 from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
 from messaging.selectors import find_sent_bleep
 from messaging.services import answers
@@ -48,7 +49,7 @@ def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now:
 
 
 def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
-    """Copy the governing policy onto a new bleep and set its first deadline.
+    """Copy the governing policy onto a new bleep, set its first deadline, and push it.
 
     Runs in the caller's transaction, so a bleep never exists without its clock.
     """
@@ -67,6 +68,8 @@ def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
         reached_role=bleep.answering_role,
     )
     first = step_of_plan(plan.steps, plan.repeat, 1)
+    recipients = bleep.deliveries.values_list("recipient_id", flat=True)
+    push_to(bleep=bleep, plan=plan, recipient_ids=recipients, kind="new", now=now)
     wake_workers_on_commit()
     return Deadline.objects.create(bleep=bleep, step=1, due_at=now + first.after)
 

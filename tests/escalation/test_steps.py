@@ -12,12 +12,21 @@ from escalation.services.firing import fire_due_deadlines
 from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.sending import decline_bleep, send_bleep, send_team_call
 from escalation.services.watchdog import OVERDUE_AFTER, watch_deadlines
-from messaging.models import Bleep, BleepStatus, HistoryEntry, Priority, StreamEvent
+from messaging.models import (
+    Bleep,
+    BleepStatus,
+    HistoryEntry,
+    Priority,
+    PushMessage,
+    StreamEvent,
+)
+from messaging.push import register_push_subscription
 from messaging.services.answers import acknowledge_bleep
 from messaging.services.bleeps import BleepDraft
 from rota.models import Person, Role, Shift, Team
 from tests import factories
 from tests.conftest import Ward
+from tests.push_service import PushService
 
 MINUTE = timedelta(minutes=1)
 
@@ -293,3 +302,29 @@ def test_the_step_actions_are_the_ones_policies_offer() -> None:
         "notify_switchboard",
         "broadcast_team",
     }
+
+
+def test_each_step_pushes_reminders_to_whoever_waits_and_the_bleep_to_newcomers(
+    ward: Ward, push_service: PushService
+) -> None:
+    operator_device, _ = factories.make_device(ward.operator)
+    for device in (ward.doctor_device, operator_device):
+        browser = push_service.subscribe()
+        register_push_subscription(
+            device=device,
+            endpoint=browser.endpoint,
+            p256dh=browser.p256dh,
+            auth=browser.auth,
+            now=ward.now,
+        )
+    bleep = send(ward)
+    fire_due_deadlines(now=ward.now + 5 * MINUTE)
+    fire_due_deadlines(now=ward.now + 10 * MINUTE)
+
+    pushed = PushMessage.objects.filter(bleep=bleep).order_by("pk")
+    assert [(m.subscription.device.user, m.payload["kind"]) for m in pushed if m.subscription] == [
+        (ward.doctor, "new"),
+        (ward.doctor, "reminder"),
+        (ward.operator, "escalated"),
+    ]
+    assert {m.topic for m in pushed} == {f"bleep-{bleep.pk}"}

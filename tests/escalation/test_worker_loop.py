@@ -14,8 +14,10 @@ from escalation import worker
 from escalation.models import Deadline, WorkerHeartbeat
 from escalation.services.sending import decline_bleep, send_bleep
 from messaging.models import Bleep
+from messaging.push import register_push_subscription
 from tests import factories
 from tests.conftest import Ward
+from tests.push_service import PushService
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,4 +87,30 @@ async def test_a_stopped_worker_finishes_at_once_however_long_its_sleep(ward: Wa
 
     stop.set()
 
+    await asyncio.wait_for(running, PATIENCE_SECONDS)
+
+
+async def test_the_worker_pushes_a_new_bleep_to_the_recipients_subscribed_phone(
+    ward: Ward, push_service: PushService
+) -> None:
+    browser = push_service.subscribe()
+    await database_sync_to_async(register_push_subscription)(
+        device=ward.doctor_device,
+        endpoint=browser.endpoint,
+        p256dh=browser.p256dh,
+        auth=browser.auth,
+        now=timezone.now(),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+    await eventually(WorkerHeartbeat.objects.exists)
+
+    bleep = await send(ward)
+
+    await eventually(lambda: len(push_service.delivered()) == 1)
+    [pushed] = push_service.delivered()
+    assert pushed.payload["bleep_id"] == bleep.pk
+    assert pushed.payload["kind"] == "new"
+    assert pushed.ttl >= 15 * 60
+    stop.set()
     await asyncio.wait_for(running, PATIENCE_SECONDS)

@@ -23,6 +23,7 @@ from messaging.models import (
     PushSubscription,
 )
 from messaging.selectors import next_push_due
+from messaging.services.answers import acknowledge_bleep
 from messaging.services.bleeps import BleepDraft, create_bleep
 from messaging.services.devices import revoke_device
 from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
@@ -168,6 +169,21 @@ def test_a_device_signed_out_after_its_push_was_queued_is_not_pushed(
     assert push.send_due_pushes(now=ward.now) == 1
     assert push_service.received == []
     assert status_of(message) == PushStatus.GONE
+
+
+def test_a_push_queued_before_the_bleep_was_acknowledged_is_never_sent(
+    ward: Ward, push_service: PushService
+) -> None:
+    subscribe(push_service, ward.doctor_device)
+    bleep = bleep_for(ward)
+    [message] = queue(ward, bleep)
+    acknowledge_bleep(
+        device=ward.doctor_device, bleep_id=bleep.pk, eta_minutes=5, comment="", now=ward.now
+    )
+
+    assert push.send_due_pushes(now=ward.now) == 1
+    assert push_service.received == []
+    assert status_of(message) == PushStatus.SKIPPED
 
 
 @pytest.mark.parametrize("status", [404, 410])
@@ -369,7 +385,7 @@ def test_a_push_needs_a_known_kind_and_a_ttl_between_a_second_and_28_days(
 
 
 @pytest.mark.parametrize("status", list(PushStatus))
-@pytest.mark.parametrize("action", ["accept", "retry", "forget", "fail"])
+@pytest.mark.parametrize("action", ["accept", "retry", "forget", "fail", "skip"])
 def test_only_a_pending_push_moves_and_each_action_has_one_outcome(
     status: PushStatus, action: str
 ) -> None:
@@ -378,6 +394,7 @@ def test_only_a_pending_push_moves_and_each_action_has_one_outcome(
         "retry": PushStatus.PENDING,
         "forget": PushStatus.GONE,
         "fail": PushStatus.FAILED,
+        "skip": PushStatus.SKIPPED,
     }
     if status == PushStatus.PENDING:
         moved = next_state(push.PUSH_TRANSITIONS, status, action, IllegalTransition)

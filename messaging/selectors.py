@@ -31,11 +31,12 @@ CATCH_UP_BATCH = 500
 
 
 def visible_bleeps(user: Person) -> QuerySet[Bleep]:
-    """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard."""
+    """Return the bleeps `user` may see: sent by them, sent to them, or all for switchboard
+    and for clinical safety officers (auditors)."""
     bleeps = Bleep.objects.select_related(*BLEEP_RELATIONS).prefetch_related(
         "deliveries__recipient"
     )
-    if user.job == Person.Job.SWITCHBOARD:
+    if user.job in (Person.Job.SWITCHBOARD, Person.Job.AUDITOR):
         return bleeps
     return bleeps.filter(Q(sender=user) | Q(deliveries__recipient=user)).distinct()
 

@@ -18,6 +18,7 @@ class Person(AbstractUser):
         PRACTITIONER = "practitioner", "Hospital at Night practitioner"
         SWITCHBOARD = "switchboard", "Switchboard operator"
         ROTA_MANAGER = "rota_manager", "Rota manager"
+        AUDITOR = "auditor", "Clinical safety officer (reads every bleep, acts on none)"
 
     class Grade(models.TextChoices):
         F1 = "f1", "Foundation year 1"

@@ -5,12 +5,13 @@ from datetime import datetime
 from django.db import transaction
 
 from messaging import events
-from messaging.exceptions import AlreadyAcknowledged, IllegalTransition
+from messaging.exceptions import AlreadyAcknowledged, IllegalTransition, NotARecipient
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
 from messaging.selectors import access_bleep, access_delivery
 from messaging.services.history import move_bleep, move_delivery, participants
 from messaging.services.stream import append_events
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
+from rota.models import Person
 
 
 def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime) -> Delivery:
@@ -84,6 +85,9 @@ def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -
     """
     with transaction.atomic():
         bleep = access_bleep(device.user, bleep_id)
+        if device.user.job == Person.Job.AUDITOR and device.user.pk not in participants(bleep):
+            # An auditor reads every thread; writing in one is for the people in the bleep.
+            raise NotARecipient()
         if bleep.status == BleepStatus.CANCELLED:
             raise IllegalTransition(current=bleep.status, action="reply")
         reply = Reply.objects.create(

@@ -1,5 +1,6 @@
-"""The access matrix: every bleep endpoint as sender, recipient, another nurse, another doctor
-and switchboard. Outsiders get 404, never 403, so a bleep's existence does not leak."""
+"""The access matrix: every bleep endpoint as sender, recipient, another nurse, another doctor,
+switchboard and a clinical safety officer (auditor). Outsiders get 404, never 403, so a
+bleep's existence does not leak; an auditor reads everything and changes nothing."""
 
 from typing import Any
 
@@ -9,16 +10,16 @@ from rota.models import Person
 from tests import factories
 from tests.conftest import Ward, client_for
 
-WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard"]
+WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard", "auditor"]
 
 # (method, path after /api/bleeps/{id}, body) -> the status each of WHO gets.
 MATRIX: dict[str, tuple[str, str, dict[str, Any], list[int]]] = {
-    "read one": ("get", "", {}, [200, 200, 404, 404, 200]),
-    "acknowledge": ("post", "/acknowledge", {}, [403, 200, 404, 404, 403]),
-    "read receipt": ("post", "/read", {}, [403, 200, 404, 404, 403]),
-    "decline": ("post", "/decline", {"reason": "in theatre"}, [403, 200, 404, 404, 403]),
-    "cancel": ("post", "/cancel", {}, [200, 403, 404, 404, 200]),
-    "reply": ("post", "/replies", {"text": "call me"}, [201, 201, 404, 404, 201]),
+    "read one": ("get", "", {}, [200, 200, 404, 404, 200, 200]),
+    "acknowledge": ("post", "/acknowledge", {}, [403, 200, 404, 404, 403, 403]),
+    "read receipt": ("post", "/read", {}, [403, 200, 404, 404, 403, 403]),
+    "decline": ("post", "/decline", {"reason": "in theatre"}, [403, 200, 404, 404, 403, 403]),
+    "cancel": ("post", "/cancel", {}, [200, 403, 404, 404, 200, 403]),
+    "reply": ("post", "/replies", {"text": "call me"}, [201, 201, 404, 404, 201, 403]),
 }
 
 
@@ -31,6 +32,9 @@ def tokens(ward: Ward) -> dict[str, str]:
         "another_nurse": factories.make_device(nurse)[1],
         "another_doctor": factories.make_device(doctor)[1],
         "switchboard": factories.make_device(ward.operator)[1],
+        "auditor": factories.make_device(
+            factories.make_person("carol.reid", job=Person.Job.AUDITOR)
+        )[1],
     }
 
 

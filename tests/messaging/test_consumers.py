@@ -308,23 +308,26 @@ SOCKET_MATRIX = {
     # action frame -> the answer each of SOCKET_WHO gets
     "acknowledge": (
         {"type": "acknowledge"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
+        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
     ),
     "delivered": (
         {"type": "delivered"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
+        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
     ),
-    "read": ({"type": "read"}, ["forbidden", "ok", "not_found", "not_found", "forbidden"]),
+    "read": (
+        {"type": "read"},
+        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
+    ),
     "decline": (
         {"type": "decline", "reason": "busy"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden"],
+        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
     ),
     "reply": (
         {"type": "reply", "text": "on my way"},
-        ["ok", "ok", "not_found", "not_found", "ok"],
+        ["ok", "ok", "not_found", "not_found", "ok", "forbidden"],
     ),
 }
-SOCKET_WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard"]
+SOCKET_WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard", "auditor"]
 
 
 @pytest.mark.parametrize("who", SOCKET_WHO)
@@ -335,11 +338,13 @@ async def test_the_socket_access_matrix(ward: Ward, action: str, who: str) -> No
     make_person = database_sync_to_async(factories.make_person)
     other = await make_person("beth.turner", job=Person.Job.NURSE)
     doctor = await make_person("ravi.shah", job=Person.Job.DOCTOR)
+    auditor = await make_person("carol.reid", job=Person.Job.AUDITOR)
     tokens = {
         "sender": ward.nurse_token,
         "recipient": ward.doctor_token,
         "another_nurse": (await database_sync_to_async(factories.make_device)(other))[1],
         "another_doctor": (await database_sync_to_async(factories.make_device)(doctor))[1],
+        "auditor": (await database_sync_to_async(factories.make_device)(auditor))[1],
         "switchboard": (await database_sync_to_async(factories.make_device)(ward.operator))[1],
     }
     socket = await open_socket(tokens[who], last_seq=10_000)

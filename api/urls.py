@@ -35,6 +35,7 @@ urlpatterns = [
         bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
     ),
+    path("team-calls", escalation.TeamCallView.as_view(), name="team-calls"),
     # escalation policies
     path("escalation/policies", escalation.PolicyListView.as_view(), name="policies"),
     path(

@@ -1,4 +1,4 @@
-"""Escalation policies and their steps, and the policy governing a role."""
+"""Escalation policies and their steps, the policy governing a role, and team calls."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from api.serializers.base import StrictSerializer
+from api.serializers.bleeps import BleepSerializer
 from escalation.models import Policy, PolicyStep, StepAction
 from escalation.services.policies import StepDraft, check_scope
 from rota.exceptions import InvalidRotaData
@@ -183,3 +184,12 @@ class EffectivePolicySerializer(serializers.Serializer):
             help_text="The role's own policy, its team's, its site's, or the built-in default.",
         )
         return {"source": source, **super().get_fields()}
+
+
+class TeamCallOutSerializer(serializers.Serializer):
+    """A team call: one emergency bleep per clinical role of the team, each escalating alone."""
+
+    id = serializers.IntegerField(source="call.pk")
+    team = serializers.IntegerField(source="call.team_id")
+    created_at = serializers.DateTimeField(source="call.created_at")
+    bleeps = BleepSerializer(many=True)

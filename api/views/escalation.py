@@ -1,4 +1,4 @@
-"""Escalation policies, and the policy governing a role.
+"""Escalation policies, the policy governing a role, and emergency calls to a whole team.
 
 Everyone signed in reads policies; only a rota manager of a policy's scope changes it
 (api.permissions). Every write goes through escalation.services.policies, which checks the
@@ -18,10 +18,12 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnPolicies
 from api.serializers import escalation as serializers
-from api.views.base import person_of, valid_data
+from api.views.base import device_of, person_of, valid_data
 from escalation.models import Policy
 from escalation.selectors import effective_policy, policies_within
 from escalation.services import policies as services
+from escalation.services.sending import send_team_call
+from messaging.drafts import TeamCallSerializer
 
 
 def policy_or_404(policy_id: int) -> Policy:
@@ -114,3 +116,27 @@ class EffectivePolicyView(APIView):
     def get(self, request: Request) -> Response:
         role = valid_data(serializers.EffectiveQuerySerializer, request.query_params)["role"]
         return Response(serializers.EffectivePolicySerializer(effective_policy(role)).data)
+
+
+class TeamCallView(APIView):
+    """Call a whole team in an emergency: anyone signed in may, as whoever finds the patient."""
+
+    @extend_schema(
+        request=TeamCallSerializer,
+        responses={
+            201: serializers.TeamCallOutSerializer,
+            200: serializers.TeamCallOutSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        incoming = TeamCallSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        sent = send_team_call(
+            sender=person_of(request),
+            device=device_of(request),
+            team=incoming.validated_data["team"],
+            draft=incoming.draft(),
+            now=timezone.now(),
+        )
+        code = status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK
+        return Response(serializers.TeamCallOutSerializer(sent).data, status=code)

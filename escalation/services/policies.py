@@ -124,44 +124,51 @@ def check_steps(*, steps: list[StepDraft], site_id: int | None) -> None:
     if not 1 <= len(steps) <= Policy.MAX_STEPS:
         raise invalid("steps", f"from 1 to {Policy.MAX_STEPS} steps")
     for index, step in enumerate(steps):
-        _check_waits(step=step, where=f"steps[{index}]")
-        _check_target(step=step, where=f"steps[{index}]", site_id=site_id)
-    last = f"steps[{len(steps) - 1}]"
+        check_step(step=step, site_id=site_id, where=f"steps[{index}]")
     for field in PRIORITY_FIELDS:
         if getattr(steps[-1], field) < MIN_LAST_STEP_SECONDS:
             raise invalid(
-                f"{last}.{field}",
+                _named(f"steps[{len(steps) - 1}]", field),
                 f"the last step repeats until someone answers: wait at least "
                 f"{MIN_LAST_STEP_SECONDS} seconds",
             )
 
 
-def _check_waits(*, step: StepDraft, where: str) -> None:
+def check_step(*, step: StepDraft, site_id: int | None, where: str = "") -> None:
+    """Raise the error naming the field (after `where`, e.g. "steps[2]") if a step breaks a rule."""
     for field in PRIORITY_FIELDS:
         if not 0 <= getattr(step, field) <= PolicyStep.MAX_AFTER_SECONDS:
-            raise invalid(f"{where}.{field}", f"from 0 to {PolicyStep.MAX_AFTER_SECONDS} seconds")
+            raise invalid(_named(where, field), f"from 0 to {PolicyStep.MAX_AFTER_SECONDS} seconds")
     # A nurse who calls an emergency expects it never to wait longer than a routine bleep
     # would; a policy where it did would be a trap nobody notices until it matters.
     if step.after_emergency_seconds > step.after_urgent_seconds:
         raise invalid(
-            f"{where}.after_emergency_seconds", "an emergency must not wait longer than urgent"
+            _named(where, "after_emergency_seconds"),
+            "an emergency must not wait longer than urgent",
         )
     if step.after_urgent_seconds > step.after_routine_seconds:
-        raise invalid(f"{where}.after_urgent_seconds", "urgent must not wait longer than routine")
+        raise invalid(
+            _named(where, "after_urgent_seconds"), "urgent must not wait longer than routine"
+        )
+    _check_target(step=step, site_id=site_id, where=where)
 
 
-def _check_target(*, step: StepDraft, where: str, site_id: int | None) -> None:
+def _check_target(*, step: StepDraft, site_id: int | None, where: str) -> None:
     role, team = step.target_role, step.target_team
     if role is not None and step.action != StepAction.ESCALATE:
-        raise invalid(f"{where}.target_role", "only an escalate step names a role")
+        raise invalid(_named(where, "target_role"), "only an escalate step names a role")
     if team is not None and step.action != StepAction.BROADCAST_TEAM:
-        raise invalid(f"{where}.target_team", "only a broadcast_team step names a team")
+        raise invalid(_named(where, "target_team"), "only a broadcast_team step names a team")
     if step.action == StepAction.BROADCAST_TEAM and team is None:
-        raise invalid(f"{where}.target_team", "name the team to broadcast to")
+        raise invalid(_named(where, "target_team"), "name the team to broadcast to")
     if role is not None and role.site_id != site_id:
-        raise invalid(f"{where}.target_role", "the role must be on the policy's site")
+        raise invalid(_named(where, "target_role"), "the role must be on the policy's site")
     if team is not None and team.site_id != site_id:
-        raise invalid(f"{where}.target_team", "the team must be on the policy's site")
+        raise invalid(_named(where, "target_team"), "the team must be on the policy's site")
+
+
+def _named(where: str, field: str) -> str:
+    return f"{where}.{field}" if where else field
 
 
 def _scope_taken(

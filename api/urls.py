@@ -3,7 +3,18 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, bleeps, calendars, directory, gaps, patterns, push, rota, swaps
+from api.views import (
+    auth,
+    bleeps,
+    calendars,
+    directory,
+    escalation,
+    gaps,
+    patterns,
+    push,
+    rota,
+    swaps,
+)
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
@@ -31,6 +42,19 @@ urlpatterns = [
         "bleeps/<int:bleep_id>/acknowledge",
         bleeps.AcknowledgeView.as_view(),
         name="bleep-acknowledge",
+    ),
+    path("team-calls", escalation.TeamCallView.as_view(), name="team-calls"),
+    # escalation policies
+    path("escalation/policies", escalation.PolicyListView.as_view(), name="policies"),
+    path(
+        "escalation/policies/effective",
+        escalation.EffectivePolicyView.as_view(),
+        name="policy-effective",
+    ),
+    path(
+        "escalation/policies/<int:policy_id>",
+        escalation.PolicyDetailView.as_view(),
+        name="policy",
     ),
     # rota: records
     path("rota/sites", rota.SiteListView.as_view(), name="sites"),

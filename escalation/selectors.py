@@ -1,11 +1,15 @@
 """Reads of escalation state: which policy governs a role, what is due, worker health."""
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from escalation.models import Deadline, Policy, WorkerHeartbeat
-from rota.models import Role
+from escalation.models import Deadline, Policy, PolicyStep, WorkerHeartbeat
+from escalation.plans import DEFAULT_REPEAT, default_steps
+from messaging.models import Priority
+from rota.models import Person, Role, Site, Team
+from rota.selectors import manages, manages_site
 
 # A worker beats every few seconds; this long without one means none is running.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=30)
@@ -28,6 +32,78 @@ def policy_for(role: Role | None) -> Policy | None:
     ).prefetch_related("steps")
     by_scope = {"role" if p.role_id else "team" if p.team_id else "site": p for p in candidates}
     return by_scope.get("role") or by_scope.get("team") or by_scope.get("site")
+
+
+class EffectivePolicy(NamedTuple):
+    """The policy governing a role, where it comes from, and its steps in order.
+
+    `policy` is None for the built-in default, whose steps are unsaved rows.
+    """
+
+    source: str
+    policy: Policy | None
+    repeat: int
+    steps: list[PolicyStep]
+
+
+def effective_policy(role: Role) -> EffectivePolicy:
+    """Return what a bleep to `role` sent now would escalate by, the default included."""
+    policy = policy_for(role)
+    if policy is None:
+        return EffectivePolicy("default", None, DEFAULT_REPEAT, default_policy_steps())
+    return EffectivePolicy(policy_source(policy), policy, policy.repeat, list(policy.steps.all()))
+
+
+def default_policy_steps() -> list[PolicyStep]:
+    """Return the built-in policy as unsaved steps, with every priority's timings."""
+    by_priority = {priority: default_steps(priority) for priority in Priority}
+    steps = []
+    for index, step in enumerate(by_priority[Priority.ROUTINE]):
+        waits = {f"after_{p}_seconds": by_priority[p][index].after_seconds for p in Priority}
+        steps.append(PolicyStep(position=index + 1, action=step.action, **waits))
+    return steps
+
+
+def policy_source(policy: Policy) -> str:
+    """Return the kind of scope a policy has: "role", "team" or "site"."""
+    return "role" if policy.role_id else "team" if policy.team_id else "site"
+
+
+def policy_scope_site(
+    *, role: Role | None = None, team: Team | None = None, site: Site | None = None
+) -> int | None:
+    """Return the id of the site a scope (the first of role, team, site given) is on."""
+    if role is not None:
+        return role.site_id
+    if team is not None:
+        return team.site_id
+    return site.pk if site is not None else None
+
+
+def may_change_policy(person: Person, policy: Policy) -> bool:
+    """Return whether `person` may create, change or delete a policy with this scope."""
+    if policy.role is not None:
+        return manages(person, policy.role.team)
+    if policy.team is not None:
+        return manages(person, policy.team)
+    return policy.site is not None and manages_site(person, policy.site)
+
+
+def policies_within(
+    *, role: Role | None = None, team: Team | None = None, site: Site | None = None
+) -> QuerySet[Policy]:
+    """Return the policies whose scope is inside the filters given (all of them if none).
+
+    A team's include its roles' own; a site's include its teams' and roles'.
+    """
+    policies = Policy.objects.order_by("pk")
+    if role is not None:
+        policies = policies.filter(role=role)
+    if team is not None:
+        policies = policies.filter(Q(team=team) | Q(role__team=team))
+    if site is not None:
+        policies = policies.filter(Q(site=site) | Q(team__site=site) | Q(role__site=site))
+    return policies.prefetch_related("steps")
 
 
 def next_deadline_due() -> datetime | None:

@@ -1,4 +1,5 @@
-"""What a sender may write in a bleep: one set of checks for REST and the WebSocket."""
+"""What a sender may write in a bleep or a team call: one set of checks for REST and the
+WebSocket."""
 
 from typing import Any
 
@@ -9,20 +10,12 @@ from messaging.models import Bleep, Priority
 from messaging.selectors import find_target
 from messaging.services.bleeps import BleepDraft
 from messaging.validators import is_valid_nhs_number
-from rota.models import Location
+from rota.models import Location, Team
 
 
-class SendBleepSerializer(StrictSerializer):
-    """A bleep as its sender writes it, checked once for REST and the socket alike."""
+class BleepContentSerializer(StrictSerializer):
+    """What every bleep says besides whom it is for: the message and the patient's context."""
 
-    role = serializers.IntegerField(required=False, help_text="The role's id.")
-    bleep_number = serializers.CharField(
-        required=False, max_length=10, help_text="The role's bleep number, instead of its id."
-    )
-    person = serializers.IntegerField(
-        required=False, help_text="A person's id, to bleep them by name instead of a role."
-    )
-    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     message = serializers.CharField(max_length=Bleep.MESSAGE_MAX_LENGTH)
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None
@@ -40,7 +33,7 @@ class SendBleepSerializer(StrictSerializer):
         default="",
         allow_blank=True,
         max_length=64,
-        help_text="Chosen by the device; sending the same key again returns the same bleep (200).",
+        help_text="Chosen by the device; sending the same key again returns the first send (200).",
     )
     callback_extension = serializers.RegexField(
         r"^[0-9]{1,10}$",
@@ -54,6 +47,19 @@ class SendBleepSerializer(StrictSerializer):
         if value and not is_valid_nhs_number(value):
             raise serializers.ValidationError("not a valid NHS number (Modulus 11 check failed)")
         return value.replace(" ", "")
+
+
+class SendBleepSerializer(BleepContentSerializer):
+    """A bleep as its sender writes it, checked once for REST and the socket alike."""
+
+    role = serializers.IntegerField(required=False, help_text="The role's id.")
+    bleep_number = serializers.CharField(
+        required=False, max_length=10, help_text="The role's bleep number, instead of its id."
+    )
+    person = serializers.IntegerField(
+        required=False, help_text="A person's id, to bleep them by name instead of a role."
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         targets = [name for name in ("role", "bleep_number", "person") if name in attrs]
@@ -73,3 +79,18 @@ class SendBleepSerializer(StrictSerializer):
         )
         priority = Priority(data.pop("priority"))
         return BleepDraft(role=role, person=person, priority=priority, **data)
+
+
+class TeamCallSerializer(BleepContentSerializer):
+    """An emergency call to a whole team: the team, and what each of its roles' bleeps says."""
+
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        help_text="The team's id; each of its clinical roles is bleeped.",
+    )
+
+    def draft(self) -> BleepDraft:
+        """Return the checked draft every role's bleep is made from (an emergency, no target)."""
+        data = dict(self.validated_data)
+        data.pop("team")
+        return BleepDraft(priority=Priority.EMERGENCY, **data)

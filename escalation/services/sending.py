@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from escalation.events import wake_workers_on_commit
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import DEFAULT_REPEAT, default_steps, plan_steps, step_of_plan
-from escalation.selectors import policy_for
+from escalation.selectors import policy_for, policy_source
 from escalation.services.pushing import push_to
 from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
 from messaging.selectors import find_sent_bleep
@@ -58,7 +58,7 @@ def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
     if policy is None:
         source, steps, repeat = "default", default_steps(priority), DEFAULT_REPEAT
     else:
-        source = "role" if policy.role_id else "team" if policy.team_id else "site"
+        source = policy_source(policy)
         steps, repeat = plan_steps(list(policy.steps.all()), priority), policy.repeat
     plan = BleepPlan.objects.create(
         bleep=bleep,
@@ -93,15 +93,41 @@ def send_team_call(
     over when every role has. Owns its transaction; idempotent by the draft's key.
     """
     key = draft.idempotency_key
-    earlier = TeamCall.objects.filter(sender=sender, idempotency_key=key).first() if key else None
+    earlier = _team_call_sent(sender=sender, key=key)
     if earlier is not None:
-        return TeamCallSent(earlier, list(earlier.bleeps.order_by("pk")), created=False)
+        return earlier
     roles = list(team.roles.filter(kind=Role.Kind.CLINICAL).order_by("pk"))
     if not roles:
         raise invalid("team", "this team has no clinical roles to call")
+    try:
+        return _call_team(sender=sender, device=device, roles=roles, draft=draft, now=now)
+    except IntegrityError:
+        # The same key sent twice at once: the other send won and its call is the answer.
+        earlier = _team_call_sent(sender=sender, key=key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _team_call_sent(*, sender: Person, key: str) -> TeamCallSent | None:
+    earlier = TeamCall.objects.filter(sender=sender, idempotency_key=key).first() if key else None
+    if earlier is None:
+        return None
+    return TeamCallSent(earlier, list(earlier.bleeps.order_by("pk")), created=False)
+
+
+def _call_team(
+    *,
+    sender: Person,
+    device: Device | None,
+    roles: list[Role],
+    draft: BleepDraft,
+    now: datetime,
+) -> TeamCallSent:
+    key = draft.idempotency_key
     with transaction.atomic():
         call = TeamCall.objects.create(
-            sender=sender, team=team, idempotency_key=key, created_at=now
+            sender=sender, team=roles[0].team, idempotency_key=key, created_at=now
         )
         bleeps = []
         for role in roles:

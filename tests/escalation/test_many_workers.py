@@ -26,9 +26,11 @@ from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
 from escalation.services import firing
 from escalation.services.firing import fire_due_deadlines
+from escalation.services.sending import TeamCallSent, send_team_call
 from messaging.models import Bleep, Delivery, HistoryEntry, Priority
 from messaging.services import answers
 from messaging.services.answers import acknowledge_bleep
+from messaging.services.bleeps import BleepDraft
 from tests.conftest import Ward
 from tests.e2e import conftest as e2e
 
@@ -239,3 +241,35 @@ def test_an_acknowledgement_arriving_while_a_step_runs_waits_and_nothing_follows
     later = timezone.now() + timedelta(hours=1)
     assert fire_due_deadlines(now=later) == 1
     assert HistoryEntry.objects.filter(action="renotify").count() == 1
+
+
+def test_the_same_team_call_sent_twice_at_once_calls_the_team_once(ward: Ward) -> None:
+    template = BleepDraft(message="Cardiac arrest, bed 4", idempotency_key="crash-7")
+    start = threading.Barrier(2)
+    answers_given: list[TeamCallSent] = []
+
+    def call() -> None:
+        try:
+            start.wait(timeout=10)
+            answers_given.append(
+                send_team_call(
+                    sender=ward.nurse,
+                    device=None,
+                    team=ward.role.team,
+                    draft=template,
+                    now=timezone.now(),
+                )
+            )
+        finally:
+            connection.close()
+
+    callers = [threading.Thread(target=call) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+
+    assert len(answers_given) == 2
+    assert len({answer.call.pk for answer in answers_given}) == 1
+    assert sorted(answer.created for answer in answers_given) == [False, True]
+    assert Bleep.objects.count() == 1

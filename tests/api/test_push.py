@@ -140,20 +140,13 @@ def test_a_bad_subscription_is_refused_naming_the_field_and_nothing_is_stored(
     assert PushSubscription.objects.count() == 0
 
 
-def test_a_subscription_registered_over_rest_is_woken_when_a_push_is_sent(
+def test_a_subscription_registered_over_rest_is_woken_when_a_bleep_is_sent(
     ward: Ward, push_service: PushService
 ) -> None:
     browser = push_service.subscribe()
     client_for(ward.doctor_token).post(PATH, browser.to_json(), format="json")
     sent = send_bleep(
         sender=ward.nurse, device=None, draft=factories.draft(ward.role), now=ward.now
-    )
-    push.queue_pushes(
-        bleep=sent.bleep,
-        recipient_ids=[ward.doctor.pk],
-        kind="new",
-        ttl=push.MAX_TTL,
-        now=ward.now,
     )
     assert push.send_due_pushes(now=ward.now) == 1
     [received] = push_service.delivered()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from escalation.services.sending import send_bleep
 from messaging.models import Device, PushMessage, PushStatus, PushSubscription
-from messaging.push import queue_pushes, register_push_subscription
+from messaging.push import register_push_subscription
 from rota.models import RotaChange, Shift
 from tests import factories
 from tests.conftest import Ward
@@ -25,17 +25,11 @@ def admin_client_with_data(ward: Ward) -> Client:
         auth=browser.auth,
         now=timezone.now(),
     )
-    sent = send_bleep(
+    # Sending queues the push to the doctor's subscription.
+    send_bleep(
         sender=ward.nurse,
         device=ward.nurse_device,
         draft=factories.draft(ward.role),
-        now=timezone.now(),
-    )
-    queue_pushes(
-        bleep=sent.bleep,
-        recipient_ids=[ward.doctor.pk],
-        kind="new",
-        ttl=timedelta(minutes=5),
         now=timezone.now(),
     )
     superuser = factories.make_person("root.admin", is_staff=True, is_superuser=True)

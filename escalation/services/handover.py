@@ -42,7 +42,9 @@ def hand_over_open_bleeps(*, now: datetime) -> int:
 
 def _hand_over(*, bleep_id: int, people: list[tuple[Person, Role]], now: datetime) -> int:
     with transaction.atomic():
-        bleep = Bleep.objects.select_for_update().select_related("plan").get(pk=bleep_id)
+        bleep = (
+            Bleep.objects.select_for_update(of=("self",)).select_related("plan").get(pk=bleep_id)
+        )
         if bleep.status != BleepStatus.OPEN:
             return 0
         added = widen_bleep(bleep=bleep, people=people, action="handover", now=now)

@@ -27,14 +27,8 @@ class RotaManagersChangeTheirOwnRota(BasePermission):
         return isinstance(request.user, Person) and may_change(request.user, obj)
 
 
-class RotaManagersChangeTheirOwnPolicies(BasePermission):
+class RotaManagersChangeTheirOwnPolicies(RotaManagersChangeTheirOwnRota):
     """Everyone signed in reads escalation policies; only a manager of the scope changes one."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        user = request.user
-        return isinstance(user, Person) and user.job == Person.Job.ROTA_MANAGER
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method in SAFE_METHODS:

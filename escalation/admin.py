@@ -13,6 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from bleep.admin import ReadOnlyAdmin
 from escalation.models import (
     BleepPlan,
     Deadline,
@@ -212,19 +213,6 @@ class PolicyAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
         for policy in queryset:
             self.delete_model(request, policy)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the escalation worker and watchdog write: shown, never edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BleepPlan)

@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -90,19 +90,11 @@ async def run_watchdog(*, stop: asyncio.Event) -> None:
 
 async def _fire_deadlines(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
     fire = database_sync_to_async(fire_due_deadlines)
-    soonest = database_sync_to_async(next_deadline_due)
-    while not stop.is_set():
-        wait = POLL_INTERVAL
-        try:
-            if await fire(now=timezone.now()) == CLAIM_BATCH:
-                continue
-            due = await soonest()
-            if due is not None:
-                wait = min(wait, due - timezone.now())
-        except Exception:
-            logger.exception("escalation worker %s failed a turn; retrying", name)
-            wait = ERROR_BACKOFF
-        await alarm.sleep(wait)
+
+    async def turn() -> bool:
+        return await fire(now=timezone.now()) == CLAIM_BATCH
+
+    await _drain(stop, alarm, f"{name} firing deadlines", turn, next_deadline_due)
 
 
 async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
@@ -110,17 +102,32 @@ async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
     # never the one thread every consumer of this process shares for the database, and a
     # slow push service never delays an escalation step.
     send = sync_to_async(_send_due_pushes_now, thread_sensitive=False)
-    soonest = database_sync_to_async(next_push_due)
+
+    async def turn() -> bool:
+        return await send() > 0
+
+    await _drain(stop, alarm, f"{name} sending pushes", turn, next_push_due)
+
+
+async def _drain(
+    stop: asyncio.Event,
+    alarm: Alarm,
+    what: str,
+    turn: Callable[[], Awaitable[bool]],
+    next_due: Callable[[], datetime | None],
+) -> None:
+    """Take turns while `turn` says there is more, then sleep until `next_due` (or the poll)."""
+    soonest = database_sync_to_async(next_due)
     while not stop.is_set():
         wait = POLL_INTERVAL
         try:
-            if await send():
+            if await turn():
                 continue
             due = await soonest()
             if due is not None:
                 wait = min(wait, due - timezone.now())
         except Exception:
-            logger.exception("escalation worker %s failed to send pushes; retrying", name)
+            logger.exception("escalation worker %s failed a turn; retrying", what)
             wait = ERROR_BACKOFF
         await alarm.sleep(wait)
 

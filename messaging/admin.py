@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from bleep.admin import ReadOnlyAdmin
 from messaging.models import Bleep, Delivery, Device, HistoryEntry, PushMessage, PushSubscription
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
@@ -28,19 +29,6 @@ class PersonAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         if disabling:
             disable_account(person=obj, now=timezone.now())
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Messages and their history change only through services, never by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class DeliveryInline(admin.TabularInline):

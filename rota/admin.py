@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from bleep.admin import ReadOnlyAdmin
 from rota.exceptions import InvalidRotaData
 from rota.models import (
     CalendarFeed,
@@ -128,17 +129,8 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(RotaChange)
-class RotaChangeAdmin(admin.ModelAdmin):
+class RotaChangeAdmin(ReadOnlyAdmin):
     """The audit trail: read only."""
 
     list_display = ["at", "actor", "action", "model", "object_id"]
     list_filter = ["model", "action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -15,6 +15,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from rota import demo
 
+# Events that carry a whole bleep this person may now have to answer.
+BRINGS_A_BLEEP = ("bleep.created", "bleep.escalated", "bleep.handed_over")
+
 
 class Command(BaseCommand):
     help = "Sign in as USERNAME and print every event that reaches their devices."
@@ -61,7 +64,7 @@ class Command(BaseCommand):
             async for frame in socket:
                 event = json.loads(frame)
                 self.stdout.write(self._describe(event))
-                if event.get("type") == "bleep.created":
+                if event.get("type") in BRINGS_A_BLEEP:
                     await self._answer(socket, event["bleep"], acknowledge)
 
     async def _answer(
@@ -97,6 +100,11 @@ class Command(BaseCommand):
             delivery = event["delivery"]
             who, status = delivery["recipient"]["name"], delivery["status"].upper()
             return f"#{event['seq']} bleep {event['bleep_id']} {status} to {who}"
+        if kind in ("bleep.escalated", "bleep.handed_over"):
+            added = ", ".join(person["name"] for person in event["added"])
+            return f"#{event['seq']} bleep {event['bleep_id']} {event['action'].upper()}: {added}"
+        if kind == "bleep.renotified":
+            return f"#{event['seq']} bleep {event['bleep_id']} REMINDER (step {event['step']})"
         if kind == "bleep.acknowledged":
             eta = event.get("eta_minutes")
             eta_text = f", ETA {eta} min" if eta is not None else ""
@@ -109,8 +117,9 @@ class Command(BaseCommand):
 
 def _describe_bleep(bleep: dict[str, Any]) -> str:
     where = ", ".join(filter(None, [bleep["location"], bleep["bed"] and f"bed {bleep['bed']}"]))
+    target = (bleep["role"] or bleep["person"])["name"]
     return (
-        f"BLEEP {bleep['id']} [{bleep['priority']}] to {bleep['role']['name']} "
+        f"BLEEP {bleep['id']} [{bleep['priority']}] to {target} "
         f"from {bleep['sender']['name']}: {bleep['message']} "
         f"({where or 'no location'}; call {bleep['callback_extension'] or '-'})"
     )

@@ -9,6 +9,7 @@ from bleep.tokens import digest_token, new_token
 from messaging import events
 from messaging.exceptions import InvalidCredentials, InvalidToken
 from messaging.models import Device
+from messaging.push import delete_push_subscription
 from rota.models import Person
 
 
@@ -45,10 +46,13 @@ def authenticate_device(*, token: str, now: datetime) -> Device:
 
 
 def revoke_device(*, device: Device, now: datetime) -> Device:
-    """Revoke a device's token and close its open sockets; the device must sign in again."""
+    """Revoke a device's token, close its open sockets and drop its push subscriptions; the
+    device must sign in again."""
     if device.revoked_at is None:
         device.revoked_at = now
         device.save(update_fields=["revoked_at"])
+        for subscription in device.push_subscriptions.all():
+            delete_push_subscription(subscription=subscription)
         events.disconnect_device_on_commit(device.pk)
     return device
 

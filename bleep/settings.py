@@ -20,11 +20,13 @@ env = environ.Env()
 
 DATA_DIR = Path(env.str("BLEEP_DATA_DIR", default=str(BASE_DIR / "data")))
 # The embedded default: no DATABASE_URL means SQLite, one process, secrets kept in DATA_DIR.
-EMBEDDED = not env.str("DATABASE_URL", default="")
+# An empty DATABASE_URL counts as unset, as a shell's `DATABASE_URL= make run` means.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+EMBEDDED = not DATABASE_URL
 SUPPORTED_DATABASES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 try:
     DATABASES = {
-        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'bleep.sqlite3'}")
+        "default": env.db_url_config(DATABASE_URL or f"sqlite:///{DATA_DIR / 'bleep.sqlite3'}")
     }
 except (environ.ImproperlyConfigured, KeyError, ValueError):
     DATABASES = {"default": {"ENGINE": "unparsable"}}

@@ -80,6 +80,12 @@ def test_the_embedded_default_needs_no_configuration_and_keeps_its_secrets(
     assert {name: (tmp_path / name).read_bytes() for name in kept} == kept
 
 
+def test_an_empty_database_url_means_the_embedded_default(tmp_path: Path) -> None:
+    result = start([sys.executable, "manage.py", "check"], tmp_path, DATABASE_URL="")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "secret_key").exists()
+
+
 def test_generated_secrets_are_readable_only_by_their_owner(tmp_path: Path) -> None:
     read_or_create_secret(tmp_path / "secret")
     read_or_create_vapid_key(tmp_path / "vapid.pem")

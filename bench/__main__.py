@@ -16,7 +16,7 @@ def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") == "1"
     began = time.monotonic()
     backend = prepare()
-    from bench import escalation  # models can be imported only once Django is set up
+    from bench import escalation, rota  # models can be imported only once Django is set up
 
     results: dict[str, Any] = {
         "quick": quick,
@@ -27,6 +27,7 @@ def main() -> None:
             escalation.measure(pending=pending, window_seconds=5 if quick else 20)
             for pending in ((1_000, 10_000) if quick else (10_000, 100_000))
         ],
+        "rota_lookup": rota.measure(shifts=100_000 if quick else 1_000_000),
     }
     results["seconds"] = round(time.monotonic() - began, 1)
     RESULTS.parent.mkdir(exist_ok=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
@@ -52,10 +53,27 @@ def shifts_covering(at: datetime) -> QuerySet[Shift]:
     return Shift.objects.filter(start__lte=at, start__gt=at - Shift.MAX_LENGTH, end__gt=at)
 
 
-def holders_at(*, role: Role, at: datetime) -> QuerySet[Person]:
+# `shifts_covering` for one role, written once. Every bleep to a role asks this, and as a
+# queryset Django spent ~1 ms building and compiling the same SQL on each call, longer than
+# PostgreSQL took to answer it (docs/benchmarks.md, "Rota lookup"); a queryset cannot be
+# compiled once and reused, so the statement is kept here, beside the rule it repeats.
+HOLDERS_SQL = """
+    SELECT * FROM rota_person
+    WHERE is_active AND id IN (
+        SELECT person_id FROM rota_shift
+        WHERE role_id = %s AND start <= %s AND start > %s AND "end" > %s
+    )
+    ORDER BY id
+"""
+
+
+def holders_at(*, role: Role, at: datetime) -> list[Person]:
     """Return everyone holding `role` at instant `at` (handover overlaps give several)."""
-    on_shift = shifts_covering(at).filter(role=role).values("person_id")
-    return Person.objects.filter(pk__in=on_shift, is_active=True).order_by("pk")
+    stored_at, earliest_start = (
+        connection.ops.adapt_datetimefield_value(value) for value in (at, at - Shift.MAX_LENGTH)
+    )
+    params = [role.pk, stored_at, earliest_start, stored_at]
+    return list(Person.objects.raw(HOLDERS_SQL, params))
 
 
 def get_role(*, role_id: int | None = None, bleep_number: str | None = None) -> Role:
@@ -86,7 +104,7 @@ def resolve_role(*, role: Role, at: datetime) -> Resolution:
     seen: set[int] = set()
     while answering is not None and answering.pk not in seen and len(seen) < MAX_FALLBACK_DEPTH:
         seen.add(answering.pk)
-        holders = list(holders_at(role=answering, at=at))
+        holders = holders_at(role=answering, at=at)
         if not holders and answering.kind == Role.Kind.SWITCHBOARD:
             # The last line: with a hole in the switchboard rota, every operator is bleeped.
             holders = list(

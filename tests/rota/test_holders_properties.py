@@ -350,6 +350,6 @@ def test_holders_at_agrees_with_the_oracle_at_every_boundary_and_through_clock_c
         for index, role in enumerate(roles):
             for at, candidates in instants_to_check(accepted, index):
                 expected = {people[p].pk for p in oracle_holders(candidates, index, at)}
-                actual = set(holders_at(role=role, at=at).values_list("pk", flat=True))
+                actual = {person.pk for person in holders_at(role=role, at=at)}
                 assert actual or not expected, f"{role} has nobody at {at}: {expected} hold it"
                 assert actual == expected, f"{role} at {at}"

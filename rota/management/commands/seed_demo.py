@@ -46,8 +46,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         site = seed_demo_hospital(today=timezone.localdate(now))
-        registrar = holders_at(role=get_role(bleep_number="2345"), at=now).first()
-        switchboard = holders_at(role=get_role(bleep_number="1000"), at=now).first()
+        registrar = next(iter(holders_at(role=get_role(bleep_number="2345"), at=now)), None)
+        switchboard = next(iter(holders_at(role=get_role(bleep_number="1000"), at=now)), None)
         self.stdout.write(
             EXAMPLE.format(
                 site=site.name,

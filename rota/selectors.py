@@ -57,10 +57,11 @@ def shifts_covering(at: datetime) -> QuerySet[Shift]:
 # queryset Django spent ~1 ms building and compiling the same SQL on each call, longer than
 # PostgreSQL took to answer it (docs/benchmarks.md, "Rota lookup"); a queryset cannot be
 # compiled once and reused, so the statement is kept here, beside the rule it repeats.
-HOLDERS_SQL = """
-    SELECT * FROM rota_person
+# Table names come from the models; every value is passed as a parameter.
+HOLDERS_SQL = f"""
+    SELECT * FROM {Person._meta.db_table}
     WHERE is_active AND id IN (
-        SELECT person_id FROM rota_shift
+        SELECT person_id FROM {Shift._meta.db_table}
         WHERE role_id = %s AND start <= %s AND start > %s AND "end" > %s
     )
     ORDER BY id

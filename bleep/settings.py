@@ -35,11 +35,14 @@ if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASES or not DATABASES["d
         "set DATABASE_URL to postgres://user@host:port/name (or unset it for SQLite)"
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Every database_sync_to_async call ends a "request", and with Django's default of 0
-    # each one would open a new PostgreSQL connection: ~10 ms on every socket action and
-    # every worker turn. Keep it, checked before reuse, for CONN_MAX_AGE seconds.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Every database_sync_to_async call and every ASGI request ends by closing its
+    # connection: without a pool each one opened a new PostgreSQL connection (~10 ms on
+    # every socket action and worker turn), and keeping one per thread instead
+    # (CONN_MAX_AGE) leaves one open for every short-lived request thread. A pool (psycopg's)
+    # hands a connection back on close and out again at once; DB_POOL_SIZE per process.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=10), "timeout": 10}
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing

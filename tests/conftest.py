@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -32,18 +31,6 @@ class Ward:
     nurse_token: str
     doctor_device: Device
     doctor_token: str
-
-
-@pytest.fixture(scope="session", autouse=True)
-def connections_closed_after_each_use() -> None:
-    """Close each thread's connection after every use (CONN_MAX_AGE 0) in this process.
-
-    Async tests reach the database from asgiref's threads; a connection kept open there
-    would stop the test database from being dropped at the end. Servers the tests start
-    run with the configured default, as in production.
-    """
-    for alias in connections:
-        connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") == "1"
     began = time.monotonic()
     backend = prepare()
-    from bench import escalation, rota  # models can be imported only once Django is set up
+    # Models can be imported only once Django is set up.
+    from bench import delivery, escalation, rota
 
     results: dict[str, Any] = {
         "quick": quick,
@@ -29,6 +30,13 @@ def main() -> None:
         ],
         "rota_lookup": rota.measure(shifts=100_000 if quick else 1_000_000),
     }
+    results |= delivery.measure(
+        sizes=(200, 1_000) if quick else (1_000, 5_000, 10_000),
+        # The 100 bleeps/s; BENCH_RATE lowers it to see latency below saturation.
+        rate=float(os.environ.get("BENCH_RATE", "100")),
+        seconds=5 if quick else 15,
+        storm_at=1_000 if quick else 5_000,
+    )
     results["seconds"] = round(time.monotonic() - began, 1)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -1,6 +1,7 @@
 """Run the escalation worker as its own process (Procfile: worker)."""
 
 import asyncio
+import gc
 import signal
 from typing import Any
 
@@ -20,4 +21,7 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        # As in `serve`: a full collection walking start-up's objects stalls the loop (and so
+        # a due escalation); they live until exit, so keep them out of the collector's sight.
+        gc.freeze()
         await run_worker(stop=stop)

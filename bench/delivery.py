@@ -1,0 +1,176 @@
+"""Delivery latency, acknowledgement round trip, memory per connection and the reconnect
+storm, on the real server in subprocesses, each size beside the floor of bench/floor.py."""
+
+import math
+import multiprocessing
+from typing import Any
+
+from bench import phones
+from bench.servers import Running, floor_commands, product_commands, running
+from bench.stats import summary_ms
+from bench.world import World, clear_bleeps, seed_world
+
+GENERATOR_PROCESSES = 2
+# One bleep in this many is acknowledged by its recipient while the load runs.
+ACK_EVERY = 5
+
+
+def measure(
+    *, sizes: tuple[int, ...], rate: float, seconds: float, storm_at: int
+) -> dict[str, Any]:
+    """Run every size on Bleep and on the floor; return the rows and the headline figures."""
+    world = seed_world(devices=max(sizes))
+    rows: list[dict[str, Any]] = []
+    for devices in sizes:
+        clear_bleeps()
+        storm = devices == storm_at
+        with running(product_commands) as server:
+            product = _drive(server, world, phones.PRODUCT, devices, rate, seconds, storm)
+        with running(floor_commands) as floor:
+            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, False)
+        rows.append(_row(devices, rate, product, bare))
+        print(f"bench: {devices} devices: {_brief(rows[-1])}", flush=True)
+    return _headline(rows, storm_at)
+
+
+def _drive(
+    server: Running,
+    world: World,
+    mode: str,
+    devices: int,
+    rate: float,
+    seconds: float,
+    storm: bool,
+) -> dict[str, Any]:
+    """Run the generator processes against `server`; return the merged tally and memory."""
+    specs = world.phones(devices)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(GENERATOR_PROCESSES + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=phones.run_shard,
+            args=(
+                phones.Shard(
+                    index=i,
+                    shards=GENERATOR_PROCESSES,
+                    mode=mode,
+                    url=server.url,
+                    ws_url=server.ws_url,
+                    phones=specs[i::GENERATOR_PROCESSES],
+                    targets=world.targets,
+                    rate=rate / GENERATOR_PROCESSES,
+                    seconds=seconds,
+                    ack_every=ACK_EVERY,
+                    storm=storm,
+                ),
+                barrier,
+                results,
+            ),
+        )
+        for i in range(GENERATOR_PROCESSES)
+    ]
+    idle_kib = server.rss_kib()
+    for process in processes:
+        process.start()
+    barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
+    connected_kib = server.rss_kib()
+    barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
+    if storm:
+        barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
+    tallies = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    merged = _merge(tallies)
+    merged["memory"] = {"idle_kib": idle_kib, "connected_kib": connected_kib}
+    return merged
+
+
+def _merge(tallies: list[dict[str, Any]]) -> dict[str, Any]:
+    received: dict[str, float] = {}
+    for tally in tallies:
+        received.update(tally["received"])
+    sent = [tag for tally in tallies for tag in tally["sent"]]
+    storms = [tally["storm_seconds"] for tally in tallies if tally["storm_seconds"] is not None]
+    return {
+        "sent": len(sent),
+        "latencies": [received[tag] for tag in sent if tag in received],
+        "lost": sum(1 for tag in sent if tag not in received),
+        "errors": sum(tally["send_errors"] for tally in tallies),
+        "acks": [seconds for tally in tallies for seconds in tally["acks"]],
+        "acks_sent": sum(tally["acks_sent"] for tally in tallies),
+        "failed_handshakes": sum(tally["failed_handshakes"] for tally in tallies),
+        "storm_seconds": max(storms) if storms else None,
+        "storm_failed_handshakes": sum(t["storm_failed_handshakes"] for t in tallies),
+        "storm_unfinished": sum(t["storm_unfinished"] for t in tallies),
+    }
+
+
+def _row(
+    devices: int, rate: float, product: dict[str, Any], floor: dict[str, Any]
+) -> dict[str, Any]:
+    ours = summary_ms(product["latencies"])
+    bare = summary_ms(floor["latencies"], prefix="floor_")
+    memory = product["memory"]
+    grown = memory["connected_kib"] - memory["idle_kib"]
+    row: dict[str, Any] = {
+        "devices": devices,
+        "rate": rate,
+        **ours,
+        **bare,
+        "p50_ratio_to_floor": _ratio(ours["p50_ms"], bare["floor_p50_ms"]),
+        "p99_ratio_to_floor": _ratio(ours["p99_ms"], bare["floor_p99_ms"]),
+        "sent": product["sent"],
+        "lost": product["lost"],
+        "errors": product["errors"],
+        "failed_handshakes": product["failed_handshakes"],
+        "floor_lost": floor["lost"],
+        "floor_errors": floor["errors"],
+        "ack_roundtrip": {
+            "acknowledged": product["acks_sent"],
+            "answered": len(product["acks"]),
+            **summary_ms(product["acks"]),
+        },
+        "memory": {
+            "connections": devices,
+            "idle_rss_kib": memory["idle_kib"],
+            "connected_rss_kib": memory["connected_kib"],
+            "kib_per_connection": round(grown / devices, 1),
+        },
+    }
+    if product["storm_seconds"] is not None:
+        row["reconnect_storm"] = {
+            "devices": devices,
+            "spread_seconds": phones.STORM_SPREAD_SECONDS,
+            "seconds_to_caught_up": round(product["storm_seconds"], 2),
+            "failed_handshakes": product["storm_failed_handshakes"],
+            "never_caught_up": product["storm_unfinished"],
+        }
+    return row
+
+
+def _ratio(ours: float, floor: float) -> float:
+    return round(ours / floor, 2) if floor and not math.isnan(floor) else math.nan
+
+
+def _headline(rows: list[dict[str, Any]], storm_at: int) -> dict[str, Any]:
+    """Top-level figures as the issue's JSON shape has them, from the reference sizes."""
+    largest = rows[-1]
+    reference = next((row for row in rows if row["devices"] == storm_at), largest)
+    return {
+        "delivery": [
+            {k: v for k, v in row.items() if k not in ("ack_roundtrip", "memory")}
+            | {"ack_p99_ms": row["ack_roundtrip"]["p99_ms"]}
+            for row in rows
+        ],
+        "ack_roundtrip": {"devices": reference["devices"], **reference["ack_roundtrip"]},
+        "memory": largest["memory"],
+        "reconnect_storm": reference.get("reconnect_storm"),
+    }
+
+
+def _brief(row: dict[str, Any]) -> str:
+    return (
+        f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms (floor {row['floor_p50_ms']} / "
+        f"{row['floor_p99_ms']} ms), lost {row['lost']}, errors {row['errors']}"
+    )

@@ -54,7 +54,7 @@ def running(build: Callable[[int], dict[str, list[str]]]) -> Iterator[Running]:
     port = _free_port()
     commands = build(port)
     server = Running(url=f"http://127.0.0.1:{port}")
-    env = {**os.environ, "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600")}
+    env = dict(os.environ)
     LOG.parent.mkdir(exist_ok=True)
     try:
         with LOG.open("ab") as out:

@@ -1,5 +1,6 @@
 """Real-time events: dicts with a dotted `type`, built here and sent only after commit."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -161,18 +162,31 @@ def _publish(messages: list[tuple[str, Event]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    failed = 0
-    for group, message in messages:
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            # What was published is already committed: a stored event reaches the device on
-            # its next catch-up or ping, a revoked token fails its next use. The fast path
-            # failing must never undo or block the write. One traceback per batch is enough.
-            if not failed:
-                logger.exception("could not publish %s to %s", message["type"], group)
-            failed += 1
-    if failed > 1:
-        logger.error(
-            "%d of %d live messages not published; devices catch up", failed, len(messages)
-        )
+    # One trip to the event loop for the whole batch: a trip per message cost a sent bleep
+    # more than its database work did (docs/benchmarks.md).
+    outcomes = async_to_sync(_send_all)(layer, messages)
+    failures = [
+        (group, message, outcome)
+        for (group, message), outcome in zip(messages, outcomes, strict=True)
+        if isinstance(outcome, Exception)
+    ]
+    if not failures:
+        return
+    # What was published is already committed: a stored event reaches the device on its
+    # next catch-up or ping, a revoked token fails its next use. The fast path failing must
+    # never undo or block the write. One traceback per batch is enough.
+    group, message, error = failures[0]
+    logger.error(
+        "could not publish %s to %s (%d of %d live messages not published; devices catch up)",
+        message["type"],
+        group,
+        len(failures),
+        len(messages),
+        exc_info=error,
+    )
+
+
+async def _send_all(layer: Any, messages: list[tuple[str, Event]]) -> list[object]:
+    return await asyncio.gather(
+        *(layer.group_send(group, message) for group, message in messages), return_exceptions=True
+    )

@@ -38,7 +38,8 @@ def seed_world(*, devices: int) -> World:
     """Create ROLES roles each with one doctor on shift now, and phones for `devices` people."""
     clear_bleeps()
     now = timezone.now()
-    site = Site.objects.create(name="Bench General")
+    # Its own site: the rota-lookup scenario seeds "Bench General" in the same database.
+    site = Site.objects.create(name="Bench Load General")
     team = Team.objects.create(site=site, name="Bench Medicine")
     numbers = [str(FIRST_BLEEP_NUMBER + r) for r in range(ROLES)]
     roles = Role.objects.bulk_create(

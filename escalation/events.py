@@ -5,6 +5,7 @@ every second, so a lost hint (the channel layer is at-most-once) delays, never l
 """
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -14,6 +15,10 @@ from django.db import transaction
 from escalation.models import OverdueAlert
 
 logger = logging.getLogger(__name__)
+
+# The longest a worker sleeps without rereading its soonest deadline, hint or no hint: a
+# deadline due later than this from now is found without one.
+POLL_INTERVAL = timedelta(seconds=1)
 
 WAKE_GROUP = "escalation.wake"
 WAKE_MESSAGE = {"type": "escalation.wake"}

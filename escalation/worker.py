@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.db import connections
 from django.utils import timezone
 
-from escalation.events import WAKE_GROUP
+from escalation.events import POLL_INTERVAL, WAKE_GROUP
 from escalation.selectors import next_deadline_due
 from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
 from escalation.services.handover import hand_over_open_bleeps
@@ -28,8 +28,6 @@ from messaging.selectors import next_push_due
 
 logger = logging.getLogger(__name__)
 
-# The longest a worker sleeps without looking at the database, hint or no hint.
-POLL_INTERVAL = timedelta(seconds=1)
 HEARTBEAT_INTERVAL = timedelta(seconds=5)
 # How often open bleeps are checked for a role's next holder coming on shift.
 HANDOVER_INTERVAL = timedelta(seconds=10)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 
-from escalation.events import wake_workers_on_commit
+from escalation.events import POLL_INTERVAL, wake_workers_on_commit
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import DEFAULT_REPEAT, default_steps, plan_steps, step_of_plan
 from escalation.selectors import policy_for, policy_source
@@ -70,7 +70,10 @@ def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
     first = step_of_plan(plan.steps, plan.repeat, 1)
     recipients = bleep.deliveries.values_list("recipient_id", flat=True)
     push_to(bleep=bleep, plan=plan, recipient_ids=recipients, kind="new", now=now)
-    wake_workers_on_commit()
+    if first.after < POLL_INTERVAL:
+        # Only a step due before the workers' next look needs a hint; each hint is a trip
+        # to the event loop on the sender's request.
+        wake_workers_on_commit()
     return Deadline.objects.create(bleep=bleep, step=1, due_at=now + first.after)
 
 

@@ -358,8 +358,10 @@ def test_two_senders_at_once_never_send_one_push_twice(
     for thread in threads:
         thread.join()
 
-    # One batch is at most 16 rows: whichever sender claims first, the other gets the rest.
-    assert sorted(handled) == [4, 16]
+    # A batch is at most 16 rows. The two claims may interleave row by row, so the split
+    # varies; what holds is that between them they took every row, and no row twice.
+    assert sum(handled) == 20
+    assert max(handled) <= push.PUSH_CLAIM_BATCH == 16
     endpoints = [received.endpoint for received in push_service.received]
     assert len(endpoints) == len(set(endpoints)) == 20
     assert set(PushMessage.objects.values_list("status", "attempts")) == {(PushStatus.SENT, 1)}

@@ -146,6 +146,11 @@ TEMPLATES = [
 ]
 
 
+# HTTP requests one process runs at once (each in a thread); more wait on the event loop.
+HTTP_CONCURRENCY = env.int("HTTP_CONCURRENCY", default=4)
+if HTTP_CONCURRENCY < 1:
+    raise ConfigurationError("set HTTP_CONCURRENCY to 1 or more")
+
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")
 if REDIS_URL:
@@ -175,6 +180,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Served from the apps' own folders: no collectstatic step for an operator to forget.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Browsers install the phone app only from a manifest served as what it is.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A bleep is a few hundred bytes; anything near this limit is a mistake or an attack.

@@ -5,8 +5,8 @@ from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 
-from escalation.models import Deadline, Policy, PolicyStep, WorkerHeartbeat
-from escalation.plans import DEFAULT_REPEAT, default_steps
+from escalation.models import BleepPlan, Deadline, Policy, PolicyStep, WorkerHeartbeat
+from escalation.plans import DEFAULT_REPEAT, default_steps, step_of_plan
 from messaging.models import Priority
 from rota.models import Person, Role, Site, Team
 from rota.selectors import manages, manages_site
@@ -121,3 +121,40 @@ def overdue_deadlines(*, older_than: datetime) -> tuple[int, datetime | None]:
     if oldest is None:
         return 0, None
     return overdue.count(), oldest["due_at"]
+
+
+class Progress(NamedTuple):
+    """How far a bleep's escalation has gone: steps fired of those planned, and what is next."""
+
+    steps_fired: int
+    steps_planned: int
+    next_action: str | None
+    next_due_at: datetime | None
+    reached_role: Role | None
+
+
+def escalation_progress(bleep_ids: list[int]) -> dict[int, Progress]:
+    """Return each bleep's escalation progress, read from its plan and its deadlines.
+
+    Two queries whatever the number of bleeps; a bleep without a plan is left out.
+    """
+    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related("reached_role")
+    pending = {
+        deadline.bleep_id: deadline
+        for deadline in Deadline.objects.filter(bleep_id__in=bleep_ids, fired_at__isnull=True)
+    }
+    progress = {}
+    for plan in plans:
+        deadline = pending.get(plan.bleep_id)
+        progress[plan.bleep_id] = Progress(
+            steps_fired=deadline.step - 1 if deadline else 0,
+            steps_planned=len(plan.steps) * (plan.repeat + 1),
+            next_action=(
+                str(step_of_plan(plan.steps, plan.repeat, deadline.step).action)
+                if deadline
+                else None
+            ),
+            next_due_at=deadline.due_at if deadline else None,
+            reached_role=plan.reached_role,
+        )
+    return progress

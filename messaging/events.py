@@ -121,13 +121,25 @@ def bleep_renotified(bleep: Bleep, *, step: int) -> Event:
     return {"type": "bleep.renotified", "bleep_id": bleep.pk, "step": step}
 
 
-def bleep_widened(bleep: Bleep, *, action: str, step: int | None, added: list[Delivery]) -> Event:
-    """More people were brought in: `handover` to a new shift, or an escalation step."""
+# The event a widening sends, by its action; every other action is an escalation.
+WIDENING_TYPES = {"handover": "bleep.handed_over", "redirect": "bleep.redirected"}
+
+
+def bleep_widened(
+    bleep: Bleep,
+    *,
+    action: str,
+    step: int | None,
+    added: list[Delivery],
+    by: Person | None = None,
+) -> Event:
+    """More people were brought in: a handover, an escalation step, or switchboard's hand."""
     return {
-        "type": "bleep.handed_over" if action == "handover" else "bleep.escalated",
+        "type": WIDENING_TYPES.get(action, "bleep.escalated"),
         "bleep_id": bleep.pk,
         "action": action,
         "step": step,
+        "by": person_summary(by) if by else None,
         "added": [person_summary(delivery.recipient) for delivery in added],
         "bleep": bleep_summary(bleep),
     }

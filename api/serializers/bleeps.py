@@ -1,5 +1,8 @@
 """Bleeps, their deliveries, and who is on call."""
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
@@ -118,13 +121,50 @@ class BleepDetailSerializer(BleepSerializer):
         fields = [*BleepSerializer.Meta.fields, "replies", "history"]
 
 
+class EscalationProgressSerializer(serializers.Serializer):
+    """How far an open bleep's escalation has gone (see docs/escalation.md)."""
+
+    steps_fired = serializers.IntegerField()
+    steps_planned = serializers.IntegerField(help_text="The policy's steps times (repeat + 1).")
+    next_action = serializers.CharField(allow_null=True)
+    next_due_at = serializers.DateTimeField(allow_null=True)
+    reached_role = RoleSerializer(allow_null=True)
+
+
 class OpenBleepSerializer(BleepSerializer):
-    """An open bleep on the switchboard's board, with how long it has waited."""
+    """An open bleep on the switchboard's board, with how long it has waited and its step."""
 
     age_seconds = serializers.SerializerMethodField()
+    escalation = serializers.SerializerMethodField()
 
     class Meta(BleepSerializer.Meta):
-        fields = [*BleepSerializer.Meta.fields, "age_seconds"]
+        fields = [*BleepSerializer.Meta.fields, "age_seconds", "escalation"]
 
     def get_age_seconds(self, bleep: Bleep) -> int:
         return int((self.context["now"] - bleep.created_at).total_seconds())
+
+    @extend_schema_field(EscalationProgressSerializer(allow_null=True))
+    def get_escalation(self, bleep: Bleep) -> dict[str, Any] | None:
+        progress = self.context["progress"].get(bleep.pk)
+        if progress is None:
+            return None
+        return dict(EscalationProgressSerializer(progress._asdict()).data)
+
+
+class EscalateSerializer(StrictSerializer):
+    role = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The role to bring in; empty for the next role up the fallback chain.",
+    )
+
+
+class RedirectSerializer(StrictSerializer):
+    role = serializers.IntegerField(required=False, help_text="The role to send the bleep to.")
+    person = serializers.IntegerField(required=False, help_text="Or a person, by name.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("role" in attrs) == ("person" in attrs):
+            raise serializers.ValidationError({"role": ["give exactly one of role or person"]})
+        return attrs

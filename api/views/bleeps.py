@@ -11,11 +11,13 @@ from rest_framework.views import APIView
 from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
-from escalation.services import sending
+from escalation.selectors import escalation_progress
+from escalation.services import sending, switchboard
 from messaging import selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.services import answers
 from messaging.services.bleeps import cancel_bleep
+from rota.selectors import get_person, get_role
 
 # The sent list is for a phone screen, not an archive: the newest this many.
 SENT_PAGE = 100
@@ -60,8 +62,11 @@ class SwitchboardBoardView(APIView):
 
     @extend_schema(responses=serializers.OpenBleepSerializer(many=True))
     def get(self, request: Request) -> Response:
-        context = {"now": timezone.now()}
-        bleeps = selectors.open_bleeps()
+        bleeps = list(selectors.open_bleeps())
+        context = {
+            "now": timezone.now(),
+            "progress": escalation_progress([bleep.pk for bleep in bleeps]),
+        }
         return Response(serializers.OpenBleepSerializer(bleeps, many=True, context=context).data)
 
 
@@ -72,6 +77,17 @@ class BleepDetailView(APIView):
     def get(self, request: Request, bleep_id: int) -> Response:
         bleep = selectors.access_bleep_with_thread(person_of(request), bleep_id)
         return Response(serializers.BleepDetailSerializer(bleep).data)
+
+
+class DeliveredView(APIView):
+    """Confirm a bleep sent to me reached this device (a service worker shown a push)."""
+
+    @extend_schema(request=None, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        answers.record_receipt(
+            device=device_of(request), bleep_id=bleep_id, action="deliver", now=timezone.now()
+        )
+        return _bleep(request, bleep_id)
 
 
 class ReadView(APIView):
@@ -133,6 +149,44 @@ class AcknowledgeView(APIView):
         data = valid_data(serializers.AcknowledgeSerializer, request.data)
         answers.acknowledge_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
+        )
+        return _bleep(request, bleep_id)
+
+
+class EscalateView(APIView):
+    """Switchboard brings the next role up (or a named role) into an open bleep now."""
+
+    permission_classes = [IsAuthenticated, SwitchboardOnly]
+
+    @extend_schema(request=serializers.EscalateSerializer, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        data = valid_data(serializers.EscalateSerializer, request.data)
+        role = get_role(role_id=data["role"]) if data["role"] is not None else None
+        switchboard.escalate_bleep(
+            actor=person_of(request),
+            device=device_of(request),
+            bleep_id=bleep_id,
+            role=role,
+            now=timezone.now(),
+        )
+        return _bleep(request, bleep_id)
+
+
+class RedirectView(APIView):
+    """Switchboard sends an open bleep to another role or person instead."""
+
+    permission_classes = [IsAuthenticated, SwitchboardOnly]
+
+    @extend_schema(request=serializers.RedirectSerializer, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        data = valid_data(serializers.RedirectSerializer, request.data)
+        switchboard.redirect_bleep(
+            actor=person_of(request),
+            device=device_of(request),
+            bleep_id=bleep_id,
+            role=get_role(role_id=data["role"]) if "role" in data else None,
+            person=get_person(person_id=data["person"]) if "person" in data else None,
+            now=timezone.now(),
         )
         return _bleep(request, bleep_id)
 

@@ -94,13 +94,25 @@ def _people_for(
 def _escalate(
     *, step: PlanStep, plan: BleepPlan, now: datetime
 ) -> list[tuple[Person, Role | None]]:
-    target = (
-        Role.objects.get(pk=step.target_role)
-        if step.target_role
-        else (plan.reached_role.fallback if plan.reached_role else None)
-    )
-    if target is None:
+    target = Role.objects.get(pk=step.target_role) if step.target_role else None
+    people = reach_role(plan=plan, role=target, now=now)
+    if people is None:
         return [(person, None) for person in switchboard_for(role=plan.reached_role, at=now)]
+    return people
+
+
+def reach_role(
+    *, plan: BleepPlan, role: Role | None, now: datetime
+) -> list[tuple[Person, Role | None]] | None:
+    """Return who holds `role` now, or the role one up the chain from the last one reached,
+    each with the role they answer as, and record that role as reached on the plan.
+
+    Returns None at the top of the chain. Runs in the caller's transaction; the worker's
+    steps and switchboard's hand both escalate through here.
+    """
+    target = role or (plan.reached_role.fallback if plan.reached_role else None)
+    if target is None:
+        return None
     resolution = resolve_role(role=target, at=now)
     plan.reached_role = resolution.answering
     plan.save(update_fields=["reached_role"])

@@ -68,7 +68,7 @@ def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
         reached_role=bleep.answering_role,
     )
     first = step_of_plan(plan.steps, plan.repeat, 1)
-    recipients = bleep.deliveries.values_list("recipient_id", flat=True)
+    recipients = [delivery.recipient_id for delivery in bleep.deliveries.all()]
     push_to(bleep=bleep, plan=plan, recipient_ids=recipients, kind="new", now=now)
     if first.after < POLL_INTERVAL:
         # Only a step due before the workers' next look needs a hint; each hint is a trip

@@ -99,8 +99,10 @@ def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -
 
 def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:
     # Callers have already checked access with `access_delivery`; this only takes the lock.
+    # Of the delivery alone: a lock on the recipient's row would hold up (and could deadlock)
+    # every bleep sent to them meanwhile, whose rows point at it.
     return (
-        Delivery.objects.select_for_update()
+        Delivery.objects.select_for_update(of=("self",))
         .select_related("bleep", "recipient")
         .get(bleep_id=bleep_id, recipient=device.user)
     )

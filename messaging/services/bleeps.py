@@ -14,11 +14,19 @@ from messaging.models import (
     Delivery,
     DeliveryStatus,
     Device,
+    HistoryEntry,
     Priority,
     TeamCall,
 )
-from messaging.selectors import access_bleep, load_bleep
-from messaging.services.history import move_bleep, move_delivery, participants, record
+from messaging.selectors import access_bleep, load_bleep, prefetch_known
+from messaging.services.history import (
+    history_entry,
+    move_bleep,
+    move_delivery,
+    participants,
+    record,
+    record_all,
+)
 from messaging.services.stream import append_events
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Location, Person, Role
@@ -79,12 +87,13 @@ def create_bleep(
     """Resolve who the draft reaches now, store the bleep with one delivery each, tell them.
 
     Owns its transaction: the bleep, its deliveries, history and events commit together,
-    before anything is sent to a device.
+    before anything is sent to a device. Inside a caller's transaction it takes no
+    savepoint of its own: a failure here fails the caller's whole transaction.
     """
     if (draft.role is None) == (draft.person is None):
         raise ValueError("a bleep goes to exactly one role or one person")
     recipients = resolve_recipients(draft=draft, at=now)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         bleep = Bleep.objects.create(
             sender=sender,
             sender_device=device,
@@ -101,7 +110,10 @@ def create_bleep(
             idempotency_key=draft.idempotency_key,
             created_at=now,
         )
-        record(
+        deliveries = Delivery.objects.bulk_create(
+            _new_deliveries(bleep=bleep, people=recipients.people, already=set(), now=now)
+        )
+        sent = history_entry(
             bleep=bleep,
             actor=sender,
             device=device,
@@ -110,8 +122,12 @@ def create_bleep(
             now=now,
             detail={"via_fallback": recipients.via_fallback},
         )
-        add_deliveries(bleep=bleep, people=recipients.people, actor=sender, device=device, now=now)
-        bleep = load_bleep(bleep.pk)
+        record_all(
+            [sent, *_delivery_entries(deliveries, actor=sender, device=device, action="send")]
+        )
+        # The rows just written are the bleep's deliveries: readers of `bleep.deliveries`
+        # (its events, its answer to the sender) need not read them back.
+        prefetch_known(bleep, "deliveries", deliveries)
         append_events(user_ids=participants(bleep), event=events.bleep_created(bleep), now=now)
     return bleep
 
@@ -127,23 +143,43 @@ def add_deliveries(
 ) -> list[Delivery]:
     """Give each person not yet in the bleep their own copy; runs in the caller's transaction."""
     already = set(bleep.deliveries.values_list("recipient_id", flat=True))
-    added = []
+    added = Delivery.objects.bulk_create(
+        _new_deliveries(bleep=bleep, people=people, already=already, now=now)
+    )
+    record_all(_delivery_entries(added, actor=actor, device=device, action=action))
+    return added
+
+
+def _new_deliveries(
+    *,
+    bleep: Bleep,
+    people: Sequence[tuple[Person, Role | None]],
+    already: set[int],
+    now: datetime,
+) -> list[Delivery]:
+    """Return one unsaved delivery for each person not in `already`, each person once."""
+    fresh: dict[int, Delivery] = {}
     for person, role in people:
-        if person.pk in already:
-            continue
-        already.add(person.pk)
-        delivery = Delivery.objects.create(bleep=bleep, recipient=person, role=role, updated_at=now)
-        record(
-            bleep=bleep,
+        if person.pk not in already and person.pk not in fresh:
+            fresh[person.pk] = Delivery(bleep=bleep, recipient=person, role=role, updated_at=now)
+    return list(fresh.values())
+
+
+def _delivery_entries(
+    deliveries: Sequence[Delivery], *, actor: Person | None, device: Device | None, action: str
+) -> list[HistoryEntry]:
+    return [
+        history_entry(
+            bleep=delivery.bleep,
             delivery=delivery,
             actor=actor,
             device=device,
             action=action,
             to_status=delivery.status,
-            now=now,
+            now=delivery.updated_at,
         )
-        added.append(delivery)
-    return added
+        for delivery in deliveries
+    ]
 
 
 def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: datetime) -> Bleep:
@@ -202,22 +238,25 @@ def widen_bleep(
     action: str,
     now: datetime,
     step: int | None = None,
+    actor: Person | None = None,
+    device: Device | None = None,
 ) -> list[Delivery]:
     """Bring more people into an open bleep and show everyone in it; in the caller's transaction.
 
     `action` says why: `escalate`, `notify_switchboard`, `broadcast_team` (an escalation
-    step) or `handover` (the role's next holder came on shift). Returns the new deliveries;
-    with nobody new to bring in, nothing is recorded or sent.
+    step, or switchboard's hand when `actor` is set), `handover` (the role's next holder
+    came on shift) or `redirect` (switchboard sent it elsewhere). Returns the new
+    deliveries; with nobody new to bring in, nothing is recorded or sent.
     """
     added = add_deliveries(
-        bleep=bleep, people=people, actor=None, device=None, now=now, action=action
+        bleep=bleep, people=people, actor=actor, device=device, now=now, action=action
     )
     if not added:
         return []
     record(
         bleep=bleep,
-        actor=None,
-        device=None,
+        actor=actor,
+        device=device,
         action=action,
         from_status=bleep.status,
         to_status=bleep.status,
@@ -225,6 +264,6 @@ def widen_bleep(
         detail={"step": step, "added": [delivery.recipient_id for delivery in added]},
     )
     widened = load_bleep(bleep.pk)
-    event = events.bleep_widened(widened, action=action, step=step, added=added)
+    event = events.bleep_widened(widened, action=action, step=step, added=added, by=actor)
     append_events(user_ids=participants(widened), event=event, now=now)
     return added

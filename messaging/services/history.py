@@ -1,5 +1,6 @@
 """The history every transition appends to, and the helpers that move a bleep or a delivery."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, HistoryEntry
@@ -9,7 +10,8 @@ from rota.models import Person
 
 def participants(bleep: Bleep) -> list[int]:
     """Return the ids of everyone in a bleep: its sender and every recipient."""
-    return [bleep.sender_id, *bleep.deliveries.values_list("recipient_id", flat=True)]
+    # `all()` reads deliveries already loaded with the bleep instead of asking again.
+    return [bleep.sender_id, *(delivery.recipient_id for delivery in bleep.deliveries.all())]
 
 
 def move_bleep(
@@ -70,7 +72,40 @@ def record(
     detail: dict[str, object] | None = None,
 ) -> HistoryEntry:
     """Append one entry to a bleep's history; nothing ever changes or deletes it."""
-    return HistoryEntry.objects.create(
+    entry = history_entry(
+        bleep=bleep,
+        delivery=delivery,
+        actor=actor,
+        device=device,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        now=now,
+        detail=detail,
+    )
+    entry.save()
+    return entry
+
+
+def record_all(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """Append several entries to the history in one statement, in the order given."""
+    return HistoryEntry.objects.bulk_create(entries)
+
+
+def history_entry(
+    *,
+    bleep: Bleep,
+    actor: Person | None,
+    device: Device | None,
+    action: str,
+    to_status: str,
+    now: datetime,
+    delivery: Delivery | None = None,
+    from_status: str = "",
+    detail: dict[str, object] | None = None,
+) -> HistoryEntry:
+    """Return an entry for the history, not yet stored: `record` or `record_all` store it."""
+    return HistoryEntry(
         bleep=bleep,
         delivery=delivery,
         actor=actor,

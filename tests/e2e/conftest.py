@@ -141,7 +141,9 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
-def running_server(*, log: Path, redis_url: str | None = None) -> Iterator[Server]:
+def running_server(
+    *, log: Path, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Run the server as the Procfile does, its output appended to `log`."""
     port = free_port()
     env = {
@@ -151,6 +153,7 @@ def running_server(*, log: Path, redis_url: str | None = None) -> Iterator[Serve
         "BLEEP_DATA_DIR": str(settings.DATA_DIR),
         "BLEEP_WORKER_IN_PROCESS": "0",
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     if redis_url is not None:
         env["REDIS_URL"] = redis_url

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,14 @@ from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
 from escalation.services import firing
 from escalation.services.firing import fire_due_deadlines
-from escalation.services.sending import TeamCallSent, send_team_call
+from escalation.services.sending import TeamCallSent, send_bleep, send_team_call
 from messaging.models import Bleep, Delivery, HistoryEntry, Priority
 from messaging.services import answers
 from messaging.services.answers import acknowledge_bleep
 from messaging.services.bleeps import BleepDraft
 from tests.conftest import Ward
 from tests.e2e import conftest as e2e
+from tests.factories import draft
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -168,6 +170,54 @@ def test_an_acknowledgement_during_a_step_means_no_reminder_after_it(
 ) -> None:
     due_bleeps(ward, 1, timezone.now())
     bleep = Bleep.objects.get()
+
+    with acknowledgement_held_open(ward, bleep, monkeypatch):
+        # The acknowledgement holds the bleep's lock: the worker skips it rather than remind.
+        assert fire_due_deadlines(now=timezone.now()) == 0
+
+    assert fire_due_deadlines(now=timezone.now()) == 1
+    assert Bleep.objects.get().status == "acknowledged"
+    assert not HistoryEntry.objects.filter(action="renotify").exists()
+    assert not Deadline.objects.filter(fired_at__isnull=True).exists()
+
+
+def test_a_bleep_to_a_doctor_is_not_held_up_while_they_acknowledge_another(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = send_bleep(
+        sender=ward.nurse, device=ward.nurse_device, draft=draft(ward.role), now=timezone.now()
+    ).bleep
+    sent = threading.Event()
+
+    def send_another() -> None:
+        try:
+            send_bleep(
+                sender=ward.nurse,
+                device=ward.nurse_device,
+                draft=draft(ward.role),
+                now=timezone.now(),
+            )
+            sent.set()
+        finally:
+            connection.close()
+
+    nurse = threading.Thread(target=send_another)
+    with acknowledgement_held_open(ward, first, monkeypatch):
+        nurse.start()
+        # The acknowledgement locks the doctor's copy, not the doctor: the new bleep commits.
+        held_up = not sent.wait(timeout=5)
+    nurse.join()
+
+    assert not held_up, "the send waited for the acknowledgement to commit"
+    assert Bleep.objects.filter(deliveries__recipient=ward.doctor).count() == 2
+
+
+@contextmanager
+def acknowledgement_held_open(
+    ward: Ward, bleep: Bleep, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Have the doctor acknowledge `bleep` in a thread whose transaction stays open (its locks
+    held) until the block ends, then commit it."""
     acknowledging, may_commit = threading.Event(), threading.Event()
     real = answers.move_bleep
 
@@ -193,15 +243,11 @@ def test_an_acknowledgement_during_a_step_means_no_reminder_after_it(
     doctor = threading.Thread(target=acknowledge)
     doctor.start()
     assert acknowledging.wait(timeout=10)
-    # The acknowledgement holds the bleep's lock: the worker skips it rather than remind.
-    assert fire_due_deadlines(now=timezone.now()) == 0
-    may_commit.set()
-    doctor.join()
-
-    assert fire_due_deadlines(now=timezone.now()) == 1
-    assert Bleep.objects.get().status == "acknowledged"
-    assert not HistoryEntry.objects.filter(action="renotify").exists()
-    assert not Deadline.objects.filter(fired_at__isnull=True).exists()
+    try:
+        yield
+    finally:
+        may_commit.set()
+        doctor.join()
 
 
 def test_an_acknowledgement_arriving_while_a_step_runs_waits_and_nothing_follows_it(

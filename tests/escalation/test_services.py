@@ -1,8 +1,11 @@
 """The escalation clock: deadlines as rows, each step fired once, and the worker heartbeat."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalation.models import WorkerHeartbeat
 from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat
@@ -16,6 +19,8 @@ from tests.escalation import RENOTIFY_AFTER
 from tests.factories import draft, make_person, on_call_now
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# What one send may cost the database, transaction statements included (12 on PostgreSQL).
+SEND_STATEMENTS = 14
 
 
 def send(ward: Ward, priority: Priority = Priority.ROUTINE) -> Bleep:
@@ -42,6 +47,21 @@ def test_sending_a_bleep_starts_its_clock_at_step_one(ward: Ward, priority: Prio
     bleep = send(ward, priority)
 
     assert deadlines(bleep) == [(1, ward.now + RENOTIFY_AFTER[priority], None)]
+
+
+def test_a_send_costs_the_same_statements_however_many_people_hold_the_role(
+    ward: Ward, django_assert_max_num_queries: Any
+) -> None:
+    with CaptureQueriesContext(connection) as to_one:
+        send(ward)
+    for n in range(3):
+        on_call_now(ward.role, make_person(f"second.holder.{n}"), ward.now)
+
+    # Deliveries and their history are written in bulk, and nothing just written is read back.
+    with django_assert_max_num_queries(len(to_one)):
+        bleep = send(ward)
+    assert bleep.deliveries.count() == 4
+    assert len(to_one) <= SEND_STATEMENTS
 
 
 def test_an_emergency_is_reminded_sooner_than_a_routine_bleep() -> None:

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -23,6 +24,7 @@ from messaging.models import (
     HistoryEntry,
     StreamEvent,
 )
+from messaging.selectors import snapshot_for
 from messaging.services.answers import acknowledge_bleep, record_receipt
 from messaging.services.bleeps import create_bleep
 from messaging.services.devices import authenticate_device, revoke_device, sign_in_device
@@ -482,3 +484,16 @@ def test_of_two_simultaneous_acknowledgements_exactly_one_wins(ward: Ward) -> No
     assert HistoryEntry.objects.filter(bleep=bleep, action="acknowledge").count() == 2
     for person in [ward.nurse, ward.doctor, sara]:
         assert stream(person) == [(1, "bleep.created"), (2, "bleep.acknowledged")]
+
+
+def test_a_snapshot_for_someone_never_in_a_bleep_is_empty_and_costs_one_query(
+    ward: Ward, django_assert_num_queries: Any
+) -> None:
+    create_bleep(sender=ward.nurse, device=ward.nurse_device, draft=draft(ward.role), now=ward.now)
+    newcomer = make_person("new.starter")
+
+    with django_assert_num_queries(1):
+        assert snapshot_for(newcomer) == (0, [])
+    head, bleeps = snapshot_for(ward.doctor)
+    assert head == 1
+    assert [bleep.role_id for bleep in bleeps] == [ward.role.pk]

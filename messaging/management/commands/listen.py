@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from rota import demo
 
 # Events that carry a whole bleep this person may now have to answer.
-BRINGS_A_BLEEP = ("bleep.created", "bleep.escalated", "bleep.handed_over")
+BRINGS_A_BLEEP = ("bleep.created", "bleep.escalated", "bleep.handed_over", "bleep.redirected")
 
 
 class Command(BaseCommand):
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             delivery = event["delivery"]
             who, status = delivery["recipient"]["name"], delivery["status"].upper()
             return f"#{event['seq']} bleep {event['bleep_id']} {status} to {who}"
-        if kind in ("bleep.escalated", "bleep.handed_over"):
+        if kind in ("bleep.escalated", "bleep.handed_over", "bleep.redirected"):
             added = ", ".join(person["name"] for person in event["added"])
             return f"#{event['seq']} bleep {event['bleep_id']} {event['action'].upper()}: {added}"
         if kind == "bleep.renotified":

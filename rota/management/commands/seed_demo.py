@@ -18,7 +18,9 @@ Demo hospital ready: {site}. Every demo password is "{password}".
   switchboard on now             {switchboard}
   rota manager                   {manager}   (also: /admin/ after `manage.py createsuperuser`)
 
-Try it once `make run` is serving, each in its own terminal from this folder:
+Try it once `make run` is serving: open the phone app at http://127.0.0.1:8000/ in three
+browser windows and sign in as the nurse, the registrar and switchboard. Or, each in its
+own terminal from this folder:
 
   # 1. the registrar's phone: prints what arrives and acknowledges each new bleep
   .venv/bin/python manage.py listen {registrar} --acknowledge "coming, 10 min"

@@ -1,0 +1,96 @@
+// REST calls with this device's token, and signing in and out.
+// The token is kept on the device: localStorage for the page, IndexedDB for the
+// service worker. It is only ever sent in the Authorization header, never in a URL.
+
+import { forgetToken, keepToken } from "./keystore.js";
+
+const TOKEN = "bleep.token";
+const USER = "bleep.user";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body.detail || `the server answered ${status}`);
+    this.status = status;
+    this.code = body.code || "error";
+    this.fields = body.fields || {};
+    this.current = body.current;
+  }
+}
+
+export class Offline extends Error {
+  constructor() {
+    super("No connection to the server.");
+  }
+}
+
+export function token() {
+  return localStorage.getItem(TOKEN);
+}
+
+export function savedUser() {
+  try {
+    return JSON.parse(localStorage.getItem(USER) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export function saveUser(user) {
+  localStorage.setItem(USER, JSON.stringify(user));
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch {
+    throw new Offline();
+  }
+  if (response.status === 401 && token()) {
+    // The token was revoked (signed out from another device, or the account disabled).
+    await forget();
+    window.dispatchEvent(new CustomEvent("bleep:signed-out"));
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export async function signIn({ username, password, deviceName }) {
+  const answer = await api("POST", "/auth/login", { username, password, device_name: deviceName });
+  localStorage.setItem(TOKEN, answer.token);
+  saveUser(answer.user);
+  await keepToken(answer.token).catch(() => {});
+  return answer.user;
+}
+
+export async function signOut() {
+  try {
+    await api("POST", "/auth/logout");
+  } finally {
+    await forget();
+  }
+}
+
+async function forget() {
+  localStorage.removeItem(TOKEN);
+  localStorage.removeItem(USER);
+  await forgetToken().catch(() => {});
+}
+
+// A name for this device in "my devices", from what the browser says about itself.
+export function guessDeviceName() {
+  const agent = navigator.userAgent;
+  const system = /Android/.test(agent) ? "Android" : /iPhone|iPad/.test(agent) ? "iPhone" : /Mac/.test(agent) ? "Mac" : /Windows/.test(agent) ? "Windows" : "Linux";
+  const browser = /Edg\//.test(agent) ? "Edge" : /Firefox\//.test(agent) ? "Firefox" : /Chrome\//.test(agent) ? "Chrome" : /Safari\//.test(agent) ? "Safari" : "browser";
+  return `${browser} on ${system}`;
+}

@@ -1,0 +1,137 @@
+// What this device knows: the bleeps it has seen, kept current by the socket's events.
+
+import { WAITING } from "./ui.js";
+
+export const store = {
+  me: null,
+  bleeps: new Map(),
+  overdue: null,
+};
+
+const listeners = new Set();
+
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function changed(change = {}) {
+  for (const listener of [...listeners]) listener(change);
+}
+
+// REST and events shape a delivery a little differently; keep one shape.
+function normalDelivery(delivery, earlier = {}) {
+  const merged = { ...earlier, ...delivery };
+  if (merged.role_id === undefined && typeof merged.role === "number") merged.role_id = merged.role;
+  return merged;
+}
+
+export function putBleep(bleep) {
+  const earlier = store.bleeps.get(bleep.id) || {};
+  const earlierDeliveries = new Map((earlier.deliveries || []).map((d) => [d.id, d]));
+  const deliveries = (bleep.deliveries || []).map((d) => normalDelivery(d, earlierDeliveries.get(d.id)));
+  const merged = { ...earlier, ...bleep, deliveries };
+  if (merged.acknowledged_by === undefined) merged.acknowledged_by = earlier.acknowledged_by || null;
+  store.bleeps.set(bleep.id, merged);
+  return merged;
+}
+
+function putDelivery(bleepId, delivery) {
+  const bleep = store.bleeps.get(bleepId);
+  if (!bleep) return null;
+  const found = bleep.deliveries.findIndex((d) => d.id === delivery.id);
+  if (found === -1) bleep.deliveries.push(normalDelivery(delivery));
+  else bleep.deliveries[found] = normalDelivery(delivery, bleep.deliveries[found]);
+  return bleep;
+}
+
+// Apply one event; return a sentence saying what changed, for people who cannot see it.
+export function applyEvent(event) {
+  const name = (person) => (person ? person.name : "someone");
+  switch (event.type) {
+    case "bleep.created": {
+      const bleep = putBleep(event.bleep);
+      return mine(bleep) ? `New ${bleep.priority} bleep from ${bleep.sender.name}` : null;
+    }
+    case "delivery.updated": {
+      const bleep = putDelivery(event.bleep_id, event.delivery);
+      return bleep ? `${name(event.delivery.recipient)}: ${event.delivery.status}` : null;
+    }
+    case "bleep.acknowledged": {
+      const bleep = store.bleeps.get(event.bleep_id);
+      if (!bleep) return null;
+      putDelivery(event.bleep_id, { ...event.delivery, eta_minutes: event.eta_minutes, comment: event.comment });
+      bleep.status = "acknowledged";
+      bleep.acknowledged_by = event.by;
+      return `Acknowledged by ${name(event.by)}`;
+    }
+    case "bleep.declined": {
+      const bleep = putDelivery(event.bleep_id, { ...event.delivery, decline_reason: event.reason });
+      return bleep ? `Declined by ${name(event.by)}: ${event.reason}` : null;
+    }
+    case "bleep.cancelled": {
+      const bleep = store.bleeps.get(event.bleep_id);
+      if (!bleep) return null;
+      bleep.status = "cancelled";
+      for (const delivery of bleep.deliveries) if (WAITING.has(delivery.status)) delivery.status = "cancelled";
+      return `Cancelled by ${name(event.by)}`;
+    }
+    case "bleep.reply":
+      return `${name(event.reply.author)} replied: ${event.reply.text}`;
+    case "bleep.renotified": {
+      const bleep = store.bleeps.get(event.bleep_id);
+      if (bleep) bleep.reminded_at = event.at;
+      return bleep ? "Reminder: still waiting for an answer" : null;
+    }
+    case "bleep.escalated":
+    case "bleep.handed_over":
+    case "bleep.redirected": {
+      putBleep(event.bleep);
+      const added = event.added.map((person) => person.name).join(", ");
+      const verb = { "bleep.escalated": "Escalated to", "bleep.handed_over": "Handed over to", "bleep.redirected": "Redirected to" }[event.type];
+      return `${verb} ${added}`;
+    }
+    case "escalation.overdue":
+      store.overdue = event;
+      return event.detail;
+    case "escalation.recovered":
+      store.overdue = null;
+      return "Escalations are running again";
+    default:
+      return null;
+  }
+}
+
+export function myDelivery(bleep) {
+  return store.me ? (bleep.deliveries || []).find((d) => d.recipient.id === store.me.id) : undefined;
+}
+
+export function mine(bleep) {
+  return Boolean(myDelivery(bleep));
+}
+
+// Open bleeps sent to me, the most urgent first and then the newest.
+export function inbox() {
+  const rank = { emergency: 0, urgent: 1, routine: 2 };
+  return [...store.bleeps.values()]
+    .filter((bleep) => mine(bleep) && bleep.status === "open" && myDelivery(bleep).status !== "cancelled")
+    .sort((a, b) => rank[a.priority] - rank[b.priority] || b.created_at.localeCompare(a.created_at));
+}
+
+// Bleeps sent to me that are over, newest first: what this device saw.
+export function answered() {
+  return [...store.bleeps.values()]
+    .filter((bleep) => mine(bleep) && (bleep.status !== "open" || myDelivery(bleep).status === "cancelled"))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
+export function sent() {
+  return [...store.bleeps.values()]
+    .filter((bleep) => store.me && bleep.sender.id === store.me.id)
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
+// Open emergencies still waiting for my answer.
+export function emergenciesForMe() {
+  return inbox().filter((bleep) => bleep.priority === "emergency" && WAITING.has(myDelivery(bleep).status));
+}

@@ -1,0 +1,107 @@
+// Small helpers for building the page: elements, words, times, announcements.
+
+// Build an element: h("button", {class: "wide", onclick: fn}, "Send").
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "class") element.className = value;
+    else if (name in element && !name.includes("-") && name !== "list" && name !== "form") {
+      element[name] = value;
+    } else element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+export function replace(node, ...children) {
+  node.replaceChildren(...children.flat().filter(Boolean));
+  return node;
+}
+
+export const PRIORITIES = ["routine", "urgent", "emergency"];
+export const PRIORITY_LABEL = { routine: "Routine", urgent: "Urgent", emergency: "Emergency" };
+export const STATUS_LABEL = {
+  sent: "Sent",
+  delivered: "Delivered",
+  read: "Read",
+  acknowledged: "Acknowledged",
+  declined: "Declined",
+  cancelled: "Cancelled",
+  open: "Open",
+};
+export const WAITING = new Set(["sent", "delivered", "read"]);
+
+export function target(bleep) {
+  if (bleep.role) return `${bleep.role.name} (${bleep.role.bleep_number})`;
+  if (bleep.person) return bleep.person.name;
+  return "Bleep";
+}
+
+export function where(bleep) {
+  return [bleep.location, bleep.bed && `bed ${bleep.bed}`].filter(Boolean).join(", ");
+}
+
+export function clock(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+}
+
+export function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+export function badge(priority) {
+  return h("span", { class: "badge", "data-priority": priority }, PRIORITY_LABEL[priority] || priority);
+}
+
+export function state(status) {
+  return h("span", { class: "state", "data-status": status }, STATUS_LABEL[status] || status);
+}
+
+// What a bleep's people most need to know, in one line.
+export function statusLine(bleep) {
+  if (bleep.status === "acknowledged") {
+    const who = bleep.acknowledged_by ? bleep.acknowledged_by.name : "someone";
+    const mine = (bleep.deliveries || []).find((d) => d.status === "acknowledged");
+    const eta = mine && mine.eta_minutes !== null && mine.eta_minutes !== undefined ? `, coming in ${mine.eta_minutes} min` : "";
+    const comment = mine && mine.comment ? ` (“${mine.comment}”)` : "";
+    return `Acknowledged by ${who}${eta}${comment}`;
+  }
+  if (bleep.status === "cancelled") return "Cancelled";
+  const waiting = (bleep.deliveries || []).filter((d) => WAITING.has(d.status));
+  if (waiting.length === 0) return "Open: everyone declined, escalating";
+  return `Open: waiting for ${waiting.map((d) => d.recipient.name).join(", ")}`;
+}
+
+// Say something to screen-reader users; urgent interrupts them.
+export function announce(text, urgent = false) {
+  const region = document.getElementById(urgent ? "announce-urgent" : "announce-polite");
+  if (!region) return;
+  region.textContent = "";
+  window.setTimeout(() => { region.textContent = text; }, 50);
+}
+
+// Show each field's messages from a 400 next to its input; return the first bad input.
+export function showFieldErrors(form, fields) {
+  let first = null;
+  for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const [name, messages] of Object.entries(fields || {})) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    if (!input) continue;
+    const id = `${input.id || name}-error`;
+    input.setAttribute("aria-invalid", "true");
+    const note = h("p", { class: "error field-error", id }, text);
+    input.insertAdjacentElement("afterend", note);
+    input.setAttribute("aria-describedby", [input.dataset.hint, id].filter(Boolean).join(" "));
+    first = first || input;
+  }
+  return first;
+}

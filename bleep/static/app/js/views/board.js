@@ -1,0 +1,178 @@
+// Switchboard's board: every open bleep, oldest first, with its age and escalation step;
+// escalate or redirect one by hand; call a whole team in an emergency.
+// Switchboard is not in most bleeps, so no events arrive for them: the board asks again
+// every few seconds, and at once when any event arrives.
+
+import { api, ApiError } from "../api.js";
+import { subscribe } from "../store.js";
+import { badge, clock, duration, h, replace, state, target, where } from "../ui.js";
+
+const REFRESH_EVERY_MS = 5000;
+// An open bleep older than this is shown as late.
+const LATE_AFTER_SECONDS = 300;
+const ACTION_WORDS = {
+  renotify: "remind",
+  escalate: "escalate",
+  notify_switchboard: "bring in switchboard",
+  broadcast_team: "bleep the team",
+};
+
+export function renderBoard(view) {
+  let rows = [];
+  let fetchedAt = Date.now();
+  let roles = [];
+  const list = h("ul", { class: "list", id: "board" });
+  const summary = h("p", { class: "small", id: "board-summary", role: "status" });
+  const teamCall = h("details", { class: "panel tool", id: "team-call" }, h("summary", {}, "Emergency team call"));
+  replace(view, h("h1", {}, "Open bleeps"), summary, list, teamCall);
+
+  async function load() {
+    try {
+      rows = await api("GET", "/switchboard/bleeps");
+      fetchedAt = Date.now();
+      draw();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) replace(list, h("li", { class: "empty" }, "Only switchboard sees the board."));
+    }
+  }
+
+  function ageOf(row) {
+    return row.age_seconds + (Date.now() - fetchedAt) / 1000;
+  }
+
+  function draw() {
+    const busy = document.activeElement && list.contains(document.activeElement) && document.activeElement.closest("details[open]");
+    if (busy) return tick(); // never pull a form from under the operator's fingers
+    summary.textContent = rows.length ? `${rows.length} open, oldest first` : "";
+    const openTools = new Set([...list.querySelectorAll("details[open]")].map((d) => d.dataset.key));
+    replace(list, rows.length ? rows.map((row) => h("li", {}, boardCard(row, openTools))) : h("li", { class: "empty" }, "No open bleeps."));
+  }
+
+  function tick() {
+    for (const element of list.querySelectorAll("[data-age-of]")) {
+      const row = rows.find((r) => String(r.id) === element.dataset.ageOf);
+      if (!row) continue;
+      const seconds = ageOf(row);
+      element.textContent = duration(seconds);
+      element.dataset.late = String(seconds > LATE_AFTER_SECONDS);
+    }
+  }
+
+  function boardCard(row, openTools) {
+    const seconds = ageOf(row);
+    return h(
+      "article",
+      { class: "card", "data-priority": row.priority, "data-bleep": String(row.id), "aria-labelledby": `board-${row.id}` },
+      h("h3", { id: `board-${row.id}` }, badge(row.priority), " ", h("a", { href: `#/bleeps/${row.id}` }, target(row))),
+      h("p", { class: "meta" },
+        h("span", {}, "Waiting ", h("span", { class: "age", "data-age-of": String(row.id), "data-late": String(seconds > LATE_AFTER_SECONDS) }, duration(seconds))),
+        h("span", {}, `sent ${clock(row.created_at)} by ${row.sender.name}`),
+        h("span", {}, where(row) || "No location")),
+      h("p", { class: "message" }, row.message),
+      h("p", { class: "step" }, stepText(row)),
+      h("p", { class: "meta" }, row.deliveries.map((d) => h("span", {}, `${d.recipient.name} `, state(d.status)))),
+      tool(row, "escalate", "Escalate", openTools),
+      tool(row, "redirect", "Redirect", openTools),
+    );
+  }
+
+  function stepText(row) {
+    const progress = row.escalation;
+    if (!progress) return "No escalation plan";
+    const done = `Escalation step ${progress.steps_fired} of ${progress.steps_planned} done`;
+    const reached = progress.reached_role ? `; reached ${progress.reached_role.name}` : "";
+    if (!progress.next_due_at) return done + reached;
+    const next = ACTION_WORDS[progress.next_action] || progress.next_action;
+    return `${done}${reached}; next: ${next} at ${clock(progress.next_due_at)}`;
+  }
+
+  function tool(row, action, label, openTools) {
+    const key = `${action}-${row.id}`;
+    const problem = h("p", { class: "error", role: "alert" });
+    const select = h("select", { id: `${key}-role`, name: "role" },
+      action === "escalate" ? h("option", { value: "" }, "Next role up the chain") : h("option", { value: "" }, "Choose a role"),
+      roles.map((r) => h("option", { value: String(r.id) }, `${r.name} (${r.bleep_number})`)));
+    const form = h("form", { onsubmit: (event) => act(event, row.id, action, select, problem) },
+      h("label", { for: `${key}-role` }, action === "escalate" ? "Bring in" : "Send it to"),
+      select,
+      h("button", { type: "submit", class: action === "redirect" ? "secondary wide" : "wide" }, label),
+      problem);
+    return h("details", { class: "tool", "data-key": key, open: openTools.has(key) }, h("summary", {}, label), form);
+  }
+
+  async function act(event, bleepId, action, select, problem) {
+    event.preventDefault();
+    problem.textContent = "";
+    const body = {};
+    if (select.value) body.role = Number(select.value);
+    if (action === "redirect" && !select.value) {
+      problem.textContent = "Choose the role to send it to.";
+      select.focus();
+      return;
+    }
+    try {
+      await api("POST", `/bleeps/${bleepId}/${action}`, body);
+      await load();
+    } catch (error) {
+      problem.textContent = error instanceof ApiError ? error.message : `Not done: ${error.message}`;
+    }
+  }
+
+  async function drawTeamCall() {
+    const [teams, locations] = await Promise.all([api("GET", "/rota/teams"), api("GET", "/rota/locations")]).catch(() => [[], []]);
+    const problem = h("p", { class: "error", role: "alert" });
+    const form = h("form", { onsubmit: (event) => callTeam(event, problem) },
+      h("p", { class: "hint" }, "Bleeps every clinical role of the team as an emergency; each must answer."),
+      h("label", { for: "call-team" }, "Team"),
+      h("select", { id: "call-team", name: "team", required: true }, teams.map((t) => h("option", { value: String(t.id) }, t.name))),
+      h("label", { for: "call-location" }, "Ward"),
+      h("select", { id: "call-location", name: "location" }, h("option", { value: "" }, "Not given"), locations.map((l) => h("option", { value: String(l.id) }, l.name))),
+      h("label", { for: "call-bed" }, "Bed"),
+      h("input", { id: "call-bed", name: "bed", maxlength: "20", autocomplete: "off" }),
+      h("label", { for: "call-message" }, "Message"),
+      h("input", { id: "call-message", name: "message", maxlength: "500", required: true, autocomplete: "off", value: "Cardiac arrest" }),
+      h("button", { type: "submit", class: "danger wide" }, "Call the team now"),
+      problem);
+    teamCall.append(form);
+  }
+
+  async function callTeam(event, problem) {
+    event.preventDefault();
+    const form = event.target;
+    problem.textContent = "";
+    const team = form.team.options[form.team.selectedIndex];
+    if (!window.confirm(`Emergency call to every role of ${team ? team.text : "the team"}?`)) return;
+    try {
+      await api("POST", "/team-calls", {
+        team: Number(form.team.value),
+        message: form.message.value.trim(),
+        location: form.location.value ? Number(form.location.value) : null,
+        bed: form.bed.value.trim(),
+        idempotency_key: crypto.randomUUID(),
+      });
+      form.closest("details").open = false;
+      await load();
+    } catch (error) {
+      problem.textContent = `Not called: ${error.message}`;
+    }
+  }
+
+  api("GET", "/on-call")
+    .then((directory) => {
+      roles = directory.map((row) => row.role);
+      draw();
+    })
+    .catch(() => {});
+  drawTeamCall();
+  load();
+  const every = window.setInterval(load, REFRESH_EVERY_MS);
+  const ticking = window.setInterval(tick, 1000);
+  const unsubscribe = subscribe((change) => {
+    if (change.event || change.caughtUp) load();
+  });
+  return () => {
+    window.clearInterval(every);
+    window.clearInterval(ticking);
+    unsubscribe();
+  };
+}

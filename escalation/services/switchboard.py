@@ -1,0 +1,113 @@
+"""Switchboard's hands on an open bleep: escalate it now, or redirect it elsewhere."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from escalation.services.firing import reach_role
+from escalation.services.pushing import push_to
+from messaging.exceptions import BleepNotFound, IllegalTransition
+from messaging.models import Bleep, BleepStatus, Delivery, Device
+from messaging.services.bleeps import WAITING, widen_bleep
+from messaging.services.history import move_delivery
+from rota.exceptions import invalid
+from rota.models import Person, Role
+
+
+def escalate_bleep(
+    *, actor: Person, device: Device | None, bleep_id: int, role: Role | None, now: datetime
+) -> list[Delivery]:
+    """Bring `role`'s holders (else the next role up the chain) into an open bleep now.
+
+    Owns its transaction and locks the bleep, as a worker's step does, so the two never
+    bring the same people in twice. Everyone already in the bleep keeps their copy, and the
+    escalation clock runs on from the role reached. Returns the new deliveries.
+    """
+    with transaction.atomic():
+        bleep = _lock_open_bleep(bleep_id=bleep_id, action="escalate")
+        plan = bleep.plan
+        people = reach_role(plan=plan, role=role, now=now)
+        if people is None:
+            raise invalid("role", "nothing is above this bleep's role on its chain: name a role")
+        added = widen_bleep(
+            bleep=bleep, people=people, action="escalate", now=now, actor=actor, device=device
+        )
+        if not added:
+            raise invalid("role", f"everyone holding {plan.reached_role} is in this bleep")
+        newcomers = [delivery.recipient_id for delivery in added]
+        push_to(bleep=bleep, plan=plan, recipient_ids=newcomers, kind="escalated", now=now)
+    return added
+
+
+def redirect_bleep(
+    *,
+    actor: Person,
+    device: Device | None,
+    bleep_id: int,
+    role: Role | None = None,
+    person: Person | None = None,
+    now: datetime,
+) -> list[Delivery]:
+    """Send an open bleep to another role (its holders now) or person instead of its own.
+
+    Owns its transaction and locks the bleep. The copies of those still waiting elsewhere
+    are cancelled and the newcomers brought in together, so the bleep is never without
+    someone to answer it. Escalation climbs from the new role (to switchboard, for a
+    person). Returns the new deliveries.
+    """
+    if (role is None) == (person is None):
+        raise ValueError("a bleep is redirected to exactly one role or one person")
+    with transaction.atomic():
+        bleep = _lock_open_bleep(bleep_id=bleep_id, action="redirect")
+        if person is not None:
+            people: list[tuple[Person, Role | None]] = [(person, None)]
+            bleep.plan.reached_role = None
+            bleep.plan.save(update_fields=["reached_role"])
+        else:
+            # A named role always resolves: its fallback chain ends at switchboard.
+            people = reach_role(plan=bleep.plan, role=role, now=now) or []
+        keep = {holder.pk for holder, _ in people}
+        _release_others(bleep=bleep, keep=keep, actor=actor, device=device, now=now)
+        added = widen_bleep(
+            bleep=bleep, people=people, action="redirect", now=now, actor=actor, device=device
+        )
+        if not added:
+            raise invalid("role" if role else "person", "already in this bleep")
+        newcomers = [delivery.recipient_id for delivery in added]
+        push_to(bleep=bleep, plan=bleep.plan, recipient_ids=newcomers, kind="new", now=now)
+    return added
+
+
+def _lock_open_bleep(*, bleep_id: int, action: str) -> Bleep:
+    bleep = (
+        Bleep.objects.select_for_update(of=("self",))
+        .select_related("plan__reached_role__fallback", "role")
+        .filter(pk=bleep_id)
+        .first()
+    )
+    if bleep is None:
+        raise BleepNotFound()
+    if bleep.status != BleepStatus.OPEN:
+        raise IllegalTransition(current=bleep.status, action=action)
+    return bleep
+
+
+def _release_others(
+    *, bleep: Bleep, keep: set[int], actor: Person, device: Device | None, now: datetime
+) -> None:
+    """Cancel the copies still waiting outside `keep`: they are no longer asked to come."""
+    waiting = (
+        bleep.deliveries.select_for_update()
+        .filter(status__in=WAITING)
+        .exclude(recipient_id__in=keep)
+        .order_by("pk")
+    )
+    for delivery in waiting:
+        move_delivery(
+            delivery=delivery,
+            device=device,
+            action="cancel",
+            now=now,
+            actor=actor,
+            reason="redirected",
+        )

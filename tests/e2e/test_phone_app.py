@@ -1,0 +1,313 @@
+"""The phone app in a real browser against the real server: a nurse, a doctor and
+switchboard, each in a browser context of their own, as on three phones."""
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, Page, WebSocket, expect
+
+from messaging.models import Delivery, DeliveryStatus
+from rota.models import Person
+from tests import factories
+from tests.e2e.browser import WAIT_MS, hospital, launch_chromium, phone, sign_in, snap
+from tests.e2e.conftest import Server, running_server
+from tests.push_service import PushService
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Switchboard's board asks again this often; waiting for it allows two turns.
+BOARD_REFRESH_WAIT_MS = 12_000
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """One headless Chromium for this module; each test opens a context per phone."""
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def people(transactional_db: None) -> dict[str, Person]:
+    return hospital()
+
+
+@contextmanager
+def rest_login(server: Server, username: str) -> Iterator[httpx.Client]:
+    """Sign in over REST (another phone) and give a client that sends the token."""
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        answer = client.post(
+            "/api/auth/login",
+            json={"username": username, "password": factories.PASSWORD, "device_name": "test"},
+        )
+        assert answer.status_code == 201, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+        yield client
+
+
+def wait_for(page: Page, check: Callable[[], bool], what: str) -> None:
+    """Wait for `check` to hold, letting the browser's events flow meanwhile."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+
+
+def delivery_status(person: Person, bleep_id: int) -> str:
+    return Delivery.objects.get(bleep_id=bleep_id, recipient=person).status
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/", "text/html; charset=utf-8"),
+        ("/sw.js", "text/javascript; charset=utf-8"),
+        ("/static/app/manifest.webmanifest", "application/manifest+json"),
+        ("/static/app/js/main.js", 'text/javascript; charset="utf-8"'),
+        ("/static/app/styles.css", 'text/css; charset="utf-8"'),
+        ("/static/app/icon-192.png", "image/png"),
+    ],
+)
+def test_the_server_serves_the_app_files_with_their_content_types(
+    bleep_server: Server, path: str, content_type: str
+) -> None:
+    response = httpx.get(f"{bleep_server.url}{path}", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+
+
+def test_a_nurse_bleeps_a_role_the_doctor_acknowledges_and_everyone_sees_it_live(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    nurse_phone = phone(chromium)
+    nurse_phone.new_page().goto(bleep_server.url)
+    snap(nurse_phone.pages[0], "1-sign-in")
+    nurse = sign_in(nurse_phone, bleep_server, "amina.okafor")
+    doctor = sign_in(phone(chromium), bleep_server, "omar.haddad")
+    switchboard = sign_in(phone(chromium), bleep_server, "pat.ellis")
+
+    nurse.get_by_label("Search who is on call").fill("2345")
+    nurse.get_by_role("button", name="Medical Registrar on call").click()
+    expect(nurse.locator("#chosen")).to_contain_text("Dr Omar Haddad")
+    nurse.get_by_text("Urgent", exact=True).click()
+    nurse.get_by_label("Ward").select_option(label="Ward 7")
+    nurse.get_by_label("Bed").fill("4")
+    nurse.get_by_label("NHS number (optional)").fill("9434765918")
+    expect(nurse.locator("#nhs-check")).to_have_text("Not a valid NHS number: check the digits")
+    nurse.get_by_label("NHS number (optional)").fill("9434765919")
+    expect(nurse.locator("#nhs-check")).to_have_text("Valid NHS number")
+    nurse.get_by_label("Message").fill("Bed 4 NEWS 7, please review")
+    nurse.get_by_label("Call me back on extension").fill("4321")
+    snap(nurse, "2-nurse-send")
+    nurse.get_by_role("button", name="Send bleep").click()
+    expect(nurse.locator("#status-line")).to_contain_text("waiting for Dr Omar Haddad")
+    bleep_id = int(nurse.url.rsplit("/", 1)[1])
+
+    card = doctor.locator(f"#inbox [data-bleep='{bleep_id}']")
+    expect(card).to_contain_text("Bed 4 NEWS 7, please review")
+    # The doctor's app confirmed receipt on its own, and the nurse saw it arrive.
+    expect(nurse.locator("#bleep-state")).to_contain_text("Delivered")
+    snap(doctor, "4-doctor-inbox")
+
+    board_card = switchboard.locator(f"#board [data-bleep='{bleep_id}']")
+    expect(board_card).to_contain_text("Escalation step 0 of 3 done", timeout=BOARD_REFRESH_WAIT_MS)
+    expect(board_card.locator(".age")).to_contain_text(" s")
+    snap(switchboard, "6-switchboard-board")
+
+    card.click()
+    expect(nurse.locator("#bleep-state")).to_contain_text("Read")
+    doctor.get_by_label("Coming in").select_option("10")
+    doctor.get_by_role("button", name="Acknowledge", exact=True).click()
+
+    expect(nurse.locator("#status-line")).to_have_text(
+        "Acknowledged by Dr Omar Haddad, coming in 10 min"
+    )
+    snap(nurse, "3-nurse-watching-acknowledged")
+    expect(board_card).to_have_count(0, timeout=BOARD_REFRESH_WAIT_MS)
+    assert delivery_status(people["doctor"], bleep_id) == DeliveryStatus.ACKNOWLEDGED
+
+
+def test_an_emergency_bleep_takes_over_the_doctors_screen_until_they_answer(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    doctor = sign_in(phone(chromium), bleep_server, "omar.haddad")
+    with rest_login(bleep_server, "amina.okafor") as nurse:
+        sent = nurse.post(
+            "/api/bleeps",
+            json={
+                "bleep_number": "2345",
+                "priority": "emergency",
+                "message": "Cardiac arrest, bay 2",
+                "bed": "2",
+            },
+        )
+    assert sent.status_code == 201, sent.text
+
+    screen = doctor.get_by_role("alertdialog")
+    expect(screen).to_be_visible()
+    expect(screen).to_contain_text("EMERGENCY")
+    expect(screen).to_contain_text("Cardiac arrest, bay 2")
+    acknowledge = screen.get_by_role("button", name="Acknowledge: I'm coming")
+    expect(acknowledge).to_be_focused()
+    snap(doctor, "5-emergency")
+    acknowledge.click()
+
+    expect(screen).to_be_hidden()
+    expect(doctor.locator("#status-line")).to_contain_text("Acknowledged by Dr Omar Haddad")
+    assert delivery_status(people["doctor"], sent.json()["id"]) == DeliveryStatus.ACKNOWLEDGED
+
+
+def test_offline_the_app_says_so_plainly_and_back_online_it_resumes_from_its_last_event(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    context = phone(chromium)
+    auth_frames: list[dict[str, Any]] = []
+
+    def watch(socket: WebSocket) -> None:
+        def sent(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame.get("type") == "auth":
+                auth_frames.append(frame)
+
+        socket.on("framesent", sent)
+
+    context.on("page", lambda page: page.on("websocket", watch))
+    doctor = sign_in(context, bleep_server, "omar.haddad")
+    with rest_login(bleep_server, "amina.okafor") as nurse:
+        first = nurse.post("/api/bleeps", json={"bleep_number": "2345", "message": "First"})
+        expect(doctor.locator("#inbox")).to_contain_text("First")
+
+        context.set_offline(True)
+        banner = doctor.get_by_role("alert").filter(has_text="Offline")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("will not show until it reconnects")
+        expect(doctor.locator("body")).to_have_class("stale")
+        second = nurse.post("/api/bleeps", json={"bleep_number": "2345", "message": "Second"})
+        assert second.status_code == 201
+
+        context.set_offline(False)
+        expect(banner).to_be_hidden()
+        expect(doctor.locator("#connection")).to_have_text("Live")
+        expect(doctor.locator("#inbox")).to_contain_text("Second")
+    assert auth_frames[0]["last_seq"] == 0
+    assert auth_frames[-1]["last_seq"] > 0
+    for bleep_id in (first.json()["id"], second.json()["id"]):
+        wait_for(
+            doctor,
+            lambda: delivery_status(people["doctor"], bleep_id) != "sent",  # noqa: B023
+            f"the delivered receipt for bleep {bleep_id}",
+        )
+
+
+def test_with_no_signal_the_app_still_opens_even_after_a_visit_to_another_page(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    context = phone(chromium)
+    doctor = sign_in(context, bleep_server, "omar.haddad")
+    doctor.evaluate("navigator.serviceWorker.ready")
+    doctor.reload()  # now under the service worker, which keeps the app's files
+    doctor.locator("#connection[data-state=live]").wait_for()
+    doctor.goto(f"{bleep_server.url}/api/docs/")  # a page of the server that is not the app
+
+    context.set_offline(True)
+    doctor.goto(bleep_server.url)
+
+    expect(doctor.get_by_role("alert").filter(has_text="Offline")).to_be_visible()
+    expect(doctor.locator("#connection")).not_to_have_text("Live")
+
+
+@pytest.fixture
+def push_server(
+    transactional_db: None, server_log: Path, push_service: PushService
+) -> Iterator[Server]:
+    """The server, allowed to reach this test's own push service (it trusts its CA)."""
+    push_env = {
+        "PUSH_HOSTS": ",".join(settings.PUSH_HOSTS),
+        "PUSH_CA_BUNDLE": str(push_service.ca_path),
+    }
+    with running_server(log=server_log, extra_env=push_env) as server:
+        yield server
+
+
+def deliver_push(page: Page, origin: str, payload: dict[str, Any]) -> None:
+    """Hand a push to the app's service worker as the browser's push service would."""
+    session = page.context.new_cdp_session(page)
+    registrations: list[str] = []
+    session.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda update: registrations.extend(r["registrationId"] for r in update["registrations"]),
+    )
+    session.send("ServiceWorker.enable")
+    wait_for(page, lambda: bool(registrations), "the service worker's registration")
+    session.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": origin, "registrationId": registrations[0], "data": json.dumps(payload)},
+    )
+
+
+def test_the_service_worker_shows_a_push_without_patient_details_and_confirms_delivery(
+    push_server: Server,
+    push_service: PushService,
+    chromium: Browser,
+    people: dict[str, Person],
+) -> None:
+    context = phone(chromium)
+    context.grant_permissions(["notifications"], origin=push_server.url)
+    doctor = sign_in(context, push_server, "omar.haddad")
+    doctor.evaluate("navigator.serviceWorker.ready")
+    # No real push service is reachable here: the browser's own subscribe() cannot work.
+    # The app's function registers a subscription this test's push service made instead.
+    subscription = push_service.subscribe()
+    registered = doctor.evaluate(
+        "async (body) => (await import('/static/app/js/push.js')).saveSubscription(body)",
+        subscription.to_json(),
+    )
+    assert registered["current"] is True
+    # The app closes; the phone keeps its service worker.
+    doctor.goto(f"{push_server.url}/healthz")
+
+    with rest_login(push_server, "amina.okafor") as nurse:
+        sent = nurse.post(
+            "/api/bleeps",
+            json={
+                "bleep_number": "2345",
+                "priority": "urgent",
+                "message": "Bed 4 NEWS 7",
+                "bed": "4",
+                "nhs_number": "9434765919",
+            },
+        )
+    bleep_id = sent.json()["id"]
+    wait_for(doctor, lambda: bool(push_service.delivered()), "the server's push")
+    payload = push_service.delivered()[0].payload
+    assert payload["bleep_id"] == bleep_id
+    assert delivery_status(people["doctor"], bleep_id) == DeliveryStatus.SENT
+
+    deliver_push(doctor, push_server.url, payload)
+
+    wait_for(
+        doctor,
+        lambda: delivery_status(people["doctor"], bleep_id) == DeliveryStatus.DELIVERED,
+        "the service worker's delivered receipt",
+    )
+    shown = doctor.evaluate(
+        """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+            .map((n) => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}))"""
+    )
+    assert shown == [
+        {
+            "title": "Urgent bleep",
+            "body": "Medical Registrar on call (2345)",
+            "tag": f"bleep-{bleep_id}",
+            "url": f"/#/bleeps/{bleep_id}",
+        }
+    ]
+    lock_screen = json.dumps(shown)
+    for secret in ("NEWS", "9434765919", "Bed 4"):
+        assert secret not in lock_screen

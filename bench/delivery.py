@@ -3,6 +3,7 @@ storm, on the real server in subprocesses, each size beside the floor of bench/f
 
 import math
 import multiprocessing
+import os
 from typing import Any
 
 from bench import phones
@@ -11,26 +12,40 @@ from bench.stats import summary_ms
 from bench.world import World, clear_bleeps, seed_world
 
 GENERATOR_PROCESSES = 2
+# BENCH_SEND=socket: Bleep's nurses send with the socket's `send` action instead of REST.
+SEND_VIA = os.environ.get("BENCH_SEND", "rest")
+# The scale-out run: this many web processes (and one worker) behind the same generator.
+SCALED_WEBS = 2
 # One bleep in this many is acknowledged by its recipient while the load runs.
 ACK_EVERY = 5
 
 
 def measure(
-    *, sizes: tuple[int, ...], rate: float, seconds: float, storm_at: int
+    *, sizes: tuple[int, ...], rate: float, seconds: float, reference: int
 ) -> dict[str, Any]:
-    """Run every size on Bleep and on the floor; return the rows and the headline figures."""
+    """Run every size on Bleep and on the floor, then the reference size on two web
+    processes; return the rows and the headline figures.
+
+    The reconnect storm runs at the reference size, after its delivery run.
+    """
     world = seed_world(devices=max(sizes))
     rows: list[dict[str, Any]] = []
     for devices in sizes:
         clear_bleeps()
-        storm = devices == storm_at
+        storm = devices == reference
         with running(product_commands) as server:
             product = _drive(server, world, phones.PRODUCT, devices, rate, seconds, storm)
         with running(floor_commands) as floor:
             bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, False)
         rows.append(_row(devices, rate, product, bare))
         print(f"bench: {devices} devices: {_brief(rows[-1])}", flush=True)
-    return _headline(rows, storm_at)
+    clear_bleeps()
+    with running(product_commands, webs=SCALED_WEBS) as server:
+        scaled = _drive(server, world, phones.PRODUCT, reference, rate, seconds, False)
+    one_web = next(row for row in rows if row["devices"] == reference)
+    scale_out = _scale_out(reference, rate, scaled, one_web)
+    print(f"bench: {reference} devices on {SCALED_WEBS} web processes: {_brief(scale_out)}")
+    return _headline(rows, reference) | {"scale_out": scale_out}
 
 
 def _drive(
@@ -55,14 +70,15 @@ def _drive(
                     index=i,
                     shards=GENERATOR_PROCESSES,
                     mode=mode,
-                    url=server.url,
-                    ws_url=server.ws_url,
+                    url=server.web_for(i)[0],
+                    ws_url=server.web_for(i)[1],
                     phones=specs[i::GENERATOR_PROCESSES],
                     targets=world.targets,
                     rate=rate / GENERATOR_PROCESSES,
                     seconds=seconds,
                     ack_every=ACK_EVERY,
                     storm=storm,
+                    send_via=SEND_VIA,
                 ),
                 barrier,
                 results,
@@ -112,7 +128,7 @@ def _row(
     ours = summary_ms(product["latencies"])
     bare = summary_ms(floor["latencies"], prefix="floor_")
     memory = product["memory"]
-    grown = memory["connected_kib"] - memory["idle_kib"]
+    grown = _grown(memory)
     row: dict[str, Any] = {
         "devices": devices,
         "rate": rate,
@@ -136,6 +152,7 @@ def _row(
             "idle_rss_kib": memory["idle_kib"],
             "connected_rss_kib": memory["connected_kib"],
             "kib_per_connection": round(grown / devices, 1),
+            "floor_kib_per_connection": round(_grown(floor["memory"]) / devices, 1),
         },
     }
     if product["storm_seconds"] is not None:
@@ -147,6 +164,30 @@ def _row(
             "never_caught_up": product["storm_unfinished"],
         }
     return row
+
+
+def _scale_out(
+    devices: int, rate: float, scaled: dict[str, Any], one_web: dict[str, Any]
+) -> dict[str, Any]:
+    """The scale-out row: each generator shard talks to its own web process."""
+    return {
+        "devices": devices,
+        "rate": rate,
+        "web_processes": SCALED_WEBS,
+        **summary_ms(scaled["latencies"]),
+        "sent": scaled["sent"],
+        "lost": scaled["lost"],
+        "errors": scaled["errors"],
+        "ack_p99_ms": summary_ms(scaled["acks"])["p99_ms"],
+        "one_web_p50_ms": one_web["p50_ms"],
+        "one_web_p99_ms": one_web["p99_ms"],
+        "floor_p50_ms": one_web["floor_p50_ms"],
+        "floor_p99_ms": one_web["floor_p99_ms"],
+    }
+
+
+def _grown(memory: dict[str, int]) -> int:
+    return memory["connected_kib"] - memory["idle_kib"]
 
 
 def _ratio(ours: float, floor: float) -> float:

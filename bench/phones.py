@@ -32,11 +32,17 @@ FLOOR = "floor"
 CONNECTING_AT_ONCE = 100
 HANDSHAKE_TIMEOUT_SECONDS = 30.0
 HTTP_TIMEOUT_SECONDS = 30.0
-# After the last send, how long a bleep may still arrive before it counts as lost.
-DRAIN_SECONDS = 5.0
+# After the last send, a shard waits until no bleep has arrived for QUIET_SECONDS (a queue
+# behind a saturated server still drains), but no longer than DRAIN_LIMIT_SECONDS: what has
+# not arrived by then counts as lost.
+QUIET_SECONDS = 1.5
+DRAIN_LIMIT_SECONDS = 60.0
 # Every phone reconnects at a random moment within this window after the drop.
 STORM_SPREAD_SECONDS = 10.0
 STORM_TIMEOUT_SECONDS = 60.0
+# A failed reconnect is retried as bleep/static/app/js/live.js retries it.
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 30.0
 BARRIER_TIMEOUT_SECONDS = 300.0
 
 
@@ -62,6 +68,8 @@ class Shard:
     seconds: float
     ack_every: int
     storm: bool
+    # How Bleep's nurses send: "rest" (POST /api/bleeps) or "socket" (the `send` action).
+    send_via: str = "rest"
 
 
 @dataclass
@@ -80,6 +88,7 @@ class Tally:
     sent: list[str] = field(default_factory=list)
     send_errors: int = 0
     received: dict[str, float] = field(default_factory=dict)
+    last_arrival: float = 0.0
     acks: list[float] = field(default_factory=list)
     acks_sent: int = 0
     failed_handshakes: int = 0
@@ -114,13 +123,24 @@ async def _run(shard: Shard, barrier: Barrier) -> dict[str, Any]:
     await asyncio.gather(*(_connect_gated(shard, phone, tally, gate) for phone in phones))
     await _meet(barrier)  # everyone connected: the orchestrator reads the server's memory
     await _send_bleeps(shard, phones, tally)
-    await asyncio.sleep(DRAIN_SECONDS)
+    await _drain(tally)
     await _meet(barrier)
     if shard.storm:
         await _meet(barrier)
         await _storm(shard, phones, tally)
     await asyncio.gather(*(_drop(phone) for phone in phones))
     return tally.result()
+
+
+async def _drain(tally: Tally) -> None:
+    """Return once no bleep has arrived for QUIET_SECONDS, or at DRAIN_LIMIT_SECONDS."""
+    began = time.monotonic()
+    tally.last_arrival = max(tally.last_arrival, began)
+    while time.monotonic() - began < DRAIN_LIMIT_SECONDS:
+        quiet_for = time.monotonic() - tally.last_arrival
+        if quiet_for >= QUIET_SECONDS:
+            return
+        await asyncio.sleep(QUIET_SECONDS - quiet_for)
 
 
 async def _meet(barrier: Barrier) -> None:
@@ -184,6 +204,7 @@ def _on_frame(shard: Shard, phone: Phone, tally: Tally, frame: dict[str, Any]) -
         words = str(frame["bleep"]["message"]).split()
         if len(words) == 3 and words[0] == "bench" and words[1] not in tally.received:
             tally.received[words[1]] = (arrived - int(words[2])) / 1e9
+            tally.last_arrival = time.monotonic()
             if shard.mode == PRODUCT and len(tally.received) % shard.ack_every == 0:
                 task = asyncio.create_task(_acknowledge(phone, int(frame["bleep"]["id"])))
                 tally.ack_tasks.add(task)
@@ -217,9 +238,15 @@ async def _send_bleeps(shard: Shard, phones: list[Phone], tally: Tally) -> None:
             nurse = nurses[n % len(nurses)]
             target = shard.targets[(n * shard.shards + shard.index) % len(shard.targets)]
             tag = f"{shard.index}.{n}"
-            send = _post if shard.mode == PRODUCT else _send_on_socket
+            send = _sender(shard)
             sending.append(asyncio.create_task(send(client, nurse, target, tag, tally)))
         await asyncio.gather(*sending)
+
+
+def _sender(shard: Shard) -> Any:
+    if shard.mode == FLOOR:
+        return _send_on_socket
+    return _post if shard.send_via == "rest" else _send_action
 
 
 async def _post(
@@ -245,6 +272,20 @@ async def _send_on_socket(
 ) -> None:
     started = time.monotonic_ns()
     frame = {"type": "send", "to": f"role{target}", "message": f"bench {tag} {started}"}
+    await _send_frame(nurse, frame, tag, tally)
+
+
+async def _send_action(
+    client: httpx.AsyncClient, nurse: Phone, target: str, tag: str, tally: Tally
+) -> None:
+    """Send as Bleep's protocol does over the socket (docs/protocol.md, `send`)."""
+    started = time.monotonic_ns()
+    message = f"bench {tag} {started}"
+    frame = {"type": "send", "bleep_number": target, "priority": "routine", "message": message}
+    await _send_frame(nurse, frame, tag, tally)
+
+
+async def _send_frame(nurse: Phone, frame: dict[str, Any], tag: str, tally: Tally) -> None:
     try:
         assert nurse.socket is not None
         await nurse.socket.send(json.dumps(frame))
@@ -254,6 +295,12 @@ async def _send_on_socket(
     tally.sent.append(tag)
 
 
+def _backoff_seconds(attempt: int) -> float:
+    """Wait before retry `attempt` as the phone app does: doubling from 1 s to 30 s, jittered."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2**attempt)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
 async def _storm(shard: Shard, phones: list[Phone], tally: Tally) -> None:
     """Drop every socket, reconnect each within the spread from its last number; time it."""
     await asyncio.gather(*(_drop(phone) for phone in phones))
@@ -261,11 +308,13 @@ async def _storm(shard: Shard, phones: list[Phone], tally: Tally) -> None:
 
     async def come_back(phone: Phone) -> None:
         await asyncio.sleep(random.uniform(0, STORM_SPREAD_SECONDS))
+        attempt = 0
         while time.monotonic() - began < STORM_TIMEOUT_SECONDS:
             if await _connect(shard, phone, tally):
                 return
             tally.storm_failed_handshakes += 1
-            await asyncio.sleep(1.0)  # as an app backs off before retrying
+            await asyncio.sleep(_backoff_seconds(attempt))
+            attempt += 1
         tally.storm_unfinished += 1
 
     await asyncio.gather(*(come_back(phone) for phone in phones))

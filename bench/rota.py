@@ -36,19 +36,19 @@ FLOOR_SQL = """
 """
 
 
-def measure(*, shifts: int) -> dict[str, Any]:
+def measure(*, shifts: int, lookups: int = LOOKUPS) -> dict[str, Any]:
     """Seed `shifts` shifts, time `holders_at` at random instants, and the raw SQL floor."""
     roles = _seed(shifts=shifts)
     span = (shifts // len(roles)) * SHIFT_EVERY
     draw = random.Random(SEED)
-    lookups = [(draw.choice(roles), FIRST_SHIFT + draw.random() * span) for _ in range(LOOKUPS)]
-    found = [list(holders_at(role=role, at=at)) for role, at in lookups[:100]]  # warm up
-    orm = _time(lookups, lambda role, at: len(list(holders_at(role=role, at=at))))
-    floor = _time(lookups, _floor_lookup())
+    pairs = [(draw.choice(roles), FIRST_SHIFT + draw.random() * span) for _ in range(lookups)]
+    found = [list(holders_at(role=role, at=at)) for role, at in pairs[:100]]  # warm up
+    orm = _time(pairs, lambda role, at: len(list(holders_at(role=role, at=at))))
+    floor = _time(pairs, _floor_lookup())
     return {
         "shifts": shifts,
         "roles": len(roles),
-        "lookups": len(lookups),
+        "lookups": len(pairs),
         "holders_per_lookup": round(sum(map(len, found)) / len(found), 2),
         **summary_ms(orm),
         **summary_ms(floor, prefix="floor_"),

@@ -20,12 +20,19 @@ STOP_TIMEOUT_SECONDS = 15
 
 @dataclass
 class Running:
-    url: str
+    """The processes of one server under test, and the address of each of its web processes."""
+
+    urls: list[str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + "/ws"
+    def url(self) -> str:
+        return self.urls[0]
+
+    def web_for(self, shard: int) -> tuple[str, str]:
+        """Return the HTTP and WebSocket address generator shard `shard` talks to."""
+        url = self.urls[shard % len(self.urls)]
+        return url, url.replace("http://", "ws://") + "/ws"
 
     def rss_kib(self, name: str = "web") -> int:
         """Return the resident memory of process `name` in KiB (VmRSS)."""
@@ -34,26 +41,34 @@ class Running:
         return int(line.split()[1])
 
 
-def product_commands(port: int) -> dict[str, list[str]]:
-    """Web without the escalation loop, and the worker beside it, as in production."""
+def product_commands(ports: list[int]) -> dict[str, list[str]]:
+    """A web process per port without the escalation loop, and a worker, as in production."""
     python = sys.executable
+    webs = {
+        _web_name(n): [python, "manage.py", "serve", "--no-worker", "--quiet", "--port", str(port)]
+        for n, port in enumerate(ports)
+    }
+    return {**webs, "worker": [python, "manage.py", "worker"]}
+
+
+def floor_commands(ports: list[int]) -> dict[str, list[str]]:
+    """The bare Channels app of bench/floor.py on the same daphne and channel layer."""
     return {
-        "web": [python, "manage.py", "serve", "--no-worker", "--quiet", "--port", str(port)],
-        "worker": [python, "manage.py", "worker"],
+        _web_name(n): [sys.executable, "-m", "bench.floor", "--port", str(port)]
+        for n, port in enumerate(ports)
     }
 
 
-def floor_commands(port: int) -> dict[str, list[str]]:
-    """The bare Channels app of bench/floor.py on the same daphne and channel layer."""
-    return {"web": [sys.executable, "-m", "bench.floor", "--port", str(port)]}
+def _web_name(n: int) -> str:
+    return "web" if n == 0 else f"web{n + 1}"
 
 
 @contextmanager
-def running(build: Callable[[int], dict[str, list[str]]]) -> Iterator[Running]:
-    """Start the commands `build` makes for a free port, wait for /healthz, then stop them."""
-    port = _free_port()
-    commands = build(port)
-    server = Running(url=f"http://127.0.0.1:{port}")
+def running(build: Callable[[list[int]], dict[str, list[str]]], webs: int = 1) -> Iterator[Running]:
+    """Start what `build` makes for `webs` free ports, wait until each answers, then stop it."""
+    ports = _free_ports(webs)
+    commands = build(ports)
+    server = Running(urls=[f"http://127.0.0.1:{port}" for port in ports])
     env = dict(os.environ)
     LOG.parent.mkdir(exist_ok=True)
     try:
@@ -70,10 +85,15 @@ def running(build: Callable[[int], dict[str, list[str]]]) -> Iterator[Running]:
         _stop(list(server.processes.values()))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def _wait_until_healthy(server: Running) -> None:
@@ -83,7 +103,9 @@ def _wait_until_healthy(server: Running) -> None:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {LOG}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+            if all(
+                httpx.get(f"{url}/healthz", timeout=2).status_code == 200 for url in server.urls
+            ):
                 return
         except httpx.TransportError:
             pass

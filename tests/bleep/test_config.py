@@ -50,6 +50,7 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"DATABASE_URL": "nonsense://what"}, "set DATABASE_URL"),
         ({"DEBUG": "perhaps"}, "set DEBUG"),
         ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
+        ({"HTTP_CONCURRENCY": "0"}, "set HTTP_CONCURRENCY"),
     ],
 )
 @pytest.mark.parametrize(

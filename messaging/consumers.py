@@ -2,11 +2,13 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -30,6 +32,29 @@ AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_BAD_FIRST_MESSAGE = 4400
 CLOSE_INVALID_TOKEN = 4401
 CLOSE_AUTH_TIMEOUT = 4408
+
+# Sockets' database work runs on this many threads of the process. Left to
+# `database_sync_to_async`'s default it would all run on the one thread asgiref keeps for
+# the whole process (Channels gives a socket no thread of its own), so every socket's sign-in,
+# catch-up and acknowledgement queued behind every other's: a reconnect storm ran one
+# sign-in at a time (docs/benchmarks.md). Each call is whole in itself (its own transaction,
+# its connection handed back to the pool), so any thread will do; one socket's calls still
+# run one after another.
+SOCKET_DB_THREADS = 4
+_socket_db_threads = ThreadPoolExecutor(SOCKET_DB_THREADS, thread_name_prefix="socket-db")
+
+
+def on_db_thread(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Wrap a blocking database call for a socket, to run on the sockets' threads."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            # Back to the pool now: an idle thread must not sit on a connection.
+            connection.close()
+
+    return sync_to_async(call, thread_sensitive=False, executor=_socket_db_threads)
 
 
 class SendBleep(Protocol):
@@ -106,12 +131,13 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         self.last_seq = event["seq"]
 
     async def device_revoked(self, message: dict[str, Any]) -> None:
-        """Close this socket: its device's token was revoked."""
-        await self.close(code=CLOSE_INVALID_TOKEN)
+        """Close this socket if it is the device whose token was revoked."""
+        if self.device is not None and message["device_id"] == self.device.pk:
+            await self.close(code=CLOSE_INVALID_TOKEN)
 
     @staticmethod
     def _groups(device: Device) -> list[str]:
-        return [events.user_group(device.user_id), events.device_group(device.pk)]
+        return [events.user_group(device.user_id)]
 
     async def _authenticate(self, content: dict[str, Any]) -> None:
         last_seq = content.get("last_seq", 0)
@@ -123,7 +149,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
             return
         try:
-            device = await database_sync_to_async(devices.authenticate_device)(
+            device = await on_db_thread(devices.authenticate_device)(
                 token=content["token"], now=timezone.now()
             )
         except InvalidToken:
@@ -132,6 +158,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         self.device, self.last_seq = device, last_seq
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+            # A cancelled task keeps its exception and frames: 1.7 KiB on every open socket.
+            self.auth_timer = None
         # Join before reading the backlog: an event committed in between arrives live and
         # is dropped or gap-filled by its number, never lost.
         for group in self._groups(device):
@@ -156,7 +184,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         sent meanwhile can arrive both here and as a live event, and carries its id.
         """
         assert self.device is not None
-        head, bleeps = await database_sync_to_async(selectors.snapshot_for)(self.device.user)
+        head, bleeps = await on_db_thread(selectors.snapshot_for)(self.device.user)
         await self.send_json(
             {"type": "snapshot", "seq": head, "bleeps": [events.bleep_summary(b) for b in bleeps]}
         )
@@ -165,7 +193,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self, upto: int | None = None) -> None:
         assert self.device is not None
         while True:
-            missed = await database_sync_to_async(selectors.events_after)(
+            missed = await on_db_thread(selectors.events_after)(
                 self.device.user_id, self.last_seq, upto=upto
             )
             if not missed:
@@ -254,7 +282,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     async def _send(self, content: dict[str, Any]) -> None:
         body = {key: value for key, value in content.items() if key not in ("type", "ref")}
         try:
-            bleep, created = await database_sync_to_async(self._send_draft)(body)
+            bleep, created = await on_db_thread(self._send_draft)(body)
         except ValidationError as error:
             await self._invalid(content, error.detail)
         except RoleNotFound:
@@ -292,7 +320,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self._error(content, "invalid", "bleep_id must be a whole number")
             return
         try:
-            await database_sync_to_async(service)(device=self.device, now=timezone.now(), **kwargs)
+            await on_db_thread(service)(device=self.device, now=timezone.now(), **kwargs)
         except BleepNotFound:
             await self._error(content, "not_found", "no such bleep")
         except NotARecipient:

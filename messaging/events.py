@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Bleep, Delivery, Reply, StreamEvent
+from messaging.models import Bleep, Delivery, Device, Reply, StreamEvent
 from rota.models import Person, Role
 
 logger = logging.getLogger(__name__)
@@ -17,13 +17,12 @@ Event = dict[str, Any]
 
 
 def user_group(user_id: int) -> str:
-    """Return the channel-layer group every device of one person joins."""
+    """Return the channel-layer group every device of one person joins, and the only one.
+
+    A group of its own for each device would cost every socket a second subscription, on
+    every connect and in memory, to carry the rare revocation (docs/benchmarks.md).
+    """
     return f"user.{user_id}"
-
-
-def device_group(device_id: int) -> str:
-    """Return the channel-layer group of one device's sockets."""
-    return f"device.{device_id}"
 
 
 def person_summary(person: Person) -> dict[str, Any]:
@@ -164,9 +163,12 @@ def send_events_on_commit(stored: list[StreamEvent]) -> None:
     transaction.on_commit(lambda: _publish(messages))
 
 
-def disconnect_device_on_commit(device_id: int) -> None:
-    """Close every open socket of a device once its revocation commits."""
-    messages = [(device_group(device_id), {"type": "device.revoked"})]
+def disconnect_device_on_commit(device: Device) -> None:
+    """Close every open socket of a device once its revocation commits.
+
+    Sent to its person's group; only the sockets of that device close.
+    """
+    messages = [(user_group(device.user_id), {"type": "device.revoked", "device_id": device.pk})]
     transaction.on_commit(lambda: _publish(messages))
 
 

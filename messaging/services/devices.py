@@ -33,13 +33,14 @@ def sign_in_device(
 
 def authenticate_device(*, token: str, now: datetime) -> Device:
     """Return the live device holding `token`, or raise InvalidToken."""
-    device = (
-        Device.objects.select_related("user")
-        .filter(token_digest=digest_token(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if device is None:
-        raise InvalidToken()
+    try:
+        # `get`, not `first`: the digest is unique, and `first` pays to compile an ordering
+        # on every request and every socket's sign-in.
+        device = Device.objects.select_related("user").get(
+            token_digest=digest_token(token), revoked_at__isnull=True, user__is_active=True
+        )
+    except Device.DoesNotExist:
+        raise InvalidToken() from None
     if (now - device.last_seen_at).total_seconds() > 60:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
     return device
@@ -53,7 +54,7 @@ def revoke_device(*, device: Device, now: datetime) -> Device:
         device.save(update_fields=["revoked_at"])
         for subscription in device.push_subscriptions.all():
             delete_push_subscription(subscription=subscription)
-        events.disconnect_device_on_commit(device.pk)
+        events.disconnect_device_on_commit(device)
     return device
 
 

@@ -1,5 +1,6 @@
 """The device WebSocket, driven through the real ASGI application with WebsocketCommunicator."""
 
+import threading
 from typing import Any
 
 import pytest
@@ -215,6 +216,25 @@ async def test_revoking_a_device_closes_its_open_socket_with_4401(ward: Ward) ->
     assert await phone.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
     assert await tablet.receive_nothing()
     await tablet.disconnect()
+
+
+async def test_two_sockets_database_work_runs_at_once_not_one_after_the_other(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each call waits for the other: run one at a time, the first would wait in vain.
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def record_receipt(**kwargs: Any) -> None:
+        both_inside.wait()
+
+    monkeypatch.setattr(consumers.answers, "record_receipt", record_receipt)
+    nurse, doctor = await open_socket(ward.nurse_token), await open_socket(ward.doctor_token)
+    for socket in (nurse, doctor):
+        await read_until_caught_up(socket)
+        await socket.send_json_to({"type": "delivered", "bleep_id": 1, "ref": "r"})
+    for socket in (nurse, doctor):
+        assert await socket.receive_json_from(timeout=6) == {"type": "ok", "ref": "r"}
+        await socket.disconnect()
 
 
 async def test_a_decline_and_a_reply_over_the_socket_reach_the_sender_live(ward: Ward) -> None:

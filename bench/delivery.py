@@ -26,7 +26,7 @@ def measure(
     """Run every size on Bleep and on the floor, then the reference size on two web
     processes; return the rows and the headline figures.
 
-    The reconnect storm runs at the reference size, after its delivery run.
+    The reconnect storm runs at the reference size, after its delivery run, on both.
     """
     world = seed_world(devices=max(sizes))
     rows: list[dict[str, Any]] = []
@@ -36,7 +36,7 @@ def measure(
         with running(product_commands) as server:
             product = _drive(server, world, phones.PRODUCT, devices, rate, seconds, storm)
         with running(floor_commands) as floor:
-            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, False)
+            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, storm)
         rows.append(_row(devices, rate, product, bare))
         print(f"bench: {devices} devices: {_brief(rows[-1])}", flush=True)
     clear_bleeps()
@@ -162,6 +162,9 @@ def _row(
             "seconds_to_caught_up": round(product["storm_seconds"], 2),
             "failed_handshakes": product["storm_failed_handshakes"],
             "never_caught_up": product["storm_unfinished"],
+            # The same storm against the bare Channels app: what the stack underneath takes.
+            "floor_seconds_to_caught_up": round(floor["storm_seconds"], 2),
+            "floor_failed_handshakes": floor["storm_failed_handshakes"],
         }
     return row
 

@@ -28,6 +28,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from daphne.endpoints import build_endpoint_description_strings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from bleep.management.commands.serve import WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS  # noqa: E402
+
 
 class FloorConsumer(AsyncJsonWebsocketConsumer):
     """Join one group on the first frame; forward `send` frames to a group."""
@@ -67,7 +69,8 @@ application = ProtocolTypeRouter(
 
 
 def main() -> None:
-    """Serve the floor on daphne as `manage.py serve` serves Bleep, freezing the GC likewise."""
+    """Serve the floor on daphne as `manage.py serve` serves Bleep: the GC frozen and the
+    handshake timeout likewise."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
@@ -77,6 +80,7 @@ def main() -> None:
         endpoints=build_endpoint_description_strings(host=options.host, port=options.port),
         ready_callable=gc.freeze,
         verbosity=0,
+        websocket_handshake_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
     ).run()
 
 

@@ -65,7 +65,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f" | ≤ {GOALS['kib_per_connection']:g} KiB |",
         f"| reconnect storm, {storm.get('devices', 0):,} devices in 10 s | caught up after "
         f"{storm.get('seconds_to_caught_up', math.nan):g} s, "
-        f"{storm.get('failed_handshakes', 0)} failed handshakes | "
+        f"{storm.get('failed_handshakes', 0)} failed handshakes (floor "
+        f"{storm.get('floor_seconds_to_caught_up', math.nan):g} s, "
+        f"{storm.get('floor_failed_handshakes', 0)} failed) | "
         f"≤ {GOALS['storm_seconds']:g} s, none failed |",
         f"| rota lookup, {rota['shifts']:,} shifts | p99 {_ms(rota['p99_ms'])} (floor "
         f"{_ms(rota['floor_p99_ms'])}) | p99 ≤ {_ms(GOALS['rota_p99_ms'])} |",

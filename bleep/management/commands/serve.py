@@ -23,6 +23,12 @@ from twisted.internet import defer, reactor
 
 from escalation.worker import run_watchdog, run_worker
 
+# How long a phone's WebSocket opening handshake may take before daphne drops it (daphne's
+# default is 5 s). When every phone on a ward reconnects at once the handshakes queue; a
+# dropped one comes back as a new connection and queues again, so with 5 s a reconnect storm
+# of 3,000 phones made over 5,000 failed handshakes and took 40 s (docs/benchmarks.md).
+WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS = 30
+
 
 class Command(BaseCommand):
     help = "Serve Bleep on daphne; on the embedded default the escalation loop runs in-process."
@@ -47,6 +53,7 @@ class Command(BaseCommand):
             ready_callable=lambda: ready(worker=options["worker"]),
             action_logger=None if options["quiet"] else AccessLogGenerator(sys.stdout),
             verbosity=0 if options["quiet"] else 1,
+            websocket_handshake_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
         )
         self.stdout.write(f"Bleep on http://{options['host']}:{options['port']}/  (Ctrl-C stops)")
         server.run()

@@ -21,12 +21,18 @@ ACK_EVERY = 5
 
 
 def measure(
-    *, sizes: tuple[int, ...], rate: float, seconds: float, reference: int
+    *,
+    sizes: tuple[int, ...],
+    rate: float,
+    seconds: float,
+    reference: int,
+    storm_spread: float = phones.STORM_SPREAD_SECONDS,
 ) -> dict[str, Any]:
     """Run every size on Bleep and on the floor, then the reference size on two web
     processes; return the rows and the headline figures.
 
-    The reconnect storm runs at the reference size, after its delivery run, on both.
+    The reconnect storm runs at the reference size, after its delivery run, on both, the
+    phones coming back within `storm_spread` seconds.
     """
     world = seed_world(devices=max(sizes))
     rows: list[dict[str, Any]] = []
@@ -34,14 +40,16 @@ def measure(
         clear_bleeps()
         storm = devices == reference
         with running(product_commands) as server:
-            product = _drive(server, world, phones.PRODUCT, devices, rate, seconds, storm)
+            product = _drive(
+                server, world, phones.PRODUCT, devices, rate, seconds, storm, storm_spread
+            )
         with running(floor_commands) as floor:
-            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, storm)
-        rows.append(_row(devices, rate, product, bare))
+            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, storm, storm_spread)
+        rows.append(_row(devices, rate, product, bare, storm_spread))
         print(f"bench: {devices} devices: {_brief(rows[-1])}", flush=True)
     clear_bleeps()
     with running(product_commands, webs=SCALED_WEBS) as server:
-        scaled = _drive(server, world, phones.PRODUCT, reference, rate, seconds, False)
+        scaled = _drive(server, world, phones.PRODUCT, reference, rate, seconds, False, 0)
     one_web = next(row for row in rows if row["devices"] == reference)
     scale_out = _scale_out(reference, rate, scaled, one_web)
     print(f"bench: {reference} devices on {SCALED_WEBS} web processes: {_brief(scale_out)}")
@@ -56,6 +64,7 @@ def _drive(
     rate: float,
     seconds: float,
     storm: bool,
+    storm_spread: float,
 ) -> dict[str, Any]:
     """Run the generator processes against `server`; return the merged tally and memory."""
     specs = world.phones(devices)
@@ -78,6 +87,7 @@ def _drive(
                     seconds=seconds,
                     ack_every=ACK_EVERY,
                     storm=storm,
+                    storm_spread=storm_spread,
                     send_via=SEND_VIA,
                 ),
                 barrier,
@@ -123,7 +133,11 @@ def _merge(tallies: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _row(
-    devices: int, rate: float, product: dict[str, Any], floor: dict[str, Any]
+    devices: int,
+    rate: float,
+    product: dict[str, Any],
+    floor: dict[str, Any],
+    storm_spread: float,
 ) -> dict[str, Any]:
     ours = summary_ms(product["latencies"])
     bare = summary_ms(floor["latencies"], prefix="floor_")
@@ -158,7 +172,7 @@ def _row(
     if product["storm_seconds"] is not None:
         row["reconnect_storm"] = {
             "devices": devices,
-            "spread_seconds": phones.STORM_SPREAD_SECONDS,
+            "spread_seconds": storm_spread,
             "seconds_to_caught_up": round(product["storm_seconds"], 2),
             "failed_handshakes": product["storm_failed_handshakes"],
             "never_caught_up": product["storm_unfinished"],

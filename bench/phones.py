@@ -68,6 +68,8 @@ class Shard:
     seconds: float
     ack_every: int
     storm: bool
+    # Phones come back at random moments within this many seconds of the drop.
+    storm_spread: float = STORM_SPREAD_SECONDS
     # How Bleep's nurses send: "rest" (POST /api/bleeps) or "socket" (the `send` action).
     send_via: str = "rest"
 
@@ -307,7 +309,7 @@ async def _storm(shard: Shard, phones: list[Phone], tally: Tally) -> None:
     began = time.monotonic()
 
     async def come_back(phone: Phone) -> None:
-        await asyncio.sleep(random.uniform(0, STORM_SPREAD_SECONDS))
+        await asyncio.sleep(random.uniform(0, shard.storm_spread))
         attempt = 0
         while time.monotonic() - began < STORM_TIMEOUT_SECONDS:
             if await _connect(shard, phone, tally):

@@ -63,7 +63,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"| memory per idle connection, {memory['connections']:,} connections | "
         f"{memory['kib_per_connection']:g} KiB (floor {memory['floor_kib_per_connection']:g} KiB)"
         f" | ≤ {GOALS['kib_per_connection']:g} KiB |",
-        f"| reconnect storm, {storm.get('devices', 0):,} devices in 10 s | caught up after "
+        f"| reconnect storm, {storm.get('devices', 0):,} devices in "
+        f"{storm.get('spread_seconds', math.nan):g} s | caught up after "
         f"{storm.get('seconds_to_caught_up', math.nan):g} s, "
         f"{storm.get('failed_handshakes', 0)} failed handshakes (floor "
         f"{storm.get('floor_seconds_to_caught_up', math.nan):g} s, "

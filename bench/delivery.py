@@ -38,18 +38,16 @@ def measure(
     rows: list[dict[str, Any]] = []
     for devices in sizes:
         clear_bleeps()
-        storm = devices == reference
+        storm = storm_spread if devices == reference else None
         with running(product_commands) as server:
-            product = _drive(
-                server, world, phones.PRODUCT, devices, rate, seconds, storm, storm_spread
-            )
+            product = _drive(server, world, phones.PRODUCT, devices, rate, seconds, storm)
         with running(floor_commands) as floor:
-            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, storm, storm_spread)
+            bare = _drive(floor, world, phones.FLOOR, devices, rate, seconds, storm)
         rows.append(_row(devices, rate, product, bare, storm_spread))
         print(f"bench: {devices} devices: {_brief(rows[-1])}", flush=True)
     clear_bleeps()
     with running(product_commands, webs=SCALED_WEBS) as server:
-        scaled = _drive(server, world, phones.PRODUCT, reference, rate, seconds, False, 0)
+        scaled = _drive(server, world, phones.PRODUCT, reference, rate, seconds, None)
     one_web = next(row for row in rows if row["devices"] == reference)
     scale_out = _scale_out(reference, rate, scaled, one_web)
     print(f"bench: {reference} devices on {SCALED_WEBS} web processes: {_brief(scale_out)}")
@@ -63,10 +61,12 @@ def _drive(
     devices: int,
     rate: float,
     seconds: float,
-    storm: bool,
-    storm_spread: float,
+    storm: float | None,
 ) -> dict[str, Any]:
-    """Run the generator processes against `server`; return the merged tally and memory."""
+    """Run the generator processes against `server`; return the merged tally and memory.
+
+    With `storm` set, a reconnect storm follows, the phones back within that many seconds.
+    """
     specs = world.phones(devices)
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(GENERATOR_PROCESSES + 1)
@@ -86,8 +86,8 @@ def _drive(
                     rate=rate / GENERATOR_PROCESSES,
                     seconds=seconds,
                     ack_every=ACK_EVERY,
-                    storm=storm,
-                    storm_spread=storm_spread,
+                    storm=storm is not None,
+                    storm_spread=storm or 0,
                     send_via=SEND_VIA,
                 ),
                 barrier,
@@ -102,7 +102,7 @@ def _drive(
     barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
     connected_kib = server.rss_kib()
     barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
-    if storm:
+    if storm is not None:
         barrier.wait(phones.BARRIER_TIMEOUT_SECONDS)
     tallies = [results.get() for _ in processes]
     for process in processes:

@@ -5,11 +5,11 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from bench.stats import summary_ms
+from bench.world import clear_bleeps
 from escalation import worker
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
@@ -28,7 +28,7 @@ AFTER_WINDOW_SECONDS = 1.0
 
 def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
     """Seed `pending` deadlines, some due during the window, run a worker, report lateness."""
-    _clear()
+    clear_bleeps()
     nurses, doctors = _seed_world()
     due = min(pending, int(DUE_PER_SECOND * window_seconds))
     seeded_for = timezone.now()
@@ -74,15 +74,6 @@ def _run_worker(*, seconds: float) -> dict[datetime, datetime]:
     finally:
         worker.fire_due_deadlines = fire
     return committed
-
-
-def _clear() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE escalation_deadline, escalation_bleepplan, messaging_historyentry, "
-            "messaging_streamevent, messaging_streamhead, messaging_delivery, messaging_reply, "
-            "messaging_bleep, escalation_workerheartbeat CASCADE"
-        )
 
 
 def _seed_world() -> tuple[list[Person], list[Person]]:

@@ -82,7 +82,7 @@ def running(build: Callable[[list[int]], dict[str, list[str]]], webs: int = 1) -
         _wait_until_healthy(server)
         yield server
     finally:
-        _stop(list(server.processes.values()))
+        stop_processes(list(server.processes.values()))
 
 
 def _free_ports(count: int) -> list[int]:
@@ -113,7 +113,8 @@ def _wait_until_healthy(server: Running) -> None:
     raise RuntimeError(f"server not healthy after {START_TIMEOUT_SECONDS} s; see {LOG}")
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask each process to stop, then kill any still running after STOP_TIMEOUT_SECONDS."""
     for process in processes:
         process.terminate()
     for process in processes:

@@ -98,8 +98,9 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         if self.device is not None:
-            for group in self._groups(self.device):
-                await self.channel_layer.group_discard(group, self.channel_name)
+            await self.channel_layer.group_discard(
+                events.user_group(self.device.user_id), self.channel_name
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -135,10 +136,6 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         if self.device is not None and message["device_id"] == self.device.pk:
             await self.close(code=CLOSE_INVALID_TOKEN)
 
-    @staticmethod
-    def _groups(device: Device) -> list[str]:
-        return [events.user_group(device.user_id)]
-
     async def _authenticate(self, content: dict[str, Any]) -> None:
         last_seq = content.get("last_seq", 0)
         if (
@@ -162,8 +159,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             self.auth_timer = None
         # Join before reading the backlog: an event committed in between arrives live and
         # is dropped or gap-filled by its number, never lost.
-        for group in self._groups(device):
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.channel_layer.group_add(events.user_group(device.user_id), self.channel_name)
         await self.send_json(
             {
                 "type": "authenticated",

@@ -79,26 +79,29 @@ class BleepDetailView(APIView):
         return Response(serializers.BleepDetailSerializer(bleep).data)
 
 
-class DeliveredView(APIView):
+class ReceiptView(APIView):
+    """Record a receipt (`action`) for a bleep sent to me."""
+
+    action: str
+
+    @extend_schema(request=None, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        answers.record_receipt(
+            device=device_of(request), bleep_id=bleep_id, action=self.action, now=timezone.now()
+        )
+        return _bleep(request, bleep_id)
+
+
+class DeliveredView(ReceiptView):
     """Confirm a bleep sent to me reached this device (a service worker shown a push)."""
 
-    @extend_schema(request=None, responses=serializers.BleepSerializer)
-    def post(self, request: Request, bleep_id: int) -> Response:
-        answers.record_receipt(
-            device=device_of(request), bleep_id=bleep_id, action="deliver", now=timezone.now()
-        )
-        return _bleep(request, bleep_id)
+    action = "deliver"
 
 
-class ReadView(APIView):
+class ReadView(ReceiptView):
     """Mark a bleep sent to me as read."""
 
-    @extend_schema(request=None, responses=serializers.BleepSerializer)
-    def post(self, request: Request, bleep_id: int) -> Response:
-        answers.record_receipt(
-            device=device_of(request), bleep_id=bleep_id, action="read", now=timezone.now()
-        )
-        return _bleep(request, bleep_id)
+    action = "read"
 
 
 class DeclineView(APIView):

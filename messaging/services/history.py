@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NotRequired, TypedDict, Unpack
 
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, HistoryEntry
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
@@ -59,30 +60,23 @@ def move_delivery(
     )
 
 
-def record(
-    *,
-    bleep: Bleep,
-    actor: Person | None,
-    device: Device | None,
-    action: str,
-    to_status: str,
-    now: datetime,
-    delivery: Delivery | None = None,
-    from_status: str = "",
-    detail: dict[str, object] | None = None,
-) -> HistoryEntry:
+class EntryFields(TypedDict):
+    """What one history entry says: who did what to a bleep (or one of its deliveries), when."""
+
+    bleep: Bleep
+    actor: Person | None
+    device: Device | None
+    action: str
+    to_status: str
+    now: datetime
+    delivery: NotRequired[Delivery | None]
+    from_status: NotRequired[str]
+    detail: NotRequired[dict[str, object] | None]
+
+
+def record(**fields: Unpack[EntryFields]) -> HistoryEntry:
     """Append one entry to a bleep's history; nothing ever changes or deletes it."""
-    entry = history_entry(
-        bleep=bleep,
-        delivery=delivery,
-        actor=actor,
-        device=device,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        now=now,
-        detail=detail,
-    )
+    entry = history_entry(**fields)
     entry.save()
     return entry
 
@@ -92,27 +86,16 @@ def record_all(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
     return HistoryEntry.objects.bulk_create(entries)
 
 
-def history_entry(
-    *,
-    bleep: Bleep,
-    actor: Person | None,
-    device: Device | None,
-    action: str,
-    to_status: str,
-    now: datetime,
-    delivery: Delivery | None = None,
-    from_status: str = "",
-    detail: dict[str, object] | None = None,
-) -> HistoryEntry:
+def history_entry(**fields: Unpack[EntryFields]) -> HistoryEntry:
     """Return an entry for the history, not yet stored: `record` or `record_all` store it."""
     return HistoryEntry(
-        bleep=bleep,
-        delivery=delivery,
-        actor=actor,
-        device=device,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        at=now,
-        detail=detail or {},
+        bleep=fields["bleep"],
+        delivery=fields.get("delivery"),
+        actor=fields["actor"],
+        device=fields["device"],
+        action=fields["action"],
+        from_status=fields.get("from_status", ""),
+        to_status=fields["to_status"],
+        at=fields["now"],
+        detail=fields.get("detail") or {},
     )

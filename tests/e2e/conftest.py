@@ -18,9 +18,10 @@ import httpx
 import pytest
 from django.conf import settings
 
+from bench.servers import stop_processes
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 30
-STOP_TIMEOUT_SECONDS = 10
 REDIS_START_TIMEOUT_SECONDS = 10
 SERVER_LOG = pytest.StashKey[Path]()
 
@@ -127,17 +128,6 @@ def wait_until_healthy(server: Server) -> None:
             last = str(error)
         time.sleep(0.2)
     raise RuntimeError(f"server not healthy after {START_TIMEOUT_SECONDS} s: {last}")
-
-
-def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager

@@ -14,7 +14,6 @@ in `group` as `{"type": "bleep.created", "bleep": {"message": text}}`.
 from daphne.server import Server  # isort: skip
 
 import argparse
-import gc
 import os
 from typing import Any
 
@@ -28,7 +27,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from daphne.endpoints import build_endpoint_description_strings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from bleep.management.commands.serve import WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS  # noqa: E402
+from bleep.management.commands.serve import (  # noqa: E402
+    WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
+    settle_collector,
+)
 
 
 class FloorConsumer(AsyncJsonWebsocketConsumer):
@@ -69,8 +71,8 @@ application = ProtocolTypeRouter(
 
 
 def main() -> None:
-    """Serve the floor on daphne as `manage.py serve` serves Bleep: the GC frozen and the
-    handshake timeout likewise."""
+    """Serve the floor on daphne as `manage.py serve` serves Bleep: the collector settled
+    and the handshake timeout likewise."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
@@ -78,7 +80,7 @@ def main() -> None:
     Server(
         application=application,
         endpoints=build_endpoint_description_strings(host=options.host, port=options.port),
-        ready_callable=gc.freeze,
+        ready_callable=settle_collector,
         verbosity=0,
         websocket_handshake_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
     ).run()

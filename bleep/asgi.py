@@ -3,12 +3,13 @@
 import asyncio
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bleep.settings")
 
 import django  # noqa: E402
-from asgiref.sync import sync_to_async  # noqa: E402
+from asgiref.sync import ThreadSensitiveContext, sync_to_async  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
 
@@ -45,27 +46,41 @@ from django.conf import settings  # noqa: E402
 from bleep.routing import websocket_urlpatterns  # noqa: E402
 
 
-class BoundedConcurrency:
-    """Let at most `limit` requests into `app` at once; the rest wait their turn on the loop.
+class RequestThreads:
+    """Run at most `limit` requests at once, each on one of `limit` long-lived threads.
 
-    Django's ASGI handler gives every request a thread of its own. Under a surge hundreds
-    of them contend for the interpreter with the event loop, and the sockets that carry
-    bleeps and acknowledgements stall behind REST calls; a request waiting here costs
-    nothing. Written here because no library bounds an ASGI app's concurrency.
+    Django's ASGI handler gives every request a thread of its own (a `ThreadSensitiveContext`
+    with a new executor) and, when it ends, starts another thread to join that one. Under a
+    surge hundreds of request threads contend for the interpreter with the event loop, and the
+    sockets that carry bleeps and acknowledgements stall behind REST calls; in a steady stream
+    the two thread starts per request cost the event loop more than parsing the request did
+    (docs/benchmarks.md). Here a request waits its turn on the loop, where it costs nothing,
+    then runs its thread-sensitive calls (signals, middleware, view, closing the response) on
+    an idle thread of a fixed set; Django's own context nests inside this one. Written here
+    because no library bounds an ASGI app's concurrency.
     """
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
         self.slots = asyncio.Semaphore(limit)
+        # One thread each: a request's calls must all run on one thread, as Django expects.
+        self.idle = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}") for n in range(limit)
+        ]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async with self.slots:
-            await self.app(scope, receive, send)
+            executor = self.idle.pop()
+            try:
+                async with ThreadSensitiveContext(executor=executor):
+                    await self.app(scope, receive, send)
+            finally:
+                self.idle.append(executor)
 
 
 application = ProtocolTypeRouter(
     {
-        "http": BoundedConcurrency(django_asgi_app, settings.HTTP_CONCURRENCY),
+        "http": RequestThreads(django_asgi_app, settings.HTTP_CONCURRENCY),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

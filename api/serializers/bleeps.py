@@ -6,7 +6,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
-from messaging.models import Bleep, Delivery, HistoryEntry, Reply
+from messaging.models import (
+    Bleep,
+    BleepStatus,
+    Delivery,
+    DeliveryStatus,
+    HistoryEntry,
+    Priority,
+    Reply,
+)
 
 
 class RoleOnCallSerializer(serializers.Serializer):
@@ -27,52 +35,45 @@ class AcknowledgeSerializer(StrictSerializer):
     )
 
 
-class DeliverySerializer(serializers.ModelSerializer):
-    recipient = PersonBriefSerializer()
+class DeliverySerializer(serializers.Serializer):
+    """One recipient's copy of a bleep (plain, like BleepSerializer, for the same reason)."""
 
-    class Meta:
-        model = Delivery
-        fields = [
-            "id",
-            "recipient",
-            "role",
-            "status",
-            "updated_at",
-            "eta_minutes",
-            "comment",
-            "decline_reason",
-        ]
+    id = serializers.IntegerField(read_only=True)
+    recipient = PersonBriefSerializer(read_only=True)
+    role = serializers.IntegerField(source="role_id", read_only=True, allow_null=True)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    eta_minutes = serializers.IntegerField(read_only=True, allow_null=True)
+    comment = serializers.CharField(read_only=True)
+    decline_reason = serializers.CharField(read_only=True)
 
 
-class BleepSerializer(serializers.ModelSerializer):
-    role = RoleSerializer(allow_null=True)
-    answering_role = RoleSerializer(allow_null=True)
-    person = PersonBriefSerializer(allow_null=True)
-    sender = PersonBriefSerializer()
-    acknowledged_by = PersonBriefSerializer(allow_null=True)
-    location = serializers.CharField(source="location.name", allow_null=True, default=None)
-    deliveries = DeliverySerializer(many=True)
+class BleepSerializer(serializers.Serializer):
+    """A bleep with every copy of it, as its sender and its recipients see it.
 
-    class Meta:
-        model = Bleep
-        fields = [
-            "id",
-            "status",
-            "priority",
-            "role",
-            "answering_role",
-            "person",
-            "team_call",
-            "sender",
-            "message",
-            "location",
-            "bed",
-            "callback_extension",
-            "nhs_number",
-            "created_at",
-            "acknowledged_by",
-            "deliveries",
-        ]
+    A plain serializer, not a ModelSerializer: it answers every send and fills every list,
+    and a ModelSerializer derives its fields from the model again for every instance
+    (docs/benchmarks.md).
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(choices=BleepStatus.choices, read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    role = RoleSerializer(read_only=True, allow_null=True)
+    answering_role = RoleSerializer(read_only=True, allow_null=True)
+    person = PersonBriefSerializer(read_only=True, allow_null=True)
+    team_call = serializers.IntegerField(source="team_call_id", read_only=True, allow_null=True)
+    sender = PersonBriefSerializer(read_only=True)
+    message = serializers.CharField(read_only=True)
+    location = serializers.CharField(
+        source="location.name", read_only=True, allow_null=True, default=None
+    )
+    bed = serializers.CharField(read_only=True)
+    callback_extension = serializers.CharField(read_only=True)
+    nhs_number = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    acknowledged_by = PersonBriefSerializer(read_only=True, allow_null=True)
+    deliveries = DeliverySerializer(many=True, read_only=True)
 
 
 class DeclineSerializer(StrictSerializer):
@@ -114,11 +115,8 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 class BleepDetailSerializer(BleepSerializer):
     """A bleep with its thread and its full, append-only history."""
 
-    replies = ReplyOutSerializer(many=True)
-    history = HistoryEntrySerializer(many=True)
-
-    class Meta(BleepSerializer.Meta):
-        fields = [*BleepSerializer.Meta.fields, "replies", "history"]
+    replies = ReplyOutSerializer(many=True, read_only=True)
+    history = HistoryEntrySerializer(many=True, read_only=True)
 
 
 class EscalationProgressSerializer(serializers.Serializer):
@@ -136,9 +134,6 @@ class OpenBleepSerializer(BleepSerializer):
 
     age_seconds = serializers.SerializerMethodField()
     escalation = serializers.SerializerMethodField()
-
-    class Meta(BleepSerializer.Meta):
-        fields = [*BleepSerializer.Meta.fields, "age_seconds", "escalation"]
 
     def get_age_seconds(self, bleep: Bleep) -> int:
         return int((self.context["now"] - bleep.created_at).total_seconds())

@@ -1,10 +1,14 @@
-"""The HTTP side of the ASGI application: how many requests Django runs at once."""
+"""The HTTP side of the ASGI application: how many requests Django runs at once, and where."""
 
 import asyncio
+import threading
 from collections.abc import Mapping
 from typing import Any
 
-from bleep.asgi import BoundedConcurrency, django_asgi_app
+import pytest
+from asgiref.sync import sync_to_async
+
+from bleep.asgi import RequestThreads, django_asgi_app
 
 
 async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_run() -> None:
@@ -19,7 +23,7 @@ async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_r
         inside -= 1
         finished += 1
 
-    bounded = BoundedConcurrency(app, limit=3)
+    bounded = RequestThreads(app, limit=3)
     requests = [asyncio.create_task(bounded({"type": "http"}, None, None)) for _ in range(10)]
     await asyncio.sleep(0.05)
     assert inside == 3
@@ -28,8 +32,53 @@ async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_r
     assert (most, finished) == (3, 10)
 
 
+async def test_a_request_runs_on_one_long_lived_thread_and_starts_none_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads = RequestThreads(django_asgi_app, limit=2)
+    seen: list[int] = []
+
+    def where() -> None:
+        seen.append(threading.get_ident())
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await sync_to_async(where)()
+        await django_asgi_app(scope, receive, send)
+        await sync_to_async(where)()
+
+    threads.app = app
+    for _ in range(2):  # each of the two threads starts on its first call
+        await threads(_scope("/api/me"), _receive(), _send([]))
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    seen.clear()
+    for _ in range(5):
+        before = len(seen)
+        await threads(_scope("/api/me"), _receive(), _send([]))
+        assert len(set(seen[before:])) == 1  # Django's calls and ours, on one thread
+    assert started == []
+    assert len(set(seen)) <= 2
+
+
 async def test_every_request_still_passes_through_the_whole_middleware_chain() -> None:
     sent: list[Mapping[str, Any]] = []
+    await django_asgi_app(_scope("/api/me"), _receive(), _send(sent))
+
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    assert start["status"] == 401
+    # Set by SecurityMiddleware and XFrameOptionsMiddleware, the chain's two ends.
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def _receive() -> Any:
     bodies = [{"type": "http.request", "body": b"", "more_body": False}]
 
     async def receive() -> dict[str, Any]:
@@ -38,28 +87,28 @@ async def test_every_request_still_passes_through_the_whole_middleware_chain() -
         await asyncio.Event().wait()  # the client never disconnects
         raise AssertionError("unreachable")
 
+    return receive
+
+
+def _send(sent: list[Mapping[str, Any]]) -> Any:
     async def send(message: Mapping[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
+    return send
+
+
+def _scope(path: str) -> dict[str, Any]:
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": "/api/me",
-        "raw_path": b"/api/me",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [(b"host", b"127.0.0.1")],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    await django_asgi_app(scope, receive, send)
-
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    assert start["status"] == 401
-    # Set by SecurityMiddleware and XFrameOptionsMiddleware, the chain's two ends.
-    assert headers["x-content-type-options"] == "nosniff"
-    assert headers["x-frame-options"] == "DENY"

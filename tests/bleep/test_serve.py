@@ -1,5 +1,7 @@
-"""The `serve` command's daphne settings."""
+"""The `serve` command's daphne and garbage-collector settings."""
 
+import gc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,3 +29,23 @@ def test_a_slow_websocket_handshake_is_given_30_seconds_not_daphnes_5(
     monkeypatch.setattr(serve, "Server", FakeServer)
     call_command("serve", "--no-worker", "--quiet")
     assert FakeServer.built["websocket_handshake_timeout"] == 30
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    thresholds = gc.get_threshold()
+    yield
+    gc.set_threshold(*thresholds)
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("collector")
+def test_once_serving_the_collector_skips_start_up_objects_and_rarely_collects_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With Python's default a full collection every few seconds stalled every socket.
+    monkeypatch.setattr(serve, "start_loops_on_reactor", lambda *, worker: None)
+    gc.unfreeze()
+    serve.ready(worker=False)
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (700, 10, 1_000)

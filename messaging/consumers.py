@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connection
 from django.utils import timezone
@@ -89,6 +90,20 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.send_bleep = send_bleep
         self.decline_bleep = decline_bleep
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Handle one message, without Channels' closing of stale database connections first.
+
+        Channels runs `close_old_connections` before every message a consumer handles, on
+        asgiref's one thread for the whole process: every frame to every socket (a bleep, a
+        receipt, a pong) queued on that thread and back (docs/benchmarks.md). This consumer
+        touches the database only through `on_db_thread`, whose calls hand their connection
+        back when they end, so there is nothing stale to close.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()

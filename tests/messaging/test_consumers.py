@@ -3,6 +3,7 @@
 import threading
 from typing import Any
 
+import channels.consumer
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -235,6 +236,27 @@ async def test_two_sockets_database_work_runs_at_once_not_one_after_the_other(
     for socket in (nurse, doctor):
         assert await socket.receive_json_from(timeout=6) == {"type": "ok", "ref": "r"}
         await socket.disconnect()
+
+
+async def test_a_sockets_messages_make_no_trip_to_the_one_thread_every_socket_shares(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Channels closes stale database connections before each message a consumer handles,
+    # on asgiref's one thread for the whole process: every frame of every socket queued there.
+    trips: list[str] = []
+
+    async def close_old_connections() -> None:
+        trips.append("close")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", close_old_connections)
+    doctor = await open_socket(ward.doctor_token)
+    await read_until_caught_up(doctor)
+    await nurse_bleeps(ward)
+    assert (await doctor.receive_json_from())["type"] == "bleep.created"
+    await doctor.send_json_to({"type": "ping", "last_seq": 1})
+    assert (await doctor.receive_json_from())["type"] == "pong"
+    await doctor.disconnect()
+    assert trips == []
 
 
 async def test_a_decline_and_a_reply_over_the_socket_reach_the_sender_live(ward: Ward) -> None:

@@ -62,20 +62,18 @@ class RequestThreads:
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
-        self.slots = asyncio.Semaphore(limit)
         # One thread each: a request's calls must all run on one thread, as Django expects.
-        self.idle = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}") for n in range(limit)
-        ]
+        self.idle: asyncio.Queue[ThreadPoolExecutor] = asyncio.Queue()
+        for n in range(limit):
+            self.idle.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}"))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async with self.slots:
-            executor = self.idle.pop()
-            try:
-                async with ThreadSensitiveContext(executor=executor):
-                    await self.app(scope, receive, send)
-            finally:
-                self.idle.append(executor)
+        executor = await self.idle.get()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.app(scope, receive, send)
+        finally:
+            self.idle.put_nowait(executor)
 
 
 application = ProtocolTypeRouter(

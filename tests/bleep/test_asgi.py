@@ -35,7 +35,6 @@ async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_r
 async def test_a_request_runs_on_one_long_lived_thread_and_starts_none_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    threads = RequestThreads(django_asgi_app, limit=2)
     seen: list[int] = []
 
     def where() -> None:
@@ -46,7 +45,7 @@ async def test_a_request_runs_on_one_long_lived_thread_and_starts_none_of_its_ow
         await django_asgi_app(scope, receive, send)
         await sync_to_async(where)()
 
-    threads.app = app
+    threads = RequestThreads(app, limit=2)
     for _ in range(2):  # each of the two threads starts on its first call
         await threads(_scope("/api/me"), _receive(), _send([]))
     started: list[threading.Thread] = []

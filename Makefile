@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format worker bench clean
+.PHONY: run test lint format worker bench safety clean
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
@@ -21,6 +21,13 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The hazard log (docs/safety/) with each proving test's latest result, after running them
+# on both backends; fails unless every hazard has a control with a passing test.
+safety: $(VENV)/.installed-dev
+	scripts/test-passes -m hazard -q
+	$(BIN)/python -m tests.safety render
+	$(BIN)/python -m tests.safety report
 
 # Figures, not pass/fail: on PostgreSQL + Redis (BENCH_QUICK=1 for a one-minute smoke run).
 bench: $(VENV)/.installed-dev

@@ -15,6 +15,11 @@ from messaging.push import application_server_key
 from rota.models import Person, Role
 from tests import factories
 from tests.push_service import PushService
+from tests.safety.plugin import (  # noqa: F401  (hooks: the hazard log's traceability)
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+)
 
 
 @dataclass

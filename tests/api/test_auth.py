@@ -7,6 +7,7 @@ from tests.conftest import Ward, client_for
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-08")
 def test_login_returns_a_token_for_a_new_device_and_stores_only_its_digest() -> None:
     factories.make_person("omar.haddad")
     response = APIClient().post(
@@ -69,6 +70,7 @@ def test_a_request_without_a_token_is_refused_with_a_bearer_challenge() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-08")
 def test_a_token_in_the_query_string_is_not_accepted() -> None:
     doctor = factories.make_person("omar.haddad")
     _, token = factories.make_device(doctor)

@@ -40,6 +40,7 @@ def tokens(ward: Ward) -> dict[str, str]:
 
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("endpoint", list(MATRIX))
+@pytest.mark.hazard("HZ-08")
 def test_the_bleep_access_matrix(ward: Ward, endpoint: str, who: str) -> None:
     method, path, body, expected = MATRIX[endpoint]
     token = tokens(ward)[who]
@@ -55,6 +56,7 @@ def test_the_bleep_access_matrix(ward: Ward, endpoint: str, who: str) -> None:
 
 
 @pytest.mark.parametrize("who", WHO)
+@pytest.mark.hazard("HZ-08")
 def test_lists_show_each_person_only_their_own_bleeps(ward: Ward, who: str) -> None:
     token = tokens(ward)[who]
     client_for(ward.nurse_token).post(

@@ -46,6 +46,7 @@ def test_an_nhs_number_that_fails_modulus_11_is_a_400_naming_the_field(
     assert not Bleep.objects.exists()
 
 
+@pytest.mark.hazard("HZ-11")
 def test_sending_the_same_idempotency_key_again_returns_the_same_bleep(ward: Ward) -> None:
     first = send(ward, idempotency_key="phone-1-0001")
     again = send(ward, idempotency_key="phone-1-0001")
@@ -69,6 +70,7 @@ def test_two_senders_may_use_the_same_key(ward: Ward) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.hazard("HZ-11")
 def test_a_retried_send_racing_the_first_still_makes_one_bleep(ward: Ward) -> None:
     start = threading.Barrier(2)
     codes: list[int] = []
@@ -123,6 +125,7 @@ def test_declining_an_acknowledged_bleep_is_a_409_stating_the_state(ward: Ward) 
     assert response.json()["current"] == "acknowledged"
 
 
+@pytest.mark.hazard("HZ-06")
 def test_the_sender_cancels_and_nothing_happens_after(ward: Ward) -> None:
     bleep_id = sent(ward)
     response = client_for(ward.nurse_token).post(f"/api/bleeps/{bleep_id}/cancel")

@@ -26,6 +26,7 @@ def nothing_stored() -> bool:
     )
 
 
+@pytest.mark.hazard("HZ-01")
 def test_a_nurse_bleeps_a_role_by_number_and_its_holder_is_the_recipient(ward: Ward) -> None:
     response = send(
         client_for(ward.nurse_token),
@@ -50,6 +51,7 @@ def test_a_nurse_bleeps_a_role_by_id(ward: Ward) -> None:
     assert response.json()["answering_role"]["id"] == ward.role.pk
 
 
+@pytest.mark.hazard("HZ-02")
 def test_a_role_with_no_holder_goes_to_its_fallback(ward: Ward) -> None:
     gap = factories.make_role("F1 Ward 7 cover", bleep_number="2001", fallback=ward.role)
     response = send(client_for(ward.nurse_token), role=gap.pk, message="Fluids please")
@@ -108,6 +110,7 @@ def test_a_disabled_person_cannot_be_bleeped_by_name(ward: Ward) -> None:
         ({"bleep_number": "2345", "message": ["x"]}, "message"),
     ],
 )
+@pytest.mark.hazard("HZ-11")
 def test_bad_input_is_a_400_naming_the_field_and_nothing_is_stored(
     ward: Ward, body: dict[str, object], field: str
 ) -> None:
@@ -144,6 +147,7 @@ def test_an_oversize_body_is_a_413_and_nothing_is_stored(ward: Ward) -> None:
     assert nothing_stored()
 
 
+@pytest.mark.hazard("HZ-02")
 def test_a_role_nobody_holds_down_the_whole_chain_is_a_409_telling_the_nurse_to_phone(
     ward: Ward,
 ) -> None:
@@ -167,6 +171,7 @@ def test_the_doctor_acknowledges_over_rest_and_the_bleep_is_acknowledged(ward: W
     assert response.json()["deliveries"][0]["eta_minutes"] == 10
 
 
+@pytest.mark.hazard("HZ-09")
 def test_acknowledging_twice_is_a_409_that_states_the_current_state(ward: Ward) -> None:
     bleep_id = send(client_for(ward.nurse_token), bleep_number="2345", message="x").json()["id"]
     doctor = client_for(ward.doctor_token)
@@ -185,6 +190,7 @@ def test_an_eta_out_of_range_is_a_400_naming_the_field(ward: Ward) -> None:
     assert "eta_minutes" in response.json()["fields"]
 
 
+@pytest.mark.hazard("HZ-08")
 def test_someone_elses_bleep_is_a_404_not_a_403(ward: Ward) -> None:
     bleep_id = send(client_for(ward.nurse_token), bleep_number="2345", message="x").json()["id"]
     stranger = factories.make_person("other.nurse", job=Person.Job.NURSE)

@@ -23,6 +23,7 @@ def test_healthz_is_200_when_database_layer_and_worker_all_answer() -> None:
     assert body["database"]["ok"] and body["channel_layer"]["ok"] and body["worker"]["ok"]
 
 
+@pytest.mark.hazard("HZ-10")
 def test_healthz_is_503_naming_the_worker_when_none_has_ever_run() -> None:
     response = Client().get("/healthz")
     assert response.status_code == 503
@@ -30,6 +31,7 @@ def test_healthz_is_503_naming_the_worker_when_none_has_ever_run() -> None:
     assert "no escalation worker has ever run" in response.json()["worker"]["error"]
 
 
+@pytest.mark.hazard("HZ-10")
 def test_healthz_is_503_naming_the_worker_when_its_heartbeat_is_stale() -> None:
     stale = timezone.now() - HEARTBEAT_STALE_AFTER - timedelta(seconds=1)
     beat_heartbeat(worker="test:1", now=stale)

@@ -128,6 +128,7 @@ SUCCESS = {"post": 201, "patch": 200, "delete": 204}
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("write", list(ALLOWED))
+@pytest.mark.hazard("HZ-08")
 def test_the_rota_permission_matrix(world: World, actor: str, write: str) -> None:
     method, url, body = write_requests(world)[write]
     before = RotaChange.objects.count()
@@ -268,6 +269,7 @@ def test_a_bad_role_is_a_400_naming_the_field(
     assert Role.objects.count() == count
 
 
+@pytest.mark.hazard("HZ-02")
 def test_a_fallback_loop_is_refused(world: World) -> None:
     sho = (
         world.clients["manager_site"]
@@ -326,6 +328,7 @@ def test_the_audit_trail_is_not_shown_to_clinical_staff(world: World) -> None:
     assert world.clients["nurse"].get("/api/rota/changes").status_code == 404
 
 
+@pytest.mark.hazard("HZ-01")
 def test_a_rota_change_takes_effect_for_routing_at_once(world: World) -> None:
     manager(world).patch(
         f"/api/rota/shifts/{world.shift.pk}",

@@ -63,6 +63,7 @@ async def test_a_nurse_bleeps_the_registrar_who_acknowledges_and_the_nurse_sees_
         assert shown.json()["status"] == "acknowledged"
 
 
+@pytest.mark.hazard("HZ-10")
 async def test_the_escalation_worker_runs_where_the_procfile_puts_it(bleep_server: Server) -> None:
     beats = await database_sync_to_async(list)(WorkerHeartbeat.objects.all())
     assert len(beats) == 1

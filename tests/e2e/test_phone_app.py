@@ -163,6 +163,7 @@ def test_an_emergency_bleep_takes_over_the_doctors_screen_until_they_answer(
     assert delivery_status(people["doctor"], sent.json()["id"]) == DeliveryStatus.ACKNOWLEDGED
 
 
+@pytest.mark.hazard("HZ-05")
 def test_offline_the_app_says_so_plainly_and_back_online_it_resumes_from_its_last_event(
     bleep_server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -251,6 +252,7 @@ def deliver_push(page: Page, origin: str, payload: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.hazard("HZ-07")
 def test_the_service_worker_shows_a_push_without_patient_details_and_confirms_delivery(
     push_server: Server,
     push_service: PushService,

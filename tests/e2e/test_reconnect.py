@@ -13,6 +13,7 @@ from tests.e2e.conftest import PrivateRedis, Server, wait_until_healthy
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.hazard("HZ-05")
 async def test_a_device_that_reconnects_receives_exactly_the_three_bleeps_it_missed_in_order(
     bleep_server: Server,
 ) -> None:
@@ -49,6 +50,7 @@ async def signed_in(http: httpx.AsyncClient, server: Server) -> tuple[str, Phone
 
 
 @needs_redis
+@pytest.mark.hazard("HZ-05")
 async def test_devices_connected_while_redis_restarts_miss_no_bleep_once_they_reconnect(
     private_redis: PrivateRedis, bleep_server_on_private_redis: Server
 ) -> None:
@@ -81,6 +83,7 @@ async def test_devices_connected_while_redis_restarts_miss_no_bleep_once_they_re
 
 
 @needs_redis
+@pytest.mark.hazard("HZ-05")
 async def test_a_device_that_stays_connected_through_a_redis_restart_gets_what_it_missed_first(
     private_redis: PrivateRedis, bleep_server_on_private_redis: Server
 ) -> None:

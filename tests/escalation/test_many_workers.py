@@ -83,6 +83,7 @@ def assert_every_first_step_fired_once() -> None:
     assert Deadline.objects.filter(step=2, fired_at__isnull=True).count() == DUE_DEADLINES
 
 
+@pytest.mark.hazard("HZ-04")
 def test_two_workers_share_a_thousand_due_deadlines_and_fire_each_step_once(
     ward: Ward,
 ) -> None:
@@ -136,6 +137,7 @@ def wait_for(condition: str, check: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.hazard("HZ-04")
 def test_a_worker_killed_mid_run_loses_nothing_and_its_successor_fires_each_step_once(
     ward: Ward, tmp_path: Path
 ) -> None:
@@ -165,6 +167,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_its_successor_fires_each_step
     assert_every_first_step_fired_once()
 
 
+@pytest.mark.hazard("HZ-06")
 def test_an_acknowledgement_during_a_step_means_no_reminder_after_it(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,6 +253,7 @@ def acknowledgement_held_open(
         doctor.join()
 
 
+@pytest.mark.hazard("HZ-06")
 def test_an_acknowledgement_arriving_while_a_step_runs_waits_and_nothing_follows_it(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,6 +43,7 @@ def renotified(person: Person) -> list[int]:
 
 
 @pytest.mark.parametrize("priority", list(Priority), ids=str)
+@pytest.mark.hazard("HZ-04")
 def test_sending_a_bleep_starts_its_clock_at_step_one(ward: Ward, priority: Priority) -> None:
     bleep = send(ward, priority)
 
@@ -102,6 +103,7 @@ def test_a_due_deadline_reminds_the_recipients_and_the_sender_and_sets_the_next_
     assert (entry.actor, entry.at, entry.detail) == (None, due, {"step": 1})
 
 
+@pytest.mark.hazard("HZ-04")
 def test_a_late_worker_still_fires_an_overdue_deadline_once(ward: Ward) -> None:
     bleep = send(ward)
     late = ward.now + timedelta(hours=1)
@@ -112,6 +114,7 @@ def test_a_late_worker_still_fires_an_overdue_deadline_once(ward: Ward) -> None:
     assert renotified(ward.doctor) == [1]
 
 
+@pytest.mark.hazard("HZ-04")
 def test_each_step_fires_once_however_often_the_worker_looks(ward: Ward) -> None:
     bleep = send(ward)
     due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
@@ -148,6 +151,7 @@ def test_the_default_plan_reminds_then_escalates_up_the_chain_then_keeps_remindi
     ]
 
 
+@pytest.mark.hazard("HZ-06")
 def test_an_acknowledged_bleeps_deadline_fires_quietly_and_sets_no_next_step(
     ward: Ward,
 ) -> None:

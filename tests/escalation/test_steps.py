@@ -99,6 +99,7 @@ def test_the_policys_timings_follow_the_bleeps_priority(ward: Ward) -> None:
     assert pending_due(bleep) == ward.now + timedelta(seconds=30)
 
 
+@pytest.mark.hazard("HZ-04")
 def test_a_bleep_in_flight_keeps_the_policy_it_was_sent_with(ward: Ward) -> None:
     policy = make_policy(("renotify", 60), ("notify_switchboard", 60), role=ward.role)
     bleep = send(ward)
@@ -162,6 +163,7 @@ def test_a_broadcast_brings_in_every_holder_of_the_teams_roles(ward: Ward) -> No
     assert recipients(bleep) == sorted([ward.doctor.pk, *people])
 
 
+@pytest.mark.hazard("HZ-04")
 def test_after_its_last_repeat_a_plan_brings_switchboard_in_then_keeps_reminding(
     ward: Ward,
 ) -> None:
@@ -205,6 +207,7 @@ def test_while_someone_is_still_waiting_a_decline_moves_nothing(ward: Ward) -> N
     assert pending_due(bleep) == before
 
 
+@pytest.mark.hazard("HZ-04")
 def test_a_step_that_fails_reminds_instead_and_the_plan_goes_on(
     ward: Ward, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -221,6 +224,7 @@ def test_a_step_that_fails_reminds_instead_and_the_plan_goes_on(
     assert pending_due(bleep) == ward.now + 2 * MINUTE
 
 
+@pytest.mark.hazard("HZ-01")
 def test_at_a_shift_change_the_incoming_holder_joins_the_open_bleep_and_both_see_it(
     ward: Ward,
 ) -> None:
@@ -275,6 +279,7 @@ def test_an_emergency_team_call_bleeps_each_clinical_role_and_each_must_answer(
     assert not HistoryEntry.objects.filter(bleep=sent.bleeps[0], action="renotify").exists()
 
 
+@pytest.mark.hazard("HZ-10")
 def test_the_watchdog_tells_switchboard_once_when_steps_are_overdue_and_again_when_cleared(
     ward: Ward, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -52,6 +52,7 @@ def send(ward: Ward) -> Bleep:
     ).bleep
 
 
+@pytest.mark.hazard("HZ-10")
 async def test_a_deadline_brought_forward_wakes_a_sleeping_worker_at_once(ward: Ward) -> None:
     bleep = await send(ward)
     stop = asyncio.Event()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,6 +46,7 @@ def rolled_back() -> Iterator[None]:
     priority=st.sampled_from(list(Priority)),
     turns=st.lists(turn, max_size=25),
 )
+@pytest.mark.hazard("HZ-04", "HZ-06")
 def test_no_step_fires_twice_and_nothing_is_sent_after_an_acknowledgement(
     ward: Ward, priority: Priority, turns: list[tuple[str, int]]
 ) -> None:

@@ -77,6 +77,7 @@ async def test_every_device_of_the_holder_gets_the_bleep(ward: Ward) -> None:
     await tablet.disconnect()
 
 
+@pytest.mark.hazard("HZ-05")
 async def test_a_reconnecting_device_gets_exactly_what_it_missed_in_order(ward: Ward) -> None:
     first = await nurse_bleeps(ward, "one")
     await nurse_bleeps(ward, "two")
@@ -89,6 +90,7 @@ async def test_a_reconnecting_device_gets_exactly_what_it_missed_in_order(ward: 
     await doctor.disconnect()
 
 
+@pytest.mark.hazard("HZ-05")
 async def test_a_live_event_after_one_the_layer_dropped_is_preceded_by_the_missing_one(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,6 +192,7 @@ async def test_a_socket_that_never_authenticates_is_closed_with_4408(
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4408}
 
 
+@pytest.mark.hazard("HZ-08")
 async def test_a_foreign_origin_is_refused_at_the_handshake(ward: Ward) -> None:
     communicator = WebsocketCommunicator(
         application, "/ws", headers=[(b"origin", b"https://evil.example")]
@@ -208,6 +211,7 @@ async def test_an_unknown_message_type_is_an_error_naming_it(ward: Ward) -> None
     await socket.disconnect()
 
 
+@pytest.mark.hazard("HZ-08")
 async def test_revoking_a_device_closes_its_open_socket_with_4401(ward: Ward) -> None:
     _, tablet_token = await database_sync_to_async(factories.make_device)(ward.doctor, "tablet")
     phone, tablet = await open_socket(ward.doctor_token), await open_socket(tablet_token)
@@ -295,6 +299,7 @@ async def test_a_malformed_decline_or_reply_is_an_invalid_error(
     await socket.disconnect()
 
 
+@pytest.mark.hazard("HZ-05")
 async def test_a_ping_brings_events_the_live_path_dropped_before_the_pong(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -374,6 +379,7 @@ SOCKET_WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchb
 
 @pytest.mark.parametrize("who", SOCKET_WHO)
 @pytest.mark.parametrize("action", list(SOCKET_MATRIX))
+@pytest.mark.hazard("HZ-08")
 async def test_the_socket_access_matrix(ward: Ward, action: str, who: str) -> None:
     frame, expected = SOCKET_MATRIX[action]
     bleep = await nurse_bleeps(ward)

@@ -68,6 +68,7 @@ def status_of(message: PushMessage) -> str:
     return PushMessage.objects.get(pk=message.pk).status
 
 
+@pytest.mark.hazard("HZ-07")
 def test_a_queued_push_is_delivered_encrypted_signed_and_with_a_ttl(
     ward: Ward, push_service: PushService
 ) -> None:
@@ -108,6 +109,7 @@ def test_urgent_and_emergency_bleeps_are_pushed_with_high_urgency_routine_with_n
 
 
 @pytest.mark.parametrize("kind", ["new", "reminder", "escalated"])
+@pytest.mark.hazard("HZ-07")
 def test_no_patient_identifier_ever_appears_in_a_push_payload(
     ward: Ward, push_service: PushService, kind: str
 ) -> None:
@@ -172,6 +174,7 @@ def test_a_device_signed_out_after_its_push_was_queued_is_not_pushed(
     assert status_of(message) == PushStatus.GONE
 
 
+@pytest.mark.hazard("HZ-06")
 def test_a_push_queued_before_the_bleep_was_acknowledged_is_never_sent(
     ward: Ward, push_service: PushService
 ) -> None:
@@ -459,6 +462,7 @@ def test_a_device_keeps_only_its_newest_subscriptions(
         "https://fcm.googleapis.com/" + "a" * 2048,
     ],
 )
+@pytest.mark.hazard("HZ-07")
 def test_an_endpoint_off_the_push_service_allowlist_is_refused(endpoint: str) -> None:
     with pytest.raises(InvalidPushSubscription) as refused:
         check_push_endpoint(endpoint)
@@ -503,6 +507,7 @@ def test_subscription_keys_must_be_a_p256_point_and_a_16_byte_secret() -> None:
         assert refused.value.field == "keys.auth"
 
 
+@pytest.mark.hazard("HZ-07")
 def test_a_push_to_a_person_by_name_says_so_without_naming_a_patient(
     ward: Ward, push_service: PushService
 ) -> None:

@@ -116,6 +116,7 @@ def test_a_new_bleep_is_streamed_to_the_sender_and_each_recipient(ward: Ward) ->
     ]
 
 
+@pytest.mark.hazard("HZ-05")
 def test_stream_numbers_count_up_one_by_one_for_each_person_on_their_own(ward: Ward) -> None:
     send(ward)  # nurse -> registrar
     send(ward, role=ward.switchboard_role)  # nurse -> switchboard
@@ -144,6 +145,7 @@ def test_a_bleep_to_a_role_with_no_holder_goes_to_the_fallbacks_holder(ward: War
     assert stream(ward.doctor) == [(1, "bleep.created")]
 
 
+@pytest.mark.hazard("HZ-11")
 def test_a_bleep_nobody_can_answer_is_refused_and_leaves_nothing_behind(ward: Ward) -> None:
     orphan = make_role("Night porter")
 
@@ -195,6 +197,7 @@ def test_acknowledging_records_the_delivery_and_the_bleep_moves_in_the_history(
     }
 
 
+@pytest.mark.hazard("HZ-09")
 def test_an_acknowledgement_is_streamed_to_the_sender_and_every_recipient(ward: Ward) -> None:
     sara, _ = second_holder(ward)
     bleep = send(ward)
@@ -214,6 +217,7 @@ def test_an_acknowledgement_is_streamed_to_the_sender_and_every_recipient(ward: 
     )
 
 
+@pytest.mark.hazard("HZ-09")
 def test_a_second_holder_acknowledging_after_the_first_is_told_who_won(ward: Ward) -> None:
     sara, sara_phone = second_holder(ward)
     bleep = send(ward)
@@ -455,6 +459,7 @@ def acknowledge_in_thread(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.hazard("HZ-09")
 def test_of_two_simultaneous_acknowledgements_exactly_one_wins(ward: Ward) -> None:
     sara, sara_phone = second_holder(ward)
     bleep = send(ward)

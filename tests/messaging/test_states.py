@@ -85,6 +85,7 @@ def test_an_acknowledged_delivery_is_final(action: str) -> None:
 
 
 @pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.hazard("HZ-09")
 def test_an_acknowledged_bleep_is_final(action: str) -> None:
     with pytest.raises(IllegalTransition):
         next_status(BLEEP_TRANSITIONS, BleepStatus.ACKNOWLEDGED, action)

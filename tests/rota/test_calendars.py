@@ -226,6 +226,7 @@ def test_a_csv_time_without_an_offset_follows_the_documented_wall_clock_rule(rot
     }
 
 
+@pytest.mark.hazard("HZ-03")
 def test_a_csv_offset_the_site_clock_never_shows_is_refused(rota: Rota) -> None:
     text = (
         "role,person,start,start_offset,end,end_offset\n"
@@ -494,6 +495,7 @@ def test_the_night_over_the_spring_change_lasts_eleven_and_a_half_hours(rota: Ro
     assert set(lengths.values()) == {12.5}
 
 
+@pytest.mark.hazard("HZ-03")
 def test_the_spring_rota_has_the_right_holder_through_the_change_night(rota: Rota) -> None:
     import_ical(
         rota.manager, read("f1_medicine_spring_2026.ics"), role=rota.role, person=rota.priya
@@ -542,6 +544,7 @@ def test_the_night_over_the_autumn_change_lasts_thirteen_and_a_half_hours(rota: 
     assert set(lengths.values()) == {12.5}
 
 
+@pytest.mark.hazard("HZ-03")
 def test_the_autumn_rota_has_the_right_holder_through_the_change_night(rota: Rota) -> None:
     import_ical(
         rota.manager,

@@ -190,6 +190,7 @@ def wall(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-03")
 def test_a_night_over_the_spring_change_meets_the_next_day_shift_with_no_gap() -> None:
     role = make_role()
     # 20:00 GMT to 08:30 BST is 11.5 hours, not the 12.5 the clock face suggests.
@@ -266,6 +267,7 @@ def brute_force_gaps(
         st.integers(min_value=1, max_value=HORIZON_MINUTES),
     ),
 )
+@pytest.mark.hazard("HZ-02")
 def test_the_gaps_report_is_exactly_the_minutes_nobody_holds_each_role(
     db: None, shifts: list[tuple[int, int, int, int]], window: tuple[int, int]
 ) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -331,6 +332,7 @@ def instants_to_check(shifts: list[Planned], role: int) -> Iterator[tuple[dateti
 )
 @given(rota=rotas())
 @example(rota=ROUND_THE_CLOCK)
+@pytest.mark.hazard("HZ-01")
 def test_holders_at_agrees_with_the_oracle_at_every_boundary_and_through_clock_change_nights(
     db: None, rota: RotaSpec
 ) -> None:

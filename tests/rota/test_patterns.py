@@ -128,6 +128,7 @@ def test_each_week_rotation_takes_the_next_member_each_iso_week_from_the_anchors
     assert by_day["2026-06-15"] == "a.doctor"
 
 
+@pytest.mark.hazard("HZ-03")
 def test_a_night_over_the_autumn_clock_change_lasts_thirteen_and_a_half_hours() -> None:
     pattern = make_pattern(make_role(), [make_person("night.doctor")], weekdays=[5])
 
@@ -181,6 +182,7 @@ def test_a_start_in_the_repeated_autumn_hour_is_its_first_occurrence() -> None:
 
 
 @pytest.mark.parametrize("sunday", [date(2026, 3, 29), date(2026, 10, 25)])
+@pytest.mark.hazard("HZ-03")
 def test_a_handover_in_a_clock_change_hour_leaves_no_gap_and_no_overlap(sunday: date) -> None:
     role = make_role()
     late = make_pattern(

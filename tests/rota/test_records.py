@@ -34,6 +34,7 @@ def book_in_thread(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.hazard("HZ-01")
 def test_two_managers_booking_one_person_at_once_on_overlapping_shifts_give_one_shift() -> None:
     registrar = factories.make_role("Medical Registrar on call")
     surgeon = factories.make_role("Surgical Registrar")

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,6 +59,7 @@ def oracle(
     ),
     start_at=st.integers(min_value=0, max_value=3),
 )
+@pytest.mark.hazard("HZ-02")
 def test_resolution_follows_the_chain_to_the_first_holder_and_never_finds_nobody(
     db: None, shifts: list[tuple[int, int, int, int]], instants: list[int], start_at: int
 ) -> None:

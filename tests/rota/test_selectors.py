@@ -18,6 +18,7 @@ def usernames(people: Iterable[Person]) -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-01")
 def test_a_shift_holds_its_role_from_its_first_instant() -> None:
     role = make_role()
     make_shift(role, make_person("omar.haddad"), start=NOON, hours=8)
@@ -26,6 +27,7 @@ def test_a_shift_holds_its_role_from_its_first_instant() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-01")
 def test_a_shift_no_longer_holds_its_role_at_its_end() -> None:
     role = make_role()
     make_shift(role, make_person("omar.haddad"), start=NOON, hours=8)
@@ -68,6 +70,7 @@ def test_a_person_with_two_overlapping_shifts_on_one_role_is_listed_once() -> No
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-01")
 def test_an_inactive_person_does_not_hold_their_role() -> None:
     role = make_role()
     make_shift(role, make_person("left.trust", is_active=False), start=NOON, hours=8)
@@ -116,6 +119,7 @@ def test_an_unknown_bleep_number_raises_role_not_found() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-01")
 def test_a_bleep_number_used_on_two_sites_is_refused_rather_than_guessed() -> None:
     make_role(bleep_number="2345", team=make_team(site=make_site("North Site")))
     make_role(bleep_number="2345", team=make_team(site=make_site("South Site")))
@@ -140,6 +144,7 @@ def test_a_role_with_a_holder_answers_its_own_bleeps() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-02")
 def test_a_gap_follows_the_fallback_chain_to_the_first_role_with_a_holder() -> None:
     switchboard = make_role("Switchboard", bleep_number="1000")
     consultant = make_role("Consultant physician on call", fallback=switchboard)
@@ -203,6 +208,7 @@ def test_a_chain_longer_than_the_maximum_depth_is_treated_as_a_loop() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.hazard("HZ-02")
 def test_a_hole_in_the_switchboard_rota_reaches_every_switchboard_operator() -> None:
     switchboard = make_role("Switchboard", bleep_number="1000", kind=Role.Kind.SWITCHBOARD)
     role = make_role(fallback=switchboard)

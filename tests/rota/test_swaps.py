@@ -580,6 +580,7 @@ def test_cover_in_the_middle_splits_the_shift_into_before_cover_and_after(
     assert RotaChange.objects.filter(model="Shift", action="cover").count() == 3
 
 
+@pytest.mark.hazard("HZ-01")
 def test_routing_gives_the_coverer_during_the_cover_at_once(rota: Rota, cover: Person) -> None:
     start, end = TOMORROW_9AM + timedelta(hours=3), TOMORROW_9AM + timedelta(hours=7)
     assert resolve_role(role=rota.role, at=start).holders == [rota.requester]
@@ -727,6 +728,7 @@ def test_cover_by_someone_already_booked_is_refused_and_nothing_changes(
     assert RotaChange.objects.count() == changes
 
 
+@pytest.mark.hazard("HZ-02")
 def test_the_role_keeps_a_holder_across_every_minute_of_a_covered_shift(
     rota: Rota, cover: Person
 ) -> None:

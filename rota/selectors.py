@@ -250,6 +250,25 @@ def gaps(*, roles: Iterable[Role], start: datetime, end: datetime) -> list[Gap]:
     return [gap for role in roles for gap in _unheld(role, held[role.pk], start, end)]
 
 
+def gaps_within(*, role: Role, spans: Iterable[tuple[datetime, datetime]]) -> list[Gap]:
+    """Return the gaps of `role` inside the union of `spans`, in start order, in one read."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted((s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    if not merged:
+        return []
+    found = gaps(roles=[role], start=merged[0][0], end=merged[-1][1])
+    return [
+        Gap(role, max(gap.start, start), min(gap.end, end))
+        for gap in found
+        for start, end in merged
+        if gap.start < end and start < gap.end
+    ]
+
+
 def _unheld(
     role: Role, held: list[tuple[datetime, datetime]], start: datetime, end: datetime
 ) -> list[Gap]:

@@ -1,6 +1,7 @@
 """Rota imports, exports and calendar feeds."""
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rest_framework import serializers
 
@@ -10,13 +11,23 @@ from api.serializers.base import (
     RoleSerializer,
     StrictSerializer,
 )
+from api.serializers.rota_reports import GapSerializer
 from rota.models import CalendarFeed, Person, Role
-from rota.services.calendars.applying import ImportReport, Outcome
+from rota.selectors import Gap
+from rota.services.calendars.applying import ImportReport, Outcome, SkipReason
 
 
 class CsvImportQuerySerializer(StrictSerializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Check and report what would change, and save nothing."
+    )
+    move_shifts = serializers.BooleanField(
+        default=False,
+        help_text="Let a uid that names another role's shift move it to the line's role.",
+    )
+    accept_gaps = serializers.BooleanField(
+        default=False,
+        help_text="Apply even if a role is left without a holder where it had one.",
     )
 
 
@@ -48,12 +59,54 @@ class ImportedShiftSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
+class SkippedEventSerializer(serializers.Serializer):
+    where = serializers.CharField(
+        source="label", help_text='The event: "event <UID> (<summary>)", and which occurrence.'
+    )
+    uid = serializers.CharField()
+    reason = serializers.ChoiceField(choices=[reason.value for reason in SkipReason])
+    occurrences = serializers.IntegerField(
+        allow_null=True, help_text="How many; null after the window of a repeat without end."
+    )
+
+
+class RecurrenceWindowSerializer(serializers.Serializer):
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword, so it cannot be declared in the class body.
+        return {
+            "from": serializers.DateTimeField(source="start"),
+            "to": serializers.DateTimeField(source="end"),
+        }
+
+
+class ImportGapSerializer(GapSerializer):
+    start_local = serializers.SerializerMethodField(help_text="The start on the site's clock.")
+    end_local = serializers.SerializerMethodField(help_text="The end on the site's clock.")
+
+    def get_start_local(self, gap: Gap) -> str:
+        return gap.start.astimezone(ZoneInfo(gap.role.site.time_zone)).isoformat()
+
+    def get_end_local(self, gap: Gap) -> str:
+        return gap.end.astimezone(ZoneInfo(gap.role.site.time_zone)).isoformat()
+
+
 class ImportReportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     created = serializers.SerializerMethodField()
     updated = serializers.SerializerMethodField()
     unchanged = serializers.SerializerMethodField()
+    skipped = serializers.IntegerField(
+        source="skipped_occurrences",
+        help_text="Occurrences that became no shift (an endless repeat's future not counted).",
+    )
     shifts = ImportedShiftSerializer(many=True)
+    skipped_events = SkippedEventSerializer(source="skipped", many=True)
+    recurrence_window = RecurrenceWindowSerializer(
+        allow_null=True, help_text="iCal: where repeats become shifts; null for CSV."
+    )
+    gaps = ImportGapSerializer(
+        many=True, help_text="Where a role would have, or now has, nobody because of this file."
+    )
 
     def get_created(self, report: ImportReport) -> int:
         return report.count(Outcome.CREATED)

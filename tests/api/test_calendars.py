@@ -114,6 +114,8 @@ def test_a_rota_manager_imports_shifts_of_their_team(hospital: Hospital) -> None
     assert body["shifts"][1]["person"]["username"] == "omar.haddad"
     assert body["shifts"][1]["start"] == "2027-01-05T17:00:00Z"
     assert body["shifts"][1]["shift_id"] == Shift.objects.get(person=hospital.colleague).pk
+    assert (body["skipped"], body["skipped_events"], body["gaps"]) == (0, [], [])
+    assert body["recurrence_window"] is None
     assert Shift.objects.count() == 2
 
 
@@ -171,11 +173,12 @@ def test_an_import_bigger_than_djangos_64_kb_body_limit_is_accepted(hospital: Ho
     assert response.json()["created"] == 2
 
 
-def test_a_misspelt_dry_run_is_refused_rather_than_applied(hospital: Hospital) -> None:
-    response = upload_csv(hospital, "manager", GOOD_CSV, dryrun="true")
+@pytest.mark.parametrize("option", ["dryrun", "accept_gap", "acceptgaps", "move_shift"])
+def test_a_misspelt_option_is_refused_rather_than_ignored(hospital: Hospital, option: str) -> None:
+    response = upload_csv(hospital, "manager", GOOD_CSV, **{option: "true"})
 
     assert response.status_code == 400
-    assert "dryrun" in response.json()["fields"]
+    assert option in response.json()["fields"]
     assert not Shift.objects.exists()
 
 
@@ -240,6 +243,129 @@ def test_an_ical_from_another_tool_is_imported_for_a_chosen_role_and_person(
         start + timedelta(days=2),
     ]
     assert set(Shift.objects.values_list("person", flat=True)) == {hospital.doctor.pk}
+
+
+def ical_of(*events: str) -> str:
+    header = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Another rota tool//EN"]
+    return "\n".join([*header, *events, "END:VCALENDAR"])
+
+
+def vevent(uid: str, start: str, end: str, *more: str) -> str:
+    lines = [f"UID:{uid}", f"SUMMARY:{uid.split('@')[0].title()}", f"DTSTART:{start}"]
+    return "\n".join(["BEGIN:VEVENT", *lines, f"DTEND:{end}", *more, "END:VEVENT"])
+
+
+def upload_ical(hospital: Hospital, data: str, **query: Any) -> Any:
+    query = {"role": hospital.role.pk, "person": hospital.doctor.pk, **query}
+    return upload(hospital, "manager", ICAL_IMPORT, data, "text/calendar", **query)
+
+
+@pytest.mark.hazard("HZ-13")
+def test_an_ical_import_answers_with_its_window_and_every_event_it_skipped(
+    hospital: Hospital,
+) -> None:
+    two_years_ago = day(-730)
+    data = ical_of(
+        vevent("old@x", f"{two_years_ago:%Y%m%dT%H%M%SZ}", f"{day(-730, 17):%Y%m%dT%H%M%SZ}"),
+        vevent(
+            "off@x", f"{day(3):%Y%m%dT%H%M%SZ}", f"{day(3, 17):%Y%m%dT%H%M%SZ}", "STATUS:CANCELLED"
+        ),
+        vevent(
+            "weekly@x",
+            f"{day(-70):%Y%m%dT%H%M%SZ}",
+            f"{day(-70, 17):%Y%m%dT%H%M%SZ}",
+            "RRULE:FREQ=WEEKLY;COUNT=12",
+        ),
+    )
+
+    response = upload_ical(hospital, data)
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    # Ten weeks back the series began: its first 10 occurrences are before the window.
+    assert (body["created"], body["skipped"]) == (1 + 2, 1 + 10)
+    assert Shift.objects.filter(start=two_years_ago).exists()
+    window = body["recurrence_window"]
+    now = timezone.now()
+    assert timedelta(days=1) - timedelta(minutes=1) < now - datetime.fromisoformat(window["from"])
+    assert datetime.fromisoformat(window["to"]) - now < timedelta(days=400)
+    assert body["skipped_events"] == [
+        {"where": "event off@x (Off)", "uid": "off@x", "reason": "cancelled", "occurrences": 1},
+        {
+            "where": "event weekly@x (Weekly)",
+            "uid": "weekly@x",
+            "reason": "before_recurrence_window",
+            "occurrences": 10,
+        },
+    ]
+
+
+# The day shift on 5 July 2027 (BST) that the gap tests move to the 6th.
+JULY_DAY = datetime(2027, 7, 5, 8, 0, tzinfo=UTC)
+
+
+def moving_the_july_day(shift: Shift) -> str:
+    return (
+        "role,person,start,end,uid\n"
+        f"2345,priya.shah,2027-07-06 09:00,2027-07-06 21:00,shift-{shift.pk}@bleep\n"
+    )
+
+
+@pytest.mark.hazard("HZ-13", "HZ-18")
+def test_a_new_gap_is_shown_by_a_dry_run_and_refused_until_accepted(hospital: Hospital) -> None:
+    shift = factories.make_shift(hospital.role, hospital.doctor, JULY_DAY, hours=12)
+    text = moving_the_july_day(shift)
+
+    dry = upload_csv(hospital, "manager", text, dry_run="true")
+    refused = upload_csv(hospital, "manager", text)
+    shift.refresh_from_db()
+    unmoved = shift.start
+    accepted = upload_csv(hospital, "manager", text, accept_gaps="true")
+
+    assert dry.status_code == 200, dry.json()
+    [gap] = dry.json()["gaps"]
+    assert gap["role"]["bleep_number"] == "2345"
+    assert (gap["start_local"], gap["end_local"]) == (
+        "2027-07-05T09:00:00+01:00",
+        "2027-07-05T21:00:00+01:00",
+    )
+    assert datetime.fromisoformat(gap["start"]) == JULY_DAY
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {
+        "gaps": [
+            "F1 Medicine on call (bleep 2345) would have nobody from 2027-07-05T09:00+01:00 "
+            "to 2027-07-05T21:00+01:00: to accept that, import with accept_gaps=true"
+        ]
+    }
+    assert unmoved == JULY_DAY
+    assert accepted.status_code == 201, accepted.json()
+    assert accepted.json()["gaps"] == dry.json()["gaps"]
+    shift.refresh_from_db()
+    assert shift.start == JULY_DAY + timedelta(days=1)
+
+
+@pytest.mark.hazard("HZ-18")
+def test_an_export_imported_for_another_role_is_refused_until_moving_is_asked(
+    hospital: Hospital,
+) -> None:
+    other = factories.make_role("Medical Registrar", bleep_number="2346", team=hospital.role.team)
+    shift = factories.make_shift(hospital.role, hospital.doctor, JULY_DAY, hours=12)
+    query = {"role": str(hospital.role.pk), "to": "2028-01-01T00:00Z"}
+    exported = hospital.client("manager").get("/api/rota/exports/shifts.ics", query)
+    data = exported.content.decode()
+
+    refused = upload_ical(hospital, data, role=other.pk)
+    moved = upload_ical(hospital, data, role=other.pk, move_shifts="true", accept_gaps="true")
+
+    assert refused.status_code == 400
+    field = f"event shift-{shift.pk}@bleep (F1 Medicine on call (bleep 2345)): uid"
+    assert list(refused.json()["fields"]) == [field]
+    assert "move_shifts=true" in refused.json()["fields"][field][0]
+    assert moved.status_code == 201, moved.json()
+    assert moved.json()["updated"] == 1
+    assert [g["role"]["bleep_number"] for g in moved.json()["gaps"]] == ["2345"]
+    shift.refresh_from_db()
+    assert shift.role == other
 
 
 def test_an_ical_import_for_another_teams_role_is_refused(hospital: Hospital) -> None:

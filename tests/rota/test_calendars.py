@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 
 from rota.exceptions import InvalidRotaData
 from rota.models import CalendarFeed, Person, Role, RotaChange, RotaManagerScope, Shift
-from rota.selectors import feed_shifts, holders_at
+from rota.selectors import Gap, feed_shifts, holders_at
 from rota.services.calendars import applying, csv_format, feeds, ical_format
 from tests.factories import make_person, make_role, make_team
 
@@ -92,14 +92,18 @@ def site_manager(rota: Rota) -> Person:
     return person
 
 
-def import_csv(actor: Person, text: str, dry_run: bool = False) -> applying.ImportReport:
-    return csv_format.import_csv(actor=actor, text=text, now=BEFORE_SPRING, dry_run=dry_run)
+def import_csv(
+    actor: Person, text: str, dry_run: bool = False, **extra: bool
+) -> applying.ImportReport:
+    return csv_format.import_csv(
+        actor=actor, text=text, now=BEFORE_SPRING, dry_run=dry_run, **extra
+    )
 
 
 def import_ical(
-    actor: Person, data: str, now: datetime = BEFORE_SPRING, **extra: object
+    actor: Person, data: str, now: datetime = BEFORE_SPRING, dry_run: bool = False, **extra: object
 ) -> applying.ImportReport:
-    return ical_format.import_ical(actor=actor, data=data, now=now, dry_run=False, **extra)  # type: ignore[arg-type]
+    return ical_format.import_ical(actor=actor, data=data, now=now, dry_run=dry_run, **extra)  # type: ignore[arg-type]
 
 
 def counts(report: applying.ImportReport) -> tuple[int, int, int]:
@@ -585,21 +589,6 @@ def test_a_recurring_occurrence_is_matched_by_its_uid_and_recurrence_id(rota: Ro
     assert night.external_uid == "rp-7f3a91c2-weekend-nights@rota.example.nhs.uk/20260328T200000Z"
 
 
-def test_recurring_events_are_expanded_only_within_the_import_window(rota: Rota) -> None:
-    data = calendar_of(
-        event(
-            "w@x", "Weekly", "20260101T080000Z", "20260101T170000Z", "2345", "priya.shah"
-        ).replace("END:VEVENT", "RRULE:FREQ=WEEKLY\nEND:VEVENT")
-    )
-
-    import_ical(rota.manager, data)
-
-    starts = list(Shift.objects.order_by("start").values_list("start", flat=True))
-    assert starts[0] == utc(2026, 3, 5, 8, 0)
-    assert starts[-1] < BEFORE_SPRING + ical_format.RECURRENCE_FUTURE
-    assert len(starts) == 57
-
-
 def test_floating_ical_times_are_wall_clock_in_the_site_zone(rota: Rota) -> None:
     data = calendar_of(event("f@x", "Day", "20260701T080000", "20260701T170000"))
 
@@ -676,15 +665,6 @@ def test_an_event_that_cannot_be_a_shift_is_refused_with_its_reason(
     assert raised.value.errors == {f"event z@x (Odd): {field}": [message]}
 
 
-def test_a_calendar_with_nothing_in_the_import_window_says_which_window(rota: Rota) -> None:
-    data = calendar_of(event("old@x", "Old", "20250101T080000Z", "20250101T170000Z"))
-
-    with pytest.raises(InvalidRotaData) as raised:
-        import_ical(rota.manager, data, role=rota.role, person=rota.priya)
-
-    assert raised.value.errors == {"data": ["no shifts between 2026-02-28 and 2027-04-05"]}
-
-
 def test_text_that_is_not_a_calendar_is_refused(rota: Rota) -> None:
     with pytest.raises(InvalidRotaData) as raised:
         import_ical(rota.manager, "role,person,start,end\n")
@@ -703,6 +683,360 @@ def event(uid: str, summary: str, start: str, end: str, role: str = "", person: 
     lines += [f"X-BLEEP-ROLE:{role}"] if role else []
     lines += [f"X-BLEEP-PERSON:{person}"] if person else []
     return "\n".join([*lines, "END:VEVENT"])
+
+
+def with_lines(event_text: str, *lines: str) -> str:
+    """Return the event with more properties, such as an RRULE or a STATUS."""
+    return event_text.replace("END:VEVENT", "\n".join([*lines, "END:VEVENT"]))
+
+
+def priyas(uid: str, summary: str, start: str, end: str) -> str:
+    return event(uid, summary, start, end, "2345", "priya.shah")
+
+
+# Every event of a file is imported or reported: nothing leaves silently (HZ-13)
+
+# From 2026-02-28 12:00 to 2027-04-05 12:00 UTC for an import at BEFORE_SPRING.
+WINDOW = applying.Window(utc(2026, 2, 28, 12, 0), utc(2027, 4, 5, 12, 0))
+# Thursdays from 1 January 2026: 9 before the window, 57 in it.
+WEEKLY = priyas("weekly@x", "Weekly", "20260101T080000Z", "20260101T170000Z")
+
+
+def skips(report: applying.ImportReport) -> list[tuple[str, str, int | None]]:
+    return [(skip.label, skip.reason.value, skip.occurrences) for skip in report.skipped]
+
+
+@pytest.mark.hazard("HZ-13")
+def test_single_events_two_years_back_and_two_years_ahead_are_both_imported(
+    rota: Rota,
+) -> None:
+    data = calendar_of(
+        priyas("past@x", "Past", "20240301T080000Z", "20240301T170000Z"),
+        priyas("future@x", "Future", "20280301T080000Z", "20280301T170000Z"),
+    )
+
+    report = import_ical(rota.manager, data)
+
+    assert counts(report) == (2, 0, 0)
+    assert report.skipped == []
+    assert all_facts() == {
+        ("2345", "priya.shah", utc(2024, 3, 1, 8, 0), utc(2024, 3, 1, 17, 0)),
+        ("2345", "priya.shah", utc(2028, 3, 1, 8, 0), utc(2028, 3, 1, 17, 0)),
+    }
+
+
+@pytest.mark.hazard("HZ-13")
+def test_a_repeat_without_end_is_expanded_only_within_the_window_and_the_rest_is_reported(
+    rota: Rota,
+) -> None:
+    report = import_ical(rota.manager, calendar_of(with_lines(WEEKLY, "RRULE:FREQ=WEEKLY")))
+
+    starts = list(Shift.objects.order_by("start").values_list("start", flat=True))
+    assert (starts[0], len(starts)) == (utc(2026, 3, 5, 8, 0), 57)
+    assert starts[-1] < WINDOW.end
+    assert report.recurrence_window == WINDOW
+    assert skips(report) == [
+        ("event weekly@x (Weekly)", "before_recurrence_window", 9),
+        ("event weekly@x (Weekly)", "after_recurrence_window", None),
+    ]
+
+
+@pytest.mark.hazard("HZ-13")
+def test_a_repeat_that_ends_reports_how_many_occurrences_fell_each_side_of_the_window(
+    rota: Rota,
+) -> None:
+    report = import_ical(
+        rota.manager, calendar_of(with_lines(WEEKLY, "RRULE:FREQ=WEEKLY;COUNT=80"))
+    )
+
+    assert counts(report) == (57, 0, 0)
+    assert skips(report) == [
+        ("event weekly@x (Weekly)", "before_recurrence_window", 9),
+        ("event weekly@x (Weekly)", "after_recurrence_window", 14),
+    ]
+    assert report.skipped_occurrences() == 80 - 57
+
+
+@pytest.mark.hazard("HZ-13")
+def test_cancelled_events_and_occurrences_are_reported_as_skipped_with_their_reason(
+    rota: Rota,
+) -> None:
+    data = calendar_of(
+        with_lines(
+            priyas("off@x", "Off", "20260401T080000Z", "20260401T170000Z"), "STATUS:CANCELLED"
+        ),
+        with_lines(
+            priyas("days@x", "Days", "20260410T080000Z", "20260410T170000Z"),
+            "RRULE:FREQ=DAILY;COUNT=3",
+        ),
+        "BEGIN:VEVENT\nUID:days@x\nSUMMARY:Days\nRECURRENCE-ID:20260411T080000Z\n"
+        "DTSTART:20260411T080000Z\nDTEND:20260411T170000Z\nSTATUS:CANCELLED\nEND:VEVENT",
+    )
+
+    report = import_ical(rota.manager, data)
+
+    assert counts(report) == (2, 0, 0)
+    assert skips(report) == [
+        ("event off@x (Off)", "cancelled", 1),
+        ("event days@x (Days) at 2026-04-11 08:00", "cancelled", 1),
+    ]
+    assert not Shift.objects.filter(start__date="2026-04-11").exists()
+
+
+@pytest.mark.hazard("HZ-13")
+def test_every_event_and_occurrence_of_a_mixed_file_is_imported_or_skipped(rota: Rota) -> None:
+    data = calendar_of(
+        priyas("past@x", "Past", "20240301T080000Z", "20240301T170000Z"),
+        priyas("future@x", "Future", "20280301T080000Z", "20280301T170000Z"),
+        with_lines(
+            priyas("off@x", "Off", "20260401T080000Z", "20260401T170000Z"), "STATUS:CANCELLED"
+        ),
+        with_lines(WEEKLY, "RRULE:FREQ=WEEKLY;COUNT=80"),
+        "BEGIN:VEVENT\nUID:weekly@x\nSUMMARY:Weekly\nRECURRENCE-ID:20260305T080000Z\n"
+        "DTSTART:20260305T080000Z\nDTEND:20260305T170000Z\nSTATUS:CANCELLED\nEND:VEVENT",
+        with_lines(
+            priyas("gone@x", "Gone", "20260501T080000Z", "20260501T170000Z"),
+            "EXDATE:20260501T080000Z",
+        ),
+    )
+    # 3 single events, 80 weekly occurrences and one event that its EXDATE leaves empty.
+    in_the_file = 3 + 80
+
+    report = import_ical(rota.manager, data)
+
+    assert counts(report) == (2 + 56, 0, 0)
+    assert len(report.shifts) + report.skipped_occurrences() == in_the_file
+    assert sorted(skips(report)) == [
+        ("event gone@x (Gone)", "no_occurrence", 0),
+        ("event off@x (Off)", "cancelled", 1),
+        ("event weekly@x (Weekly)", "after_recurrence_window", 14),
+        ("event weekly@x (Weekly)", "before_recurrence_window", 9),
+        ("event weekly@x (Weekly) at 2026-03-05 08:00", "cancelled", 1),
+    ]
+    named = {plan.uid.split("/")[0] for plan in report.shifts}
+    named |= {skip.uid for skip in report.skipped}
+    assert named == {"past@x", "future@x", "off@x", "weekly@x", "gone@x"}
+
+
+@pytest.mark.hazard("HZ-13")
+def test_two_events_with_one_uid_are_refused_rather_than_one_dropped(rota: Rota) -> None:
+    data = calendar_of(
+        priyas("twice@x", "Early", "20260401T080000Z", "20260401T170000Z"),
+        priyas("twice@x", "Late", "20260402T080000Z", "20260402T170000Z"),
+    )
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data)
+
+    assert raised.value.errors == {
+        "event twice@x (Late): uid": ["another event of the file has this UID and RECURRENCE-ID"]
+    }
+    assert not Shift.objects.exists()
+
+
+def test_a_calendar_whose_only_repeat_is_outside_the_window_says_which_window(
+    rota: Rota,
+) -> None:
+    old = event("old@x", "Old", "20250101T080000Z", "20250101T170000Z")
+    data = calendar_of(with_lines(old, "RRULE:FREQ=WEEKLY;COUNT=5"))
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data, role=rota.role, person=rota.priya)
+
+    assert raised.value.errors == {
+        "data": [
+            "no shifts to import: every event is cancelled or repeats only outside the "
+            "recurrence window, 2026-02-28 to 2027-04-05"
+        ]
+    }
+
+
+def test_repeats_with_too_many_occurrences_outside_the_window_are_refused_not_counted_forever(
+    rota: Rota,
+) -> None:
+    data = calendar_of(with_lines(WEEKLY, "RRULE:FREQ=DAILY;UNTIL=89991231T000000Z"))
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data)
+
+    assert list(raised.value.errors) == ["data"]
+    assert (
+        "more than 100000 occurrences outside the recurrence window"
+        in raised.value.errors["data"][0]
+    )
+
+
+@pytest.mark.hazard("HZ-13")
+def test_an_event_dated_outside_the_years_a_rota_can_hold_is_refused(rota: Rota) -> None:
+    data = calendar_of(priyas("slip@x", "Slip", "18260401T080000Z", "18260401T170000Z"))
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data)
+
+    assert raised.value.errors == {"event slip@x (Slip): start": ["not a date from 1900 to 8999"]}
+
+
+# New gaps: shown before they exist, applied only when accepted (HZ-13, HZ-18)
+
+
+def day_then_night(rota: Rota) -> tuple[Shift, Shift]:
+    """Priya's day and Omar's night on 1 April 2026 (BST): the role is held for 24 hours."""
+    return (
+        shift(rota.role, rota.priya, utc(2026, 4, 1, 8, 0), utc(2026, 4, 1, 20, 0)),
+        shift(rota.role, rota.omar, utc(2026, 4, 1, 20, 0), utc(2026, 4, 2, 8, 0)),
+    )
+
+
+def moving_priyas_day(day: Shift) -> str:
+    """A CSV moving Priya's day from 1 to 3 April."""
+    return (
+        "role,person,start,end,uid\n"
+        f"2345,priya.shah,2026-04-03 09:00,2026-04-03 21:00,shift-{day.pk}@bleep\n"
+    )
+
+
+GAP_ON_1_APRIL = (
+    "F1 Medicine on call (bleep 2345) would have nobody from 2026-04-01T09:00+01:00 to "
+    "2026-04-01T21:00+01:00: to accept that, import with accept_gaps=true"
+)
+
+
+@pytest.mark.hazard("HZ-13", "HZ-18")
+def test_a_dry_run_that_would_leave_a_role_empty_reports_the_gap_and_stores_nothing(
+    rota: Rota,
+) -> None:
+    day, _ = day_then_night(rota)
+    before = all_facts()
+
+    report = import_csv(rota.manager, moving_priyas_day(day), dry_run=True)
+
+    assert counts(report) == (0, 1, 0)
+    assert report.gaps == [Gap(rota.role, utc(2026, 4, 1, 8, 0), utc(2026, 4, 1, 20, 0))]
+    assert all_facts() == before
+
+
+@pytest.mark.hazard("HZ-13", "HZ-18")
+def test_an_import_that_would_leave_a_role_empty_is_refused_naming_the_gap(rota: Rota) -> None:
+    day, _ = day_then_night(rota)
+    before, changes = all_facts(), RotaChange.objects.count()
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_csv(rota.manager, moving_priyas_day(day))
+
+    assert raised.value.errors == {"gaps": [GAP_ON_1_APRIL]}
+    assert all_facts() == before
+    assert RotaChange.objects.count() == changes
+
+
+@pytest.mark.hazard("HZ-13", "HZ-18")
+def test_an_import_that_accepts_gaps_applies_and_reports_them(rota: Rota) -> None:
+    day, _ = day_then_night(rota)
+
+    report = import_csv(rota.manager, moving_priyas_day(day), accept_gaps=True)
+
+    assert report.gaps == [Gap(rota.role, utc(2026, 4, 1, 8, 0), utc(2026, 4, 1, 20, 0))]
+    day.refresh_from_db()
+    assert (day.start, day.end) == (utc(2026, 4, 3, 8, 0), utc(2026, 4, 3, 20, 0))
+
+
+@pytest.mark.hazard("HZ-13")
+def test_a_shift_cut_short_opens_a_gap_for_the_hours_it_gave_up(rota: Rota) -> None:
+    day, _ = day_then_night(rota)
+    text = (
+        "role,person,start,end,uid\n"
+        f"2345,priya.shah,2026-04-01 09:00,2026-04-01 18:00,shift-{day.pk}@bleep\n"
+    )
+
+    report = import_csv(rota.manager, text, dry_run=True)
+
+    assert report.gaps == [Gap(rota.role, utc(2026, 4, 1, 17, 0), utc(2026, 4, 1, 20, 0))]
+
+
+@pytest.mark.hazard("HZ-13")
+def test_an_import_that_leaves_no_new_gap_is_not_held_up(rota: Rota) -> None:
+    day, _ = day_then_night(rota)
+    # Sara overlaps Priya's whole day, so moving Priya's leaves the role held.
+    shift(rota.role, rota.sara, utc(2026, 4, 1, 8, 0), utc(2026, 4, 1, 20, 0))
+    # The role already had nobody after Omar's night: that gap is not the import's.
+    text = moving_priyas_day(day) + "2345,omar.haddad,2026-04-05 09:00,2026-04-05 21:00,\n"
+
+    report = import_csv(rota.manager, text)
+
+    assert counts(report) == (1, 1, 0)
+    assert report.gaps == []
+
+
+# Shifts of another role move only when asked (HZ-18)
+
+
+def registrar(rota: Rota) -> Role:
+    return make_role("Medical Registrar on call", bleep_number="2346", team=rota.role.team)
+
+
+@pytest.mark.hazard("HZ-18")
+def test_an_ical_export_of_one_role_imported_for_another_is_refused_naming_the_role(
+    rota: Rota,
+) -> None:
+    other = registrar(rota)
+    day, night = day_then_night(rota)
+    data = ical_format.export_ical(shifts=[day, night], name="F1", now=BEFORE_SPRING).decode()
+    before, changes = all_facts(), RotaChange.objects.count()
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data, role=other)
+
+    labels = [
+        f"event shift-{s.pk}@bleep (F1 Medicine on call (bleep 2345)): uid" for s in (day, night)
+    ]
+    assert set(raised.value.errors) == set(labels)
+    assert raised.value.errors[labels[0]] == [
+        f"'shift-{day.pk}@bleep' is a shift of F1 Medicine on call (bleep 2345): to move it to "
+        "Medical Registrar on call (bleep 2346), import with move_shifts=true"
+    ]
+    assert all_facts() == before
+    assert RotaChange.objects.count() == changes
+
+
+@pytest.mark.hazard("HZ-18")
+def test_moving_shifts_to_another_role_needs_move_shifts_and_accepting_the_gaps_it_opens(
+    rota: Rota,
+) -> None:
+    other = registrar(rota)
+    day, night = day_then_night(rota)
+    data = ical_format.export_ical(shifts=[day, night], name="F1", now=BEFORE_SPRING).decode()
+    emptied = Gap(rota.role, utc(2026, 4, 1, 8, 0), utc(2026, 4, 2, 8, 0))
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_ical(rota.manager, data, role=other, move_shifts=True)
+    assert list(raised.value.errors) == ["gaps"]
+    assert "2026-04-01T09:00+01:00 to 2026-04-02T09:00+01:00" in raised.value.errors["gaps"][0]
+    assert not Shift.objects.filter(role=other).exists()
+
+    report = import_ical(rota.manager, data, role=other, move_shifts=True, accept_gaps=True)
+
+    assert counts(report) == (0, 2, 0)
+    assert report.gaps == [emptied]
+    assert set(Shift.objects.values_list("role", flat=True)) == {other.pk}
+
+
+@pytest.mark.hazard("HZ-18")
+def test_a_csv_row_whose_uid_names_another_roles_shift_is_refused_unless_moving(
+    rota: Rota,
+) -> None:
+    registrar(rota)
+    day, night = day_then_night(rota)
+    text = csv_format.export_csv(shifts=[day, night]).replace("\r\n2345,", "\r\n2346,")
+
+    with pytest.raises(InvalidRotaData) as raised:
+        import_csv(rota.manager, text)
+    assert set(raised.value.errors) == {"row 2: uid", "row 3: uid"}
+    assert "is a shift of F1 Medicine on call (bleep 2345)" in raised.value.errors["row 2: uid"][0]
+    assert set(Shift.objects.values_list("role", flat=True)) == {rota.role.pk}
+
+    report = import_csv(rota.manager, text, move_shifts=True, accept_gaps=True)
+
+    assert counts(report) == (0, 2, 0)
+    assert {s.role.bleep_number for s in Shift.objects.all()} == {"2346"}
 
 
 # Feeds

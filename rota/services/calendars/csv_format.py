@@ -15,7 +15,9 @@ from rota.models import Person, Shift
 from rota.services.calendars.applying import (
     UID_MAX_LENGTH,
     Directory,
+    ImportOptions,
     ImportReport,
+    ReadFile,
     RowErrors,
     ShiftLine,
     apply_lines,
@@ -59,15 +61,26 @@ def format_offset(wall: datetime) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def import_csv(*, actor: Person, text: str, now: datetime, dry_run: bool) -> ImportReport:
+def import_csv(
+    *,
+    actor: Person,
+    text: str,
+    now: datetime,
+    dry_run: bool,
+    move_shifts: bool = False,
+    accept_gaps: bool = False,
+) -> ImportReport:
     """Create or update the shifts of a CSV file, all or nothing; see docs/rota.md.
 
-    Owns its transaction: every shift and its audit entry commit together, or none does.
+    `move_shifts` lets a row's uid move another role's shift; `accept_gaps` lets the import
+    leave a role without a holder where it had one. Owns its transaction: every shift and
+    its audit entry commit together, or none does.
     """
     check_size(text)
     errors = RowErrors()
-    lines = _read_csv(text.removeprefix("\ufeff"), errors)
-    return apply_lines(actor=actor, lines=lines, errors=errors, now=now, dry_run=dry_run)
+    read = ReadFile(_read_csv(text.removeprefix("\ufeff"), errors))
+    options = ImportOptions(dry_run=dry_run, move_shifts=move_shifts, accept_gaps=accept_gaps)
+    return apply_lines(actor=actor, read=read, errors=errors, now=now, options=options)
 
 
 def _read_csv(text: str, errors: RowErrors) -> list[ShiftLine]:

@@ -397,6 +397,7 @@ def test_a_take_on_note_over_the_limit_is_a_400_naming_it_and_stores_nothing(war
 
 
 @pytest.mark.parametrize("ending", ["redirect", "cancel"])
+@pytest.mark.hazard("HZ-12")
 def test_a_redirect_or_a_cancel_ends_switchboards_take_on(ward: Ward, ending: str) -> None:
     registrar = factories.make_person("tom.fletcher")
     bleep_id = switchboard_brought_in(ward)

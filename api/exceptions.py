@@ -19,8 +19,10 @@ from messaging.exceptions import (
     InvalidCredentials,
     InvalidPushSubscription,
     NotARecipient,
+    NotSwitchboard,
     NotTheSender,
     PushSubscriptionNotFound,
+    SwitchboardCannotAcknowledge,
 )
 from rota.exceptions import (
     InvalidRotaData,
@@ -41,6 +43,12 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "not_the_sender",
         "only the sender or switchboard may do this",
     ),
+    SwitchboardCannotAcknowledge: (
+        status.HTTP_403_FORBIDDEN,
+        SwitchboardCannotAcknowledge.code,
+        SwitchboardCannotAcknowledge.detail,
+    ),
+    NotSwitchboard: (status.HTTP_403_FORBIDDEN, NotSwitchboard.code, NotSwitchboard.detail),
     InvalidCredentials: (
         status.HTTP_400_BAD_REQUEST,
         "invalid_credentials",

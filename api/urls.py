@@ -38,6 +38,7 @@ urlpatterns = [
     path("bleeps/<int:bleep_id>/read", bleeps.ReadView.as_view(), name="bleep-read"),
     path("bleeps/<int:bleep_id>/escalate", bleeps.EscalateView.as_view(), name="bleep-escalate"),
     path("bleeps/<int:bleep_id>/redirect", bleeps.RedirectView.as_view(), name="bleep-redirect"),
+    path("bleeps/<int:bleep_id>/handle", bleeps.HandleView.as_view(), name="bleep-handle"),
     path("bleeps/<int:bleep_id>/decline", bleeps.DeclineView.as_view(), name="bleep-decline"),
     path("bleeps/<int:bleep_id>/cancel", bleeps.CancelView.as_view(), name="bleep-cancel"),
     path("bleeps/<int:bleep_id>/replies", bleeps.ReplyView.as_view(), name="bleep-replies"),

@@ -20,6 +20,7 @@ from messaging.exceptions import (
     IllegalTransition,
     InvalidToken,
     NotARecipient,
+    SwitchboardRefusal,
 )
 from messaging.models import Bleep, Delivery, Device, Reply
 from messaging.services import answers, devices
@@ -225,6 +226,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             "read": self._receipt("read"),
             "acknowledge": self._acknowledge,
             "decline": self._decline,
+            "handle": self._handle,
             "reply": self._reply,
             "send": self._send,
         }
@@ -281,6 +283,17 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             content, self.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
         )
 
+    async def _handle(self, content: dict[str, Any]) -> None:
+        note = content.get("note", "")
+        if not isinstance(note, str) or len(note) > Delivery.NOTE_MAX_LENGTH:
+            await self._error(
+                content,
+                "invalid",
+                f"note must be text of at most {Delivery.NOTE_MAX_LENGTH} characters",
+            )
+            return
+        await self._call(content, answers.handle_bleep, bleep_id=content.get("bleep_id"), note=note)
+
     async def _reply(self, content: dict[str, Any]) -> None:
         text = content.get("text")
         if not isinstance(text, str) or not 0 < len(text) <= Reply.TEXT_MAX_LENGTH:
@@ -336,6 +349,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self._error(content, "not_found", "no such bleep")
         except NotARecipient:
             await self._error(content, "forbidden", "you were not sent this bleep")
+        except SwitchboardRefusal as refusal:
+            await self._error(content, refusal.code, refusal.detail)
         except IllegalTransition as error:
             await self._error(content, "conflict", str(error), current=error.current)
         else:

@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Bleep, Delivery, Device, Reply, StreamEvent
+from messaging.models import Bleep, Delivery, DeliveryStatus, Device, Reply, StreamEvent
 from rota.models import Person, Role
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,20 @@ def delivery_summary(delivery: Delivery) -> dict[str, Any]:
     }
 
 
+def handling_summary(bleep: Bleep) -> list[dict[str, Any]]:
+    """Say who at switchboard has taken the bleep on, with their note: shown to everyone in it
+    as "handling", never as an acknowledgement. REST's bleeps carry the same list."""
+    return [
+        {
+            "by": person_summary(delivery.recipient),
+            "note": delivery.comment,
+            "since": delivery.updated_at.isoformat(),
+        }
+        for delivery in bleep.deliveries.all()
+        if delivery.status == DeliveryStatus.HANDLING
+    ]
+
+
 def bleep_summary(bleep: Bleep) -> dict[str, Any]:
     """Describe a bleep for the devices of the people in it (never for a push payload)."""
     return {
@@ -62,6 +76,8 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "callback_extension": bleep.callback_extension,
         "nhs_number": bleep.nhs_number,
         "created_at": bleep.created_at.isoformat(),
+        "for_switchboard": bleep.for_switchboard,
+        "handling": handling_summary(bleep),
         "deliveries": [delivery_summary(d) for d in bleep.deliveries.all()],
     }
 
@@ -96,6 +112,18 @@ def bleep_declined(delivery: Delivery) -> Event:
         "by": person_summary(delivery.recipient),
         "reason": delivery.decline_reason,
         "delivery": delivery_summary(delivery),
+    }
+
+
+def bleep_handling(delivery: Delivery, bleep: Bleep) -> Event:
+    """Switchboard took the bleep on: it stays open, and clinicians are still being sought."""
+    return {
+        "type": "bleep.handling",
+        "bleep_id": bleep.pk,
+        "by": person_summary(delivery.recipient),
+        "note": delivery.comment,
+        "delivery": delivery_summary(delivery),
+        "bleep": bleep_summary(bleep),
     }
 
 

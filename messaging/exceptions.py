@@ -32,6 +32,33 @@ class NotARecipient(MessagingError):
     """The person may see the bleep but was not sent it, so cannot answer it."""
 
 
+class SwitchboardRefusal(MessagingError):
+    """Switchboard's answer is not a clinician's: `code` and `detail` say what to do instead.
+
+    The REST and socket answers both use them, so a client reads the same words either way.
+    """
+
+    code = ""
+    detail = ""
+
+    def __init__(self) -> None:
+        super().__init__(self.detail)
+
+
+class SwitchboardCannotAcknowledge(SwitchboardRefusal):
+    """An operator acknowledged a bleep meant for a clinician; they take it on instead."""
+
+    code = "switchboard_cannot_acknowledge"
+    detail = "switchboard cannot acknowledge for a clinician: take it on instead"
+
+
+class NotSwitchboard(SwitchboardRefusal):
+    """Someone other than a switchboard operator tried to take a bleep on."""
+
+    code = "not_switchboard"
+    detail = "only switchboard takes a bleep on; a clinician acknowledges or declines it"
+
+
 class InvalidCredentials(MessagingError):
     """Unknown username, wrong password, or a disabled account (never said which)."""
 

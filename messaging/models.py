@@ -40,6 +40,8 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
+    # Switchboard has taken the bleep on ("phoning the team"); not an acknowledgement.
+    HANDLING = "handling", "Handling (switchboard)"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     DECLINED = "declined", "Declined"
     CANCELLED = "cancelled", "Cancelled"
@@ -137,6 +139,14 @@ class Bleep(models.Model):
         target = self.role or self.person
         assert target is not None
         return target
+
+    @property
+    def for_switchboard(self) -> bool:
+        """Return whether the bleep is addressed to switchboard itself: a switchboard role, or
+        an operator by name (not a clinician's bleep that switchboard was brought into)."""
+        if self.role is not None:
+            return self.role.kind == Role.Kind.SWITCHBOARD
+        return self.person is not None and self.person.job == Person.Job.SWITCHBOARD
 
 
 class Delivery(models.Model):

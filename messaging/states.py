@@ -22,11 +22,21 @@ DELIVERY_TRANSITIONS: dict[tuple[DeliveryStatus, str], DeliveryStatus] = {
     (DeliveryStatus.DELIVERED, "cancel"): DeliveryStatus.CANCELLED,
     (DeliveryStatus.READ, "cancel"): DeliveryStatus.CANCELLED,
     (DeliveryStatus.DECLINED, "cancel"): DeliveryStatus.CANCELLED,
+    # Switchboard takes on a bleep it was brought into. The copy stops waiting (no more
+    # reminders to switchboard) but the bleep stays open: escalation to clinicians goes on.
+    (DeliveryStatus.SENT, "handle"): DeliveryStatus.HANDLING,
+    (DeliveryStatus.DELIVERED, "handle"): DeliveryStatus.HANDLING,
+    (DeliveryStatus.READ, "handle"): DeliveryStatus.HANDLING,
+    # Only on a bleep addressed to switchboard itself; the service says who may.
+    (DeliveryStatus.HANDLING, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.HANDLING, "cancel"): DeliveryStatus.CANCELLED,
 }
 
 BLEEP_TRANSITIONS: dict[tuple[BleepStatus, str], BleepStatus] = {
     (BleepStatus.OPEN, "acknowledge"): BleepStatus.ACKNOWLEDGED,
     (BleepStatus.OPEN, "cancel"): BleepStatus.CANCELLED,
+    # Taking a bleep on leaves it open, and is only allowed while it is.
+    (BleepStatus.OPEN, "handle"): BleepStatus.OPEN,
 }
 
 DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
+from messaging import events
 from messaging.models import (
     Bleep,
     BleepStatus,
@@ -48,6 +49,14 @@ class DeliverySerializer(serializers.Serializer):
     decline_reason = serializers.CharField(read_only=True)
 
 
+class HandlingSerializer(serializers.Serializer):
+    """Switchboard has taken the bleep on: who, their note, since when (not an acknowledgement)."""
+
+    by = PersonBriefSerializer()
+    note = serializers.CharField()
+    since = serializers.DateTimeField()
+
+
 class BleepSerializer(serializers.Serializer):
     """A bleep with every copy of it, as its sender and its recipients see it.
 
@@ -73,7 +82,28 @@ class BleepSerializer(serializers.Serializer):
     nhs_number = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     acknowledged_by = PersonBriefSerializer(read_only=True, allow_null=True)
+    for_switchboard = serializers.BooleanField(
+        read_only=True,
+        help_text="Addressed to switchboard itself; on any other bleep switchboard takes it on "
+        "(`handle`) and cannot acknowledge it.",
+    )
+    handling = serializers.SerializerMethodField()
     deliveries = DeliverySerializer(many=True, read_only=True)
+
+    @extend_schema_field(HandlingSerializer(many=True))
+    def get_handling(self, bleep: Bleep) -> list[dict[str, Any]]:
+        # The events' description of it, so a phone never reconciles two shapes.
+        return events.handling_summary(bleep)
+
+
+class HandleSerializer(StrictSerializer):
+    note = serializers.CharField(
+        max_length=Delivery.NOTE_MAX_LENGTH,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="What switchboard is doing, e.g. 'phoning the team'.",
+    )
 
 
 class DeclineSerializer(StrictSerializer):

@@ -1,4 +1,4 @@
-"""Send, list, read and acknowledge bleeps."""
+"""Send, list, read, acknowledge and take on bleeps."""
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -151,6 +151,18 @@ class AcknowledgeView(APIView):
     def post(self, request: Request, bleep_id: int) -> Response:
         data = valid_data(serializers.AcknowledgeSerializer, request.data)
         answers.acknowledge_bleep(
+            device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
+        )
+        return _bleep(request, bleep_id)
+
+
+class HandleView(APIView):
+    """Switchboard takes on a bleep it was brought into ("phoning the team"); it stays open."""
+
+    @extend_schema(request=serializers.HandleSerializer, responses=serializers.BleepSerializer)
+    def post(self, request: Request, bleep_id: int) -> Response:
+        data = valid_data(serializers.HandleSerializer, request.data)
+        answers.handle_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
         return _bleep(request, bleep_id)

@@ -7,7 +7,7 @@ from django.db import transaction
 from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
 from messaging.exceptions import BleepNotFound, IllegalTransition
-from messaging.models import Bleep, BleepStatus, Delivery, Device
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device
 from messaging.services.bleeps import WAITING, widen_bleep
 from messaging.services.history import move_delivery
 from rota.exceptions import invalid
@@ -51,9 +51,9 @@ def redirect_bleep(
     """Send an open bleep to another role (its holders now) or person instead of its own.
 
     Owns its transaction and locks the bleep. The copies of those still waiting elsewhere
-    are cancelled and the newcomers brought in together, so the bleep is never without
-    someone to answer it. Escalation climbs from the new role (to switchboard, for a
-    person). Returns the new deliveries.
+    (and switchboard's, if it took the bleep on) are cancelled and the newcomers brought in
+    together, so the bleep is never without someone to answer it. Escalation climbs from
+    the new role (to switchboard, for a person). Returns the new deliveries.
     """
     if (role is None) == (person is None):
         raise ValueError("a bleep is redirected to exactly one role or one person")
@@ -92,13 +92,18 @@ def _lock_open_bleep(*, bleep_id: int, action: str) -> Bleep:
     return bleep
 
 
+# Redirecting releases those still waiting and switchboard's own take-on: the bleep is
+# someone else's now, and a copy left "handling" would tell the sender switchboard still is.
+RELEASED_BY_REDIRECT = (*WAITING, DeliveryStatus.HANDLING)
+
+
 def _release_others(
     *, bleep: Bleep, keep: set[int], actor: Person, device: Device | None, now: datetime
 ) -> None:
-    """Cancel the copies still waiting outside `keep`: they are no longer asked to come."""
+    """Cancel the copies still open outside `keep`: they are no longer asked to act on it."""
     waiting = (
         bleep.deliveries.select_for_update()
-        .filter(status__in=WAITING)
+        .filter(status__in=RELEASED_BY_REDIRECT)
         .exclude(recipient_id__in=keep)
         .order_by("pk")
     )

@@ -1,13 +1,20 @@
-"""A recipient's answers to a bleep: receipts, acknowledge, decline, and replies in its thread."""
+"""A recipient's answers to a bleep: receipts, acknowledge, decline, switchboard taking it on,
+and replies in its thread."""
 
 from datetime import datetime
 
 from django.db import transaction
 
 from messaging import events
-from messaging.exceptions import AlreadyAcknowledged, IllegalTransition, NotARecipient
+from messaging.exceptions import (
+    AlreadyAcknowledged,
+    IllegalTransition,
+    NotARecipient,
+    NotSwitchboard,
+    SwitchboardCannotAcknowledge,
+)
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
-from messaging.selectors import access_bleep, access_delivery
+from messaging.selectors import access_bleep, access_delivery, load_bleep
 from messaging.services.history import move_bleep, move_delivery, participants
 from messaging.services.stream import append_events
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
@@ -40,10 +47,12 @@ def acknowledge_bleep(
     """Acknowledge a bleep for its sender and every recipient; the first acknowledgement wins.
 
     Owns its transaction and locks the bleep row, so of two simultaneous acknowledgements
-    exactly one succeeds and the other is told who won.
+    exactly one succeeds and the other is told who won. Switchboard acknowledges only a
+    bleep addressed to switchboard; on a clinician's bleep it takes it on (`handle_bleep`).
     """
     with transaction.atomic():
-        access_delivery(device.user, bleep_id)
+        mine = access_delivery(device.user, bleep_id)
+        _refuse_switchboard_for_a_clinician(person=device.user, bleep=mine.bleep)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
         if bleep.status == BleepStatus.ACKNOWLEDGED:
             raise AlreadyAcknowledged(by=str(bleep.acknowledged_by))
@@ -78,6 +87,33 @@ def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) 
     return delivery
 
 
+def handle_bleep(*, device: Device, bleep_id: int, note: str, now: datetime) -> Delivery:
+    """Take a bleep on for switchboard ("handling: phoning the team") and tell everyone in it.
+
+    Only an operator who was sent the open bleep may. Their copy stops waiting, so they are
+    reminded no more, but the bleep stays open and its escalation goes on until a clinician
+    acknowledges, the sender cancels or switchboard redirects it. Owns its transaction and
+    locks the bleep, then the delivery, as an acknowledgement and a worker's step do: each
+    sees the take-on whole or not at all.
+    """
+    with transaction.atomic():
+        access_delivery(device.user, bleep_id)
+        if device.user.job != Person.Job.SWITCHBOARD:
+            raise NotSwitchboard()
+        bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "handle")
+        delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        delivery.comment = note
+        move_delivery(delivery=delivery, device=device, action="handle", now=now, reason=note)
+        handled = load_bleep(bleep_id)
+        append_events(
+            user_ids=participants(handled),
+            event=events.bleep_handling(delivery, handled),
+            now=now,
+        )
+    return delivery
+
+
 def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
     """Add a reply to a bleep's thread and show it live to everyone in the bleep.
 
@@ -95,6 +131,13 @@ def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -
         )
         append_events(user_ids=participants(bleep), event=events.bleep_reply(reply), now=now)
     return reply
+
+
+def _refuse_switchboard_for_a_clinician(*, person: Person, bleep: Bleep) -> None:
+    # An operator is not the clinician the sender needs: their acknowledgement would end the
+    # bleep and stop the escalation that is still looking for one (HZ-12).
+    if person.job == Person.Job.SWITCHBOARD and not bleep.for_switchboard:
+        raise SwitchboardCannotAcknowledge()
 
 
 def _lock_own_delivery(*, device: Device, bleep_id: int) -> Delivery:

@@ -1,16 +1,21 @@
 """Switchboard's board and hands: every open bleep with its step; escalate and redirect by
-hand; and the delivered receipt a service worker posts over REST."""
+hand; take on a clinician's bleep instead of acknowledging it; and the delivered receipt a
+service worker posts over REST."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from escalation.models import BleepPlan, Deadline
+from escalation.services.firing import fire_due_deadlines
 from messaging.models import Bleep, Delivery, HistoryEntry, StreamEvent
 from rota.models import Person, Role
 from tests import factories
 from tests.api.test_bleep_access import WHO, tokens
 from tests.conftest import Ward, client_for
+from tests.escalation.test_steps import make_policy
 
 
 def send(ward: Ward, **fields: Any) -> int:
@@ -213,3 +218,195 @@ def test_a_delivered_receipt_over_rest_tells_the_sender(ward: Ward) -> None:
     again = client_for(ward.doctor_token).post(f"/api/bleeps/{bleep_id}/delivered")
     assert again.status_code == 200
     assert StreamEvent.objects.filter(user=ward.nurse, type="delivery.updated").count() == 1
+
+
+def switchboard_brought_in(ward: Ward, **fields: Any) -> int:
+    """Send an emergency to the registrar and let its first step bring switchboard in."""
+    make_policy(("notify_switchboard", 60), role=ward.role)
+    bleep_id = send(ward, priority="emergency", **fields)
+    fire_due_deadlines(now=timezone.now() + timedelta(minutes=2))
+    assert Delivery.objects.filter(bleep_id=bleep_id, recipient=ward.operator).exists()
+    return bleep_id
+
+
+def statuses(bleep_id: int) -> dict[int, str]:
+    deliveries = Delivery.objects.filter(bleep_id=bleep_id)
+    return dict(deliveries.values_list("recipient_id", "status"))
+
+
+@pytest.mark.hazard("HZ-12")
+def test_switchboard_cannot_acknowledge_an_emergency_it_was_brought_into_and_nothing_is_stored(
+    ward: Ward,
+) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    before = stored()
+
+    response = operator(ward).post(
+        f"/api/bleeps/{bleep_id}/acknowledge", {"comment": "coming"}, format="json"
+    )
+
+    assert response.status_code == 403, response.content
+    assert response.json() == {
+        "code": "switchboard_cannot_acknowledge",
+        "detail": "switchboard cannot acknowledge for a clinician: take it on instead",
+    }
+    assert stored() == before
+    assert Bleep.objects.get(pk=bleep_id).status == "open"
+    assert statuses(bleep_id)[ward.operator.pk] == "sent"
+
+
+@pytest.mark.hazard("HZ-12")
+def test_switchboard_takes_an_emergency_on_and_everyone_sees_it_handling_while_it_stays_open(
+    ward: Ward,
+) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    switchboard = operator(ward)
+
+    response = switchboard.post(
+        f"/api/bleeps/{bleep_id}/handle", {"note": "phoning the team"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["acknowledged_by"], body["for_switchboard"]) == (
+        "open",
+        None,
+        False,
+    )
+    [handling] = body["handling"]
+    assert handling["by"] == {"id": ward.operator.pk, "name": str(ward.operator)}
+    assert handling["note"] == "phoning the team"
+    assert statuses(bleep_id) == {ward.doctor.pk: "sent", ward.operator.pk: "handling"}
+    for person in (ward.nurse, ward.doctor, ward.operator):
+        event = StreamEvent.objects.get(user=person, type="bleep.handling")
+        assert event.data["bleep"]["handling"] == body["handling"]
+    [row] = switchboard.get("/api/switchboard/bleeps").json()
+    assert row["handling"] == body["handling"]
+    history = client_for(ward.nurse_token).get(f"/api/bleeps/{bleep_id}").json()["history"]
+    [taken_on] = [entry for entry in history if entry["action"] == "handle"]
+    assert taken_on["actor"]["id"] == ward.operator.pk
+    assert (taken_on["to_status"], taken_on["detail"]) == (
+        "handling",
+        {"reason": "phoning the team"},
+    )
+
+
+@pytest.mark.hazard("HZ-12")
+def test_after_switchboard_took_it_on_a_clinicians_acknowledgement_closes_the_bleep(
+    ward: Ward,
+) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    operator(ward).post(f"/api/bleeps/{bleep_id}/handle", {}, format="json")
+
+    response = client_for(ward.doctor_token).post(
+        f"/api/bleeps/{bleep_id}/acknowledge", {"eta_minutes": 2}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "acknowledged"
+    assert response.json()["acknowledged_by"]["id"] == ward.doctor.pk
+
+
+@pytest.mark.parametrize("to", ["the switchboard role", "an operator by name"])
+@pytest.mark.hazard("HZ-12")
+def test_switchboard_may_still_acknowledge_a_bleep_addressed_to_switchboard(
+    ward: Ward, to: str
+) -> None:
+    target: dict[str, Any] = {"bleep_number": "1000"}
+    if to == "an operator by name":
+        target = {"person": ward.operator.pk}
+    body = {"message": "Can you find the on-call porter?", **target}
+    sent = client_for(ward.nurse_token).post("/api/bleeps", body, format="json")
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["for_switchboard"] is True
+
+    response = operator(ward).post(
+        f"/api/bleeps/{sent.json()['id']}/acknowledge", {"comment": "on it"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "acknowledged"
+
+
+# Who may take a bleep on: only an operator it was sent to.
+HANDLE_ANSWERS = {
+    "sender": (403, "not_a_recipient"),
+    "recipient": (403, "not_switchboard"),
+    "another_nurse": (404, "not_found"),
+    "another_doctor": (404, "not_found"),
+    "switchboard": (200, None),
+    "auditor": (403, "not_a_recipient"),
+    "an operator not sent it": (403, "not_a_recipient"),
+}
+
+
+@pytest.mark.parametrize("who", list(HANDLE_ANSWERS))
+@pytest.mark.hazard("HZ-12")
+def test_only_an_operator_the_bleep_was_sent_to_may_take_it_on(ward: Ward, who: str) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    if who == "an operator not sent it":
+        other = factories.make_person("chris.dunn", job=Person.Job.SWITCHBOARD)
+        token = factories.make_device(other)[1]
+    else:
+        token = tokens(ward)[who]
+    before = stored()
+
+    response = client_for(token).post(f"/api/bleeps/{bleep_id}/handle", {}, format="json")
+
+    status, code = HANDLE_ANSWERS[who]
+    assert response.status_code == status, response.content
+    if code is not None:
+        assert response.json()["code"] == code
+        assert stored() == before
+
+
+@pytest.mark.parametrize("then", ["handle", "acknowledge", "cancel"])
+@pytest.mark.hazard("HZ-12")
+def test_taking_on_twice_or_once_the_bleep_is_over_is_a_409_stating_the_state(
+    ward: Ward, then: str
+) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    switchboard = operator(ward)
+    expected = {"handle": "handling", "acknowledge": "acknowledged", "cancel": "cancelled"}[then]
+    if then == "handle":
+        assert switchboard.post(f"/api/bleeps/{bleep_id}/handle").status_code == 200
+    else:
+        answer = client_for(ward.doctor_token if then == "acknowledge" else ward.nurse_token)
+        assert answer.post(f"/api/bleeps/{bleep_id}/{then}", {}, format="json").status_code == 200
+    before = stored()
+
+    response = switchboard.post(f"/api/bleeps/{bleep_id}/handle", {}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["current"] == expected
+    assert response.json()["detail"] == f"cannot handle when {expected}"
+    assert stored() == before
+
+
+def test_a_take_on_note_over_the_limit_is_a_400_naming_it_and_stores_nothing(ward: Ward) -> None:
+    bleep_id = switchboard_brought_in(ward)
+    before = stored()
+
+    response = operator(ward).post(
+        f"/api/bleeps/{bleep_id}/handle", {"note": "x" * 201}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "note" in response.json()["fields"]
+    assert stored() == before
+
+
+@pytest.mark.parametrize("ending", ["redirect", "cancel"])
+@pytest.mark.hazard("HZ-12")
+def test_a_redirect_or_a_cancel_ends_switchboards_take_on(ward: Ward, ending: str) -> None:
+    registrar = factories.make_person("tom.fletcher")
+    bleep_id = switchboard_brought_in(ward)
+    switchboard = operator(ward)
+    switchboard.post(f"/api/bleeps/{bleep_id}/handle", {}, format="json")
+    body = {"person": registrar.pk} if ending == "redirect" else {}
+
+    response = switchboard.post(f"/api/bleeps/{bleep_id}/{ending}", body, format="json")
+
+    assert response.status_code == 200, response.content
+    assert statuses(bleep_id)[ward.operator.pk] == "cancelled"
+    assert response.json()["handling"] == []

@@ -13,11 +13,12 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page, WebSocket, expect
 
-from messaging.models import Delivery, DeliveryStatus
-from rota.models import Person
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus
+from rota.models import Person, Role
 from tests import factories
 from tests.e2e.browser import WAIT_MS, hospital, launch_chromium, phone, sign_in, snap
 from tests.e2e.conftest import Server, running_server
+from tests.escalation.test_steps import make_policy
 from tests.push_service import PushService
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -161,6 +162,60 @@ def test_an_emergency_bleep_takes_over_the_doctors_screen_until_they_answer(
     expect(screen).to_be_hidden()
     expect(doctor.locator("#status-line")).to_contain_text("Acknowledged by Dr Omar Haddad")
     assert delivery_status(people["doctor"], sent.json()["id"]) == DeliveryStatus.ACKNOWLEDGED
+
+
+@pytest.mark.hazard("HZ-12")
+def test_switchboard_takes_on_an_emergency_and_it_stays_open_until_the_doctor_acknowledges(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    # Switchboard is brought in a second after the send, and nothing else is due for a minute.
+    make_policy(
+        ("notify_switchboard", 1), ("renotify", 60), role=Role.objects.get(bleep_number="2345")
+    )
+    nurse = sign_in(phone(chromium), bleep_server, "amina.okafor")
+    switchboard = sign_in(phone(chromium), bleep_server, "pat.ellis")
+    with rest_login(bleep_server, "amina.okafor") as nurses_other_phone:
+        sent = nurses_other_phone.post(
+            "/api/bleeps",
+            json={
+                "bleep_number": "2345",
+                "priority": "emergency",
+                "message": "Cardiac arrest, bay 2",
+            },
+        )
+    assert sent.status_code == 201, sent.text
+    bleep_id = sent.json()["id"]
+    nurse.evaluate(f"location.hash = '#/bleeps/{bleep_id}'")
+
+    screen = switchboard.get_by_role("alertdialog")
+    expect(screen).to_contain_text("Cardiac arrest, bay 2")
+    take_on = screen.get_by_role("button", name="Take on: I'm phoning the team")
+    expect(take_on).to_be_focused()
+    expect(screen.get_by_role("button", name="Escalate now")).to_be_visible()
+    expect(screen.get_by_role("button", name="Redirect")).to_be_visible()
+    expect(screen.get_by_role("button", name="Acknowledge: I'm coming")).to_have_count(0)
+    take_on.click()
+
+    expect(screen).to_be_hidden()
+    handling = "Switchboard (Pat Ellis) is handling: phoning the team"
+    expect(nurse.locator("#status-line")).to_contain_text(handling)
+    expect(nurse.locator("#status-line")).to_contain_text("waiting for Dr Omar Haddad")
+    expect(nurse.locator("#status-line")).not_to_contain_text("Acknowledged")
+    expect(switchboard.locator("#status-line")).to_contain_text(handling)
+    assert Bleep.objects.get(pk=bleep_id).status == BleepStatus.OPEN
+    assert delivery_status(people["operator"], bleep_id) == DeliveryStatus.HANDLING
+    switchboard.evaluate("location.hash = '#/board'")
+    expect(switchboard.locator(f"#board [data-bleep='{bleep_id}'] .handling")).to_have_text(
+        handling
+    )
+
+    with rest_login(bleep_server, "omar.haddad") as doctor:
+        answer = doctor.post(f"/api/bleeps/{bleep_id}/acknowledge", json={"eta_minutes": 2})
+    assert answer.status_code == 200, answer.text
+    expect(nurse.locator("#status-line")).to_have_text(
+        "Acknowledged by Dr Omar Haddad, coming in 2 min"
+    )
+    expect(screen).to_be_hidden()
 
 
 @pytest.mark.hazard("HZ-05")

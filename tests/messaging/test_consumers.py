@@ -1,6 +1,7 @@
 """The device WebSocket, driven through the real ASGI application with WebsocketCommunicator."""
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import channels.consumer
@@ -10,9 +11,10 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from bleep.asgi import application
+from escalation.services.firing import fire_due_deadlines
 from escalation.services.sending import send_bleep
 from messaging import consumers, events
-from messaging.models import Bleep, BleepStatus
+from messaging.models import Bleep, BleepStatus, Delivery, HistoryEntry, Priority
 from messaging.services.answers import acknowledge_bleep
 from messaging.services.devices import disable_account, revoke_device
 from rota.models import Person
@@ -463,3 +465,98 @@ async def test_a_bad_send_over_the_socket_is_an_invalid_error_naming_the_field_a
     assert error["detail"].startswith(field)
     assert not await database_sync_to_async(Bleep.objects.exists)()
     await nurse.disconnect()
+
+
+@database_sync_to_async
+def switchboard_brought_into_an_emergency(ward: Ward) -> Bleep:
+    """Send an emergency to the registrar; the built-in plan's second step brings switchboard."""
+    bleep = send_bleep(
+        sender=ward.nurse,
+        device=ward.nurse_device,
+        draft=factories.draft(ward.role, "Cardiac arrest", priority=Priority.EMERGENCY),
+        now=timezone.now(),
+    ).bleep
+    for minutes in (1, 2):
+        fire_due_deadlines(now=timezone.now() + timedelta(minutes=minutes))
+    assert Delivery.objects.filter(bleep=bleep, recipient=ward.operator).exists()
+    return bleep
+
+
+@database_sync_to_async
+def stored_answers(bleep: Bleep) -> tuple[str, list[str], int]:
+    bleep.refresh_from_db()
+    deliveries = list(bleep.deliveries.order_by("pk").values_list("status", flat=True))
+    return bleep.status, deliveries, HistoryEntry.objects.filter(bleep=bleep).count()
+
+
+async def answer_to(socket: WebsocketCommunicator, ref: str) -> dict[str, Any]:
+    """Read past the action's own events to its `ok` or `error` answer."""
+    while (frame := await socket.receive_json_from()).get("ref") != ref:
+        pass
+    return frame
+
+
+@pytest.mark.hazard("HZ-12")
+async def test_over_the_socket_switchboard_cannot_acknowledge_an_emergency_and_takes_it_on(
+    ward: Ward,
+) -> None:
+    bleep = await switchboard_brought_into_an_emergency(ward)
+    _, operator_token = await database_sync_to_async(factories.make_device)(ward.operator)
+    nurse, switchboard = await open_socket(ward.nurse_token), await open_socket(operator_token)
+    await read_until_caught_up(nurse)
+    await read_until_caught_up(switchboard)
+    before = await stored_answers(bleep)
+
+    await switchboard.send_json_to(
+        {"type": "acknowledge", "bleep_id": bleep.pk, "comment": "coming", "ref": "a"}
+    )
+    refused = await answer_to(switchboard, "a")
+    assert refused == {
+        "type": "error",
+        "ref": "a",
+        "code": "switchboard_cannot_acknowledge",
+        "detail": "switchboard cannot acknowledge for a clinician: take it on instead",
+    }
+    assert await stored_answers(bleep) == before
+
+    await switchboard.send_json_to(
+        {"type": "handle", "bleep_id": bleep.pk, "note": "phoning the team", "ref": "h"}
+    )
+    assert (await answer_to(switchboard, "h"))["type"] == "ok"
+    seen = await nurse.receive_json_from()
+    assert (seen["type"], seen["by"]["id"], seen["note"]) == (
+        "bleep.handling",
+        ward.operator.pk,
+        "phoning the team",
+    )
+    assert seen["bleep"]["status"] == "open"
+    status, deliveries, _ = await stored_answers(bleep)
+    assert (status, deliveries) == ("open", ["sent", "handling"])
+    await nurse.disconnect()
+    await switchboard.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("who", "frame", "code"),
+    [
+        ("doctor", {}, "not_switchboard"),
+        ("operator", {"note": "x" * 201}, "invalid"),
+        ("operator", {"note": 7}, "invalid"),
+    ],
+)
+@pytest.mark.hazard("HZ-12")
+async def test_a_take_on_by_a_clinician_or_with_a_bad_note_is_refused_over_the_socket(
+    ward: Ward, who: str, frame: dict[str, Any], code: str
+) -> None:
+    bleep = await switchboard_brought_into_an_emergency(ward)
+    _, operator_token = await database_sync_to_async(factories.make_device)(ward.operator)
+    socket = await open_socket(ward.doctor_token if who == "doctor" else operator_token)
+    await read_until_caught_up(socket)
+    before = await stored_answers(bleep)
+
+    await socket.send_json_to({"type": "handle", "bleep_id": bleep.pk, "ref": "h", **frame})
+
+    reply = await answer_to(socket, "h")
+    assert (reply["type"], reply["code"]) == ("error", code)
+    assert await stored_answers(bleep) == before
+    await socket.disconnect()

@@ -17,6 +17,7 @@ DELIVERY_ORDER = [
     DeliveryStatus.SENT,
     DeliveryStatus.DELIVERED,
     DeliveryStatus.READ,
+    DeliveryStatus.HANDLING,
     DeliveryStatus.DECLINED,
     DeliveryStatus.ACKNOWLEDGED,
     DeliveryStatus.CANCELLED,
@@ -30,8 +31,8 @@ def pair_id(value: object) -> str:
     return str(value)
 
 
-def test_the_actions_cover_receipts_answers_and_cancelling() -> None:
-    assert ACTIONS == ["acknowledge", "cancel", "decline", "deliver", "read"]
+def test_the_actions_cover_receipts_answers_taking_on_and_cancelling() -> None:
+    assert ACTIONS == ["acknowledge", "cancel", "decline", "deliver", "handle", "read"]
 
 
 @pytest.mark.parametrize(("state", "action"), DELIVERY_PAIRS, ids=pair_id)
@@ -140,3 +141,42 @@ def test_a_declined_delivery_cannot_then_be_acknowledged_but_can_be_cancelled() 
         next_status(DELIVERY_TRANSITIONS, DeliveryStatus.DECLINED, "cancel")
         == DeliveryStatus.CANCELLED
     )
+
+
+@pytest.mark.parametrize("state", ANSWERABLE, ids=str)
+@pytest.mark.hazard("HZ-12")
+def test_switchboard_takes_on_an_unanswered_copy_and_the_bleep_stays_open(
+    state: DeliveryStatus,
+) -> None:
+    assert next_status(DELIVERY_TRANSITIONS, state, "handle") == DeliveryStatus.HANDLING
+    assert next_status(BLEEP_TRANSITIONS, BleepStatus.OPEN, "handle") == BleepStatus.OPEN
+
+
+@pytest.mark.parametrize("action", ["deliver", "read", "decline", "handle"])
+@pytest.mark.hazard("HZ-12")
+def test_a_copy_switchboard_is_handling_takes_no_receipt_decline_or_second_take_on(
+    action: str,
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.HANDLING, action)
+    assert str(refused.value) == f"cannot {action} when handling"
+
+
+def test_a_copy_switchboard_is_handling_can_still_be_cancelled_or_acknowledged() -> None:
+    # Acknowledged only on a bleep addressed to switchboard: the service says who may.
+    assert (
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.HANDLING, "cancel")
+        == DeliveryStatus.CANCELLED
+    )
+    assert (
+        next_status(DELIVERY_TRANSITIONS, DeliveryStatus.HANDLING, "acknowledge")
+        == DeliveryStatus.ACKNOWLEDGED
+    )
+
+
+@pytest.mark.parametrize("state", [BleepStatus.ACKNOWLEDGED, BleepStatus.CANCELLED], ids=str)
+@pytest.mark.hazard("HZ-12")
+def test_a_bleep_that_is_over_cannot_be_taken_on(state: BleepStatus) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status(BLEEP_TRANSITIONS, state, "handle")
+    assert refused.value.current == state.value

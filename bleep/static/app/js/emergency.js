@@ -1,7 +1,8 @@
-// The emergency screen: full-screen red, loud, and focused on "coming".
+// The emergency screen: full-screen red, loud, and focused on "coming"; for switchboard,
+// focused on taking it on while a clinician is found.
 
 import { api } from "./api.js";
-import { emergenciesForMe } from "./store.js";
+import { emergenciesForMe, putBleep, takesOnInstead } from "./store.js";
 import { announce, h, replace, target, where } from "./ui.js";
 
 const VIBRATION = [700, 250, 700, 250, 700, 250, 700];
@@ -65,11 +66,7 @@ function open(bleep) {
   const screen = document.getElementById("emergency");
   const previous = document.activeElement;
   shown = bleep.id;
-  const acknowledge = h(
-    "button",
-    { type: "button", class: "acknowledge", onclick: () => acknowledgeNow(bleep.id, acknowledge) },
-    "Acknowledge: I'm coming",
-  );
+  const actions = takesOnInstead(bleep) ? switchboardActions(bleep) : clinicianActions(bleep);
   replace(
     screen,
     h("h1", { id: "emergency-title" }, "EMERGENCY"),
@@ -78,7 +75,7 @@ function open(bleep) {
     h("p", { class: "message", id: "emergency-message" }, bleep.message),
     bleep.callback_extension ? h("p", { class: "where" }, `Call back on ${bleep.callback_extension}`) : null,
     h("p", { class: "problem", id: "emergency-error", role: "status" }),
-    acknowledge,
+    actions,
     h("button", { type: "button", class: "secondary", onclick: () => openBleep(bleep.id) }, "Open the bleep"),
   );
   screen.setAttribute("role", "alertdialog");
@@ -89,9 +86,40 @@ function open(bleep) {
   screen.dataset.bleepId = String(bleep.id);
   screen.returnFocus = previous;
   for (const part of ["view", "tabs", "banner"]) document.getElementById(part).inert = true;
-  acknowledge.focus();
+  actions[0].focus();
   announce(`Emergency bleep: ${target(bleep)}, ${where(bleep)}`, true);
   alarm(true);
+}
+
+function clinicianActions(bleep) {
+  const acknowledge = h(
+    "button",
+    { type: "button", class: "acknowledge", onclick: () => acknowledgeNow(bleep.id, acknowledge) },
+    "Acknowledge: I'm coming",
+  );
+  return [acknowledge];
+}
+
+// Switchboard is not the clinician the sender needs: it takes the bleep on, escalates it or
+// sends it elsewhere, and escalation to clinicians goes on until one of them acknowledges.
+function switchboardActions(bleep) {
+  const takeOn = h(
+    "button",
+    { type: "button", class: "acknowledge", onclick: () => takeOnNow(bleep.id, takeOn) },
+    "Take on: I'm phoning the team",
+  );
+  const escalate = h(
+    "button",
+    { type: "button", class: "secondary", onclick: () => escalateNow(bleep.id, escalate) },
+    "Escalate now",
+  );
+  const redirect = h("button", { type: "button", class: "secondary", onclick: () => openBleep(bleep.id) }, "Redirect");
+  return [
+    takeOn,
+    h("p", { class: "note" }, "A clinician must acknowledge this. Take it on while you find one."),
+    escalate,
+    redirect,
+  ];
 }
 
 function close() {
@@ -115,6 +143,30 @@ async function acknowledgeNow(bleepId, button) {
   } catch (error) {
     button.disabled = false;
     document.getElementById("emergency-error").textContent = `Not acknowledged: ${error.message}`;
+  }
+}
+
+async function takeOnNow(bleepId, button) {
+  button.disabled = true;
+  try {
+    // No longer waiting for this operator, so the screen does not come back for it.
+    putBleep(await api("POST", `/bleeps/${bleepId}/handle`, { note: "phoning the team" }));
+    close();
+    location.hash = `#/bleeps/${bleepId}`;
+  } catch (error) {
+    button.disabled = false;
+    document.getElementById("emergency-error").textContent = `Not taken on: ${error.message}`;
+  }
+}
+
+async function escalateNow(bleepId, button) {
+  button.disabled = true;
+  try {
+    putBleep(await api("POST", `/bleeps/${bleepId}/escalate`, {}));
+    openBleep(bleepId);
+  } catch (error) {
+    button.disabled = false;
+    document.getElementById("emergency-error").textContent = `Not escalated: ${error.message}`;
   }
 }
 

@@ -116,7 +116,8 @@ function clearTimers() {
 function receive(frame) {
   switch (frame.type) {
     case "authenticated":
-      store.me = frame.user;
+      // Keep what /api/me said (the job decides the sections and the answers offered).
+      store.me = { ...store.me, ...frame.user };
       return;
     case "snapshot":
       for (const bleep of frame.bleeps) putBleep(bleep);

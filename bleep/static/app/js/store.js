@@ -1,6 +1,6 @@
 // What this device knows: the bleeps it has seen, kept current by the socket's events.
 
-import { WAITING } from "./ui.js";
+import { handlingLine, WAITING } from "./ui.js";
 
 export const store = {
   me: null,
@@ -69,11 +69,18 @@ export function applyEvent(event) {
       const bleep = putDelivery(event.bleep_id, { ...event.delivery, decline_reason: event.reason });
       return bleep ? `Declined by ${name(event.by)}: ${event.reason}` : null;
     }
+    case "bleep.handling": {
+      const bleep = putBleep(event.bleep);
+      return handlingLine(bleep) || `Switchboard (${name(event.by)}) is handling it`;
+    }
     case "bleep.cancelled": {
       const bleep = store.bleeps.get(event.bleep_id);
       if (!bleep) return null;
       bleep.status = "cancelled";
-      for (const delivery of bleep.deliveries) if (WAITING.has(delivery.status)) delivery.status = "cancelled";
+      for (const delivery of bleep.deliveries) {
+        if (WAITING.has(delivery.status) || delivery.status === "handling") delivery.status = "cancelled";
+      }
+      bleep.handling = [];
       return `Cancelled by ${name(event.by)}`;
     }
     case "bleep.reply":
@@ -104,6 +111,12 @@ export function applyEvent(event) {
 
 export function myDelivery(bleep) {
   return store.me ? (bleep.deliveries || []).find((d) => d.recipient.id === store.me.id) : undefined;
+}
+
+// Switchboard's answer to a clinician's bleep is to take it on, not to acknowledge it: the
+// server refuses the acknowledgement (HZ-12), so the app offers switchboard's actions.
+export function takesOnInstead(bleep) {
+  return Boolean(store.me && store.me.job === "switchboard" && !bleep.for_switchboard);
 }
 
 export function mine(bleep) {

@@ -26,6 +26,7 @@ export const STATUS_LABEL = {
   sent: "Sent",
   delivered: "Delivered",
   read: "Read",
+  handling: "Handling",
   acknowledged: "Acknowledged",
   declined: "Declined",
   cancelled: "Cancelled",
@@ -64,6 +65,13 @@ export function state(status) {
   return h("span", { class: "state", "data-status": status }, STATUS_LABEL[status] || status);
 }
 
+// Who at switchboard has taken the bleep on: never an acknowledgement, and said so.
+export function handlingLine(bleep) {
+  return (bleep.handling || [])
+    .map((taken) => `Switchboard (${taken.by.name}) is handling${taken.note ? `: ${taken.note}` : " it"}`)
+    .join("; ");
+}
+
 // What a bleep's people most need to know, in one line.
 export function statusLine(bleep) {
   if (bleep.status === "acknowledged") {
@@ -75,6 +83,11 @@ export function statusLine(bleep) {
   }
   if (bleep.status === "cancelled") return "Cancelled";
   const waiting = (bleep.deliveries || []).filter((d) => WAITING.has(d.status));
+  const handling = handlingLine(bleep);
+  if (handling) {
+    const still = waiting.length ? `waiting for ${waiting.map((d) => d.recipient.name).join(", ")}` : "escalating";
+    return `Open: ${handling}; ${still}`;
+  }
   if (waiting.length === 0) return "Open: everyone declined, escalating";
   return `Open: waiting for ${waiting.map((d) => d.recipient.name).join(", ")}`;
 }

@@ -1,10 +1,11 @@
 // One bleep: its state live (each recipient's copy), what it says, and the answers its
-// recipient can give: acknowledge with an ETA, decline with a reason, reply. Its thread
-// and its append-only history below.
+// recipient can give: acknowledge with an ETA, decline with a reason, reply; for switchboard
+// on a clinician's bleep, take it on, escalate or redirect. Its thread and its append-only
+// history below.
 
 import { api, ApiError } from "../api.js";
 import { markRead } from "../live.js";
-import { myDelivery, putBleep, store, subscribe } from "../store.js";
+import { myDelivery, putBleep, store, subscribe, takesOnInstead } from "../store.js";
 import { badge, clock, h, replace, state, statusLine, target, WAITING, where } from "../ui.js";
 
 const ETAS = [null, 2, 5, 10, 15, 20, 30, 45, 60];
@@ -15,6 +16,7 @@ const HISTORY_WORDS = {
   read: "read",
   acknowledge: "acknowledged",
   decline: "declined",
+  handle: "took it on for switchboard",
   cancel: "cancelled",
   renotify: "reminder sent",
   escalate: "escalated",
@@ -28,6 +30,7 @@ export function renderBleep(view, bleepId) {
   let thread = null; // the bleep with replies and history, from REST
   let refreshTimer = null;
   let readSent = false;
+  let roles = null; // for switchboard's redirect, from the on-call directory
   const top = h("div", { class: "panel" });
   const live = h("div", { class: "panel", "aria-live": "polite", id: "bleep-state" });
   const answers = h("div", { class: "panel" });
@@ -96,7 +99,9 @@ export function renderBleep(view, bleepId) {
   function drawAnswers(current) {
     const mine = myDelivery(current);
     const parts = [];
-    if (current.status === "open" && mine && WAITING.has(mine.status)) parts.push(answerForm(current));
+    const answering = current.status === "open" && mine && (WAITING.has(mine.status) || mine.status === "handling");
+    if (answering && takesOnInstead(current)) parts.push(switchboardTools(current, mine));
+    else if (current.status === "open" && mine && WAITING.has(mine.status)) parts.push(answerForm(current));
     else if (mine && mine.status === "cancelled" && current.status === "open") parts.push(h("p", {}, "This bleep was redirected to someone else."));
     const mayCancel = current.status === "open" && store.me && (current.sender.id === store.me.id || store.me.job === "switchboard");
     if (mayCancel) parts.push(h("button", { type: "button", class: "secondary", onclick: cancel }, "Cancel this bleep"));
@@ -131,6 +136,61 @@ export function renderBleep(view, bleepId) {
     return box;
   }
 
+  // Switchboard's answers to a clinician's bleep: none of them ends it (HZ-12).
+  function switchboardTools(current, mine) {
+    const problem = h("p", { class: "error", role: "alert" });
+    const takeOn = WAITING.has(mine.status)
+      ? h(
+          "form",
+          { "aria-labelledby": "answer-title", onsubmit: (e) => submit(e, "handle", problem) },
+          h("h2", { id: "answer-title" }, "Switchboard"),
+          h("p", { class: "hint" }, "A clinician must acknowledge this bleep. Take it on while you find one: everyone sees you are handling it, and escalation to clinicians goes on."),
+          h("label", { for: "handle-note" }, "What you are doing"),
+          h("input", { id: "handle-note", name: "note", maxlength: "200", autocomplete: "off", value: "phoning the team" }),
+          h("button", { type: "submit", class: "wide" }, "Take it on"),
+        )
+      : h("div", {},
+          h("h2", { id: "answer-title" }, "Switchboard"),
+          h("p", {}, "You are handling this. A clinician must still acknowledge it; escalation goes on."));
+    const escalate = h("button", { type: "button", class: "secondary wide", onclick: () => act("escalate", {}, problem) }, "Escalate now");
+    const select = h("select", { id: "redirect-role", name: "role" }, h("option", { value: "" }, "Choose a role"),
+      (roles || []).map((r) => h("option", { value: String(r.id) }, `${r.name} (${r.bleep_number})`)));
+    const redirect = h(
+      "form",
+      { onsubmit: (e) => { e.preventDefault(); act("redirect", { role: Number(select.value) }, problem, select); } },
+      h("label", { for: "redirect-role" }, "Send it to"),
+      select,
+      h("button", { type: "submit", class: "secondary wide" }, "Redirect"),
+    );
+    if (roles === null) loadRoles();
+    return h("div", { "data-key": `switchboard-${current.id}-${mine.status}-${roles ? roles.length : 0}` }, takeOn, escalate, redirect, problem);
+  }
+
+  async function loadRoles() {
+    roles = [];
+    try {
+      roles = (await api("GET", "/on-call")).map((row) => row.role);
+    } catch {
+      return; // the redirect list stays empty; the board has one too
+    }
+    draw();
+  }
+
+  async function act(action, body, problem, select = null) {
+    problem.textContent = "";
+    if (select && !select.value) {
+      problem.textContent = "Choose the role to send it to.";
+      select.focus();
+      return;
+    }
+    try {
+      putBleep(await api("POST", `/bleeps/${bleepId}/${action}`, body));
+      draw();
+    } catch (error) {
+      problem.textContent = error instanceof ApiError ? error.message : `Not done: ${error.message}`;
+    }
+  }
+
   async function submit(event, action, problem) {
     event.preventDefault();
     const form = event.target;
@@ -138,6 +198,8 @@ export function renderBleep(view, bleepId) {
     let body;
     if (action === "acknowledge") {
       body = { eta_minutes: form.eta_minutes.value ? Number(form.eta_minutes.value) : null, comment: form.comment.value.trim() };
+    } else if (action === "handle") {
+      body = { note: form.note.value.trim() };
     } else {
       body = { reason: form.reason.value.trim() };
       if (!body.reason) {

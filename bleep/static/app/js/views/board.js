@@ -1,11 +1,12 @@
-// Switchboard's board: every open bleep, oldest first, with its age and escalation step;
-// escalate or redirect one by hand; call a whole team in an emergency.
+// Switchboard's board: every open bleep, oldest first, with its age and escalation step and
+// who at switchboard is handling it; take one on, escalate or redirect it by hand; call a
+// whole team in an emergency.
 // Switchboard is not in most bleeps, so no events arrive for them: the board asks again
 // every few seconds, and at once when any event arrives.
 
 import { api, ApiError } from "../api.js";
-import { subscribe } from "../store.js";
-import { badge, clock, duration, h, replace, state, target, where } from "../ui.js";
+import { store, subscribe, takesOnInstead } from "../store.js";
+import { badge, clock, duration, h, handlingLine, replace, state, target, WAITING, where } from "../ui.js";
 
 const REFRESH_EVERY_MS = 5000;
 // An open bleep older than this is shown as late.
@@ -70,10 +71,31 @@ export function renderBoard(view) {
         h("span", {}, where(row) || "No location")),
       h("p", { class: "message" }, row.message),
       h("p", { class: "step" }, stepText(row)),
+      row.handling.length ? h("p", { class: "handling" }, handlingLine(row)) : null,
       h("p", { class: "meta" }, row.deliveries.map((d) => h("span", {}, `${d.recipient.name} `, state(d.status)))),
+      takeOnButton(row),
       tool(row, "escalate", "Escalate", openTools),
       tool(row, "redirect", "Redirect", openTools),
     );
+  }
+
+  // Offered to an operator the bleep was sent to and is still waiting on: taking it on stops
+  // their reminders and tells everyone, while escalation to clinicians goes on.
+  function takeOnButton(row) {
+    const mine = row.deliveries.find((d) => store.me && d.recipient.id === store.me.id);
+    if (!mine || !WAITING.has(mine.status) || !takesOnInstead(row)) return null;
+    const problem = h("p", { class: "error", role: "alert" });
+    const button = h("button", { type: "button", class: "wide", onclick: async () => {
+      button.disabled = true;
+      try {
+        await api("POST", `/bleeps/${row.id}/handle`, { note: "phoning the team" });
+        await load();
+      } catch (error) {
+        button.disabled = false;
+        problem.textContent = error instanceof ApiError ? error.message : `Not done: ${error.message}`;
+      }
+    } }, "Take on: I'm phoning the team");
+    return h("div", {}, button, problem);
   }
 
   function stepText(row) {

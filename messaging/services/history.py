@@ -24,6 +24,22 @@ from messaging.models import (
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Person
 
+# What an entry's hash covers besides the hash before it, in this order: everything it
+# says, and nothing the database gives it (its own id).
+CHAINED_FIELDS = (
+    "bleep_id",
+    "delivery_id",
+    "actor_id",
+    "device_id",
+    "action",
+    "from_status",
+    "to_status",
+    "at",
+    "detail",
+)
+# What a bleep's first entry follows.
+CHAIN_START = ""
+
 
 def participants(bleep: Bleep) -> list[int]:
     """Return the ids of everyone in a bleep: its sender and every recipient."""
@@ -103,7 +119,7 @@ def record(**fields: Unpack[EntryFields]) -> HistoryEntry:
 
 
 def record_all(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
-    """Append several entries to the history in one statement, in the order given.
+    """Append several entries to the history in one INSERT, in the order given.
 
     Runs in the caller's transaction, which holds the lock of each bleep the entries are
     about, so that bleep's chain has one end to follow: each bleep's entries are chained
@@ -131,23 +147,6 @@ def history_entry(**fields: Unpack[EntryFields]) -> HistoryEntry:
         at=fields["now"],
         detail=fields.get("detail") or {},
     )
-
-
-# What an entry's hash covers besides the hash before it, in this order: everything it
-# says, and nothing the database gives it (its own id).
-CHAINED_FIELDS = (
-    "bleep_id",
-    "delivery_id",
-    "actor_id",
-    "device_id",
-    "action",
-    "from_status",
-    "to_status",
-    "at",
-    "detail",
-)
-# What a bleep's first entry follows.
-CHAIN_START = ""
 
 
 def chained_content(entry: HistoryEntry) -> tuple[Any, ...]:

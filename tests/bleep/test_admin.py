@@ -1,9 +1,7 @@
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.contrib import admin
-from django.core.management import call_command
 from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
@@ -17,13 +15,8 @@ from rota.services.records import save_record
 from tests import factories
 from tests.conftest import Ward
 from tests.escalation.test_admin import assert_shown_but_never_changed
+from tests.messaging.test_history_integrity import check_history
 from tests.push_service import BrowserSubscription
-
-
-def check_history() -> str:
-    out = StringIO()
-    call_command("check_history", stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture

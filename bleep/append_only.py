@@ -50,7 +50,7 @@ BEGIN
 END
 $$
 """
-ROW_TRIGGER = (
+CHANGE_TRIGGER = (
     "CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table} "
     "FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
 )
@@ -87,7 +87,7 @@ def append_only_triggers(table: str) -> migrations.RunPython:
             return
         # No parameters, so the `%` placeholders of RAISE reach PostgreSQL as written.
         schema_editor.execute(REFUSE_FUNCTION.format(**names), params=None)
-        schema_editor.execute(ROW_TRIGGER.format(**names, trigger=refuse_trigger(table)))
+        schema_editor.execute(CHANGE_TRIGGER.format(**names, trigger=refuse_trigger(table)))
         schema_editor.execute(TRUNCATE_TRIGGER.format(**names, trigger=truncate_trigger(table)))
 
     def remove(_: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -7,8 +7,11 @@ from django.http import HttpRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only services write (messages, history, plans, the audit trail): shown,
-    never added, changed or deleted by hand."""
+    """Rows that only services write (messages, history, plans, deadlines, heartbeats, the
+    audit trail): shown, never added, changed or deleted by hand.
+
+    Without the delete permission Django also leaves out the "delete selected" action.
+    """
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 """The Django admin for escalation: policies are saved and deleted through the same service,
-rules and audit as over REST (escalation.services.policies); the rest is read only."""
+rules and audit as over REST (escalation.services.policies); plans, deadlines, heartbeats
+and alerts are read only."""
 
 import re
 from typing import Any
@@ -226,12 +227,14 @@ class OverdueAlertAdmin(ReadOnlyAdmin):
     list_display = ["raised_at", "overdue", "oldest_due_at", "cleared_at"]
 
 
+# The escalation clock is read only by hand: a deadline deleted or marked fired would stop a
+# bleep's escalation, and a heartbeat set by hand would hide a dead worker from /healthz.
+# Only the worker's services write them.
 @admin.register(Deadline)
-class DeadlineAdmin(admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyAdmin):
     list_display = ["bleep", "step", "due_at", "fired_at"]
-    readonly_fields = ["bleep", "step", "due_at", "fired_at"]
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "beat_at"]

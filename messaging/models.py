@@ -192,12 +192,19 @@ class HistoryEntry(AppendOnlyModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
+    # PROTECT, not SET_NULL: clearing it would rewrite the history (which the database
+    # refuses), and a device is revoked, never deleted.
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True)
     action = models.CharField(max_length=30)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     at = models.DateTimeField()
     detail = models.JSONField(default=dict, blank=True)
+    # A chain per bleep (messaging.services.history): each entry's hash covers the hash of
+    # the entry before it and its own content, so an entry changed, removed or slipped in
+    # behind the services' back shows.
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -205,6 +212,24 @@ class HistoryEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.action} {self.from_status}→{self.to_status}"
+
+
+class HistoryHead(models.Model):
+    """Where a bleep's history chain ends: its last entry's hash and how many entries it has.
+
+    Without it, removing a history's last entries would leave a shorter chain that still
+    holds together. A row of its own, not a field of the bleep, so that no save of a bleep
+    loaded earlier in a transaction can set it back.
+    """
+
+    bleep = models.OneToOneField(
+        Bleep, on_delete=models.PROTECT, primary_key=True, related_name="history_head"
+    )
+    hash = models.CharField(max_length=64)
+    length = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"History of {self.bleep_id}: {self.length} entries, {self.hash[:12]}…"
 
 
 class Reply(models.Model):

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from bleep.append_only import allow_truncate_of_a_scratch_database
 from messaging.models import Device
 from messaging.push import application_server_key
 from rota.models import Person, Role
@@ -36,6 +38,17 @@ class Ward:
     nurse_token: str
     doctor_device: Device
     doctor_token: str
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Let a transactional test's teardown empty the append-only tables with TRUNCATE.
+
+    Only on the test database, and only TRUNCATE: UPDATE and DELETE stay refused on
+    PostgreSQL, so every test also shows that nothing rewrites the history.
+    """
+    with django_db_blocker.unblock():
+        allow_truncate_of_a_scratch_database(connection)
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime)
     """
     with transaction.atomic():
         access_delivery(device.user, bleep_id)
+        Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         if (DeliveryStatus(delivery.status), action) not in DELIVERY_TRANSITIONS:
             return delivery

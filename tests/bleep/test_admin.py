@@ -2,16 +2,20 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from escalation.services.sending import send_bleep
-from messaging.models import Device, PushMessage, PushStatus, PushSubscription
+from messaging.models import Device, HistoryEntry, PushMessage, PushStatus, PushSubscription
 from messaging.push import register_push_subscription
-from rota.models import RotaChange, Shift
+from rota.models import RotaChange, Shift, Site
+from rota.services.records import save_record
 from tests import factories
 from tests.conftest import Ward
+from tests.escalation.test_admin import assert_shown_but_never_changed
+from tests.messaging.test_history_integrity import check_history
 from tests.push_service import BrowserSubscription
 
 
@@ -126,3 +130,30 @@ def test_unticking_active_in_the_admin_signs_out_every_device_of_that_person(
     assert response.status_code == 302, response.content[:2000]
     assert not Device.objects.filter(user=ward.doctor, revoked_at__isnull=True).exists()
     assert Device.objects.filter(user=ward.nurse, revoked_at__isnull=True).exists()
+
+
+@pytest.mark.hazard("HZ-19")
+def test_the_admin_shows_but_never_changes_or_deletes_history_or_audit_rows(
+    admin_client_with_data: Client, ward: Ward
+) -> None:
+    save_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
+
+    for row in [HistoryEntry.objects.first(), RotaChange.objects.first()]:
+        assert row is not None
+        assert_shown_but_never_changed(admin_client_with_data, row)
+
+
+@pytest.mark.hazard("HZ-19")
+def test_a_device_named_in_a_history_cannot_be_deleted_so_the_history_stays_whole(
+    admin_client_with_data: Client, ward: Ward
+) -> None:
+    entry = HistoryEntry.objects.get(device=ward.nurse_device, delivery=None)
+    delete = reverse("admin:messaging_device_delete", args=[ward.nurse_device.pk])
+
+    refused = admin_client_with_data.post(delete, {"post": "yes"})
+
+    assert b"<title>Cannot delete device" in refused.content
+    with pytest.raises(ProtectedError):
+        ward.nurse_device.delete()
+    assert HistoryEntry.objects.get(pk=entry.pk).device_id == ward.nurse_device.pk
+    assert "history intact" in check_history()

@@ -3,11 +3,22 @@
 from typing import Any
 
 import pytest
+from django.db.models import Model
+from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.models import BleepPlan, OverdueAlert, Policy, PolicyStep, StepAction
+from escalation.models import (
+    BleepPlan,
+    Deadline,
+    OverdueAlert,
+    Policy,
+    PolicyStep,
+    StepAction,
+    WorkerHeartbeat,
+)
+from escalation.services.firing import beat_heartbeat
 from escalation.services.policies import StepDraft, save_policy
 from escalation.services.sending import send_bleep
 from rota.models import RotaChange
@@ -244,3 +255,44 @@ def test_a_policys_page_and_the_read_only_plans_and_alerts_open(admin: Client, w
         assert admin.get(page).status_code == 200, page
     assert admin.get(reverse("admin:escalation_bleepplan_add")).status_code == 403
     assert admin.get(reverse("admin:escalation_overduealert_add")).status_code == 403
+
+
+def assert_shown_but_never_changed(admin: Client, row: Model) -> None:
+    """Open a row's admin pages; refuse every way to add, change or delete it."""
+    meta = row._meta
+    url = f"admin:{meta.app_label}_{meta.model_name}"
+    before = model_to_dict(row)
+    changelist = admin.get(reverse(f"{url}_changelist"))
+    assert changelist.status_code == 200
+    assert b"delete_selected" not in changelist.content
+    page = admin.get(reverse(f"{url}_change", args=[row.pk]))
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+
+    assert admin.get(reverse(f"{url}_add")).status_code == 403
+    assert admin.post(reverse(f"{url}_change", args=[row.pk]), {}).status_code == 403
+    assert admin.get(reverse(f"{url}_delete", args=[row.pk])).status_code == 403
+    assert admin.post(reverse(f"{url}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    admin.post(
+        reverse(f"{url}_changelist"),
+        {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"},
+    )
+    row.refresh_from_db()
+    assert model_to_dict(row) == before, url
+
+
+@pytest.mark.hazard("HZ-19")
+def test_the_admin_shows_but_never_changes_or_deletes_deadlines_heartbeats_plans_or_alerts(
+    admin: Client, ward: Ward
+) -> None:
+    send_bleep(sender=ward.nurse, device=None, draft=factories.draft(ward.role), now=ward.now)
+    beat_heartbeat(worker="worker-1", now=ward.now)
+    OverdueAlert.objects.create(raised_at=ward.now, overdue=2, oldest_due_at=ward.now)
+
+    for row in [
+        Deadline.objects.get(),
+        WorkerHeartbeat.objects.get(),
+        BleepPlan.objects.get(),
+        OverdueAlert.objects.get(),
+    ]:
+        assert_shown_but_never_changed(admin, row)

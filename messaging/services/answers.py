@@ -2,26 +2,27 @@
 
 from datetime import datetime
 
-from django.db import transaction
-
 from messaging import events
 from messaging.exceptions import AlreadyAcknowledged, IllegalTransition, NotARecipient
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
 from messaging.selectors import access_bleep, access_delivery
 from messaging.services.history import move_bleep, move_delivery, participants
-from messaging.services.stream import append_events
+from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Person
 
 
+@retry_on_conflict
 def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime) -> Delivery:
     """Move the device owner's delivery on by a `deliver` or `read` receipt and tell the sender.
 
-    Owns its transaction and locks the delivery row. A receipt for a state already passed
-    (a second device confirming receipt) changes nothing.
+    Owns its transaction and locks the bleep row, then the delivery (the lock order in
+    `stream`); retried whole on a deadlock. A receipt for a state already passed (a second
+    device confirming receipt) changes nothing.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
+        Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         if (DeliveryStatus(delivery.status), action) not in DELIVERY_TRANSITIONS:
             return delivery
@@ -34,15 +35,17 @@ def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime)
     return delivery
 
 
+@retry_on_conflict
 def acknowledge_bleep(
     *, device: Device, bleep_id: int, eta_minutes: int | None, comment: str, now: datetime
 ) -> Delivery:
     """Acknowledge a bleep for its sender and every recipient; the first acknowledgement wins.
 
-    Owns its transaction and locks the bleep row, so of two simultaneous acknowledgements
-    exactly one succeeds and the other is told who won.
+    Owns its transaction and locks the bleep row, then the delivery, so of two simultaneous
+    acknowledgements exactly one succeeds and the other is told who won; retried whole on a
+    deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
         if bleep.status == BleepStatus.ACKNOWLEDGED:
@@ -60,13 +63,15 @@ def acknowledge_bleep(
     return delivery
 
 
+@retry_on_conflict
 def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
     """Decline one's own copy of an open bleep with a reason, and tell everyone in it.
 
-    Owns its transaction and locks the bleep, then the delivery. The bleep stays open: the
-    escalation policy decides where it goes next, so a decline never ends a bleep.
+    Owns its transaction and locks the bleep, then the delivery; retried whole on a
+    deadlock. The bleep stays open: the escalation policy decides where it goes next, so a
+    decline never ends a bleep.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
         if bleep.status != BleepStatus.OPEN:
@@ -78,18 +83,22 @@ def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) 
     return delivery
 
 
+@retry_on_conflict
 def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
     """Add a reply to a bleep's thread and show it live to everyone in the bleep.
 
-    A cancelled bleep takes no more replies: after a cancel, nothing more happens to it.
+    Owns its transaction and locks the bleep, so a reply and a cancel never cross: a
+    cancelled bleep takes no more replies, and after a cancel nothing more happens to it.
+    Retried whole on a deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         bleep = access_bleep(device.user, bleep_id)
+        locked = Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         if device.user.job == Person.Job.AUDITOR and device.user.pk not in participants(bleep):
             # An auditor reads every thread; writing in one is for the people in the bleep.
             raise NotARecipient()
-        if bleep.status == BleepStatus.CANCELLED:
-            raise IllegalTransition(current=bleep.status, action="reply")
+        if locked.status == BleepStatus.CANCELLED:
+            raise IllegalTransition(current=locked.status, action="reply")
         reply = Reply.objects.create(
             bleep=bleep, author=device.user, device=device, text=text, created_at=now
         )

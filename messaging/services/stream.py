@@ -174,8 +174,10 @@ def _take_seqs(counts: dict[int, int]) -> dict[int, int]:
 
 
 def _savepoint_depth() -> int:
-    # Django lists the savepoints of the open atomic blocks, None for a block without one
-    # (savepoint=False), whose failure dooms the whole transaction anyway.
+    # Django's connection lists the savepoints of its open atomic blocks (`savepoint_ids`,
+    # an attribute kept since Django 1.6; test_an_event_appended_in_a_savepoint_of_another_
+    # kind_is_refused fails if that changes), None for a block without one (savepoint=False),
+    # whose failure dooms the whole transaction anyway.
     return sum(1 for sid in connection.savepoint_ids if sid is not None)
 
 

@@ -1,4 +1,6 @@
-"""The escalation clock: deadlines as rows, each step fired once, and the worker heartbeat."""
+"""The escalation clock: deadlines as rows, each step fired once (a failing one alone rolled
+back), when a step took effect, the order writers take the stream heads in, and the worker
+heartbeat."""
 
 import logging
 from datetime import UTC, datetime, timedelta

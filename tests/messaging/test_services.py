@@ -1,4 +1,5 @@
-"""Sending, receipts, acknowledgement, the history, the event stream and device sign-in."""
+"""Sending, receipts, acknowledgement, the history, the event stream (numbered at the end of
+its transaction), retries after a deadlock, and device sign-in."""
 
 import threading
 from datetime import UTC, datetime, timedelta

@@ -1,11 +1,12 @@
-"""Escalation lateness: how long after its due time a step's effect commits, with many
-deadlines pending, measured on the real worker loop against PostgreSQL and Redis."""
+"""Escalation lateness: how long after its due time a step takes effect (its worker's turn
+commits), with many deadlines pending, measured on the real worker loop against PostgreSQL
+and Redis, from each deadline's `due_at` to its `took_effect_at`."""
 
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from bench.stats import summary_ms
@@ -35,13 +36,8 @@ def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
     _seed_deadlines(nurses, doctors, pending=pending, due=due, start=seeded_for)
     # Seeding takes seconds: move every deadline so the window opens after the warm-up.
     Deadline.objects.update(due_at=F("due_at") + (timezone.now() + WARM_UP - seeded_for))
-    committed = _run_worker(seconds=WARM_UP.total_seconds() + window_seconds + AFTER_WINDOW_SECONDS)
-    fired = Deadline.objects.filter(step=1, fired_at__isnull=False).values_list(
-        "due_at", "fired_at"
-    )
-    lateness = [
-        (committed[fired_at] - due_at).total_seconds() for due_at, fired_at in fired if fired_at
-    ]
+    _run_worker(seconds=WARM_UP.total_seconds() + window_seconds + AFTER_WINDOW_SECONDS)
+    lateness = lateness_seconds(Deadline.objects.filter(step=1))
     return {
         "pending": pending,
         "due_in_window": due,
@@ -50,16 +46,18 @@ def measure(*, pending: int, window_seconds: float) -> dict[str, Any]:
     }
 
 
-def _run_worker(*, seconds: float) -> dict[datetime, datetime]:
-    """Run the real worker loop for `seconds`; return when each turn's transaction committed."""
-    committed: dict[datetime, datetime] = {}
-    fire = worker.fire_due_deadlines
+def lateness_seconds(deadlines: QuerySet[Deadline]) -> list[float]:
+    """Return how long after it was due each of `deadlines` that fired took effect, in seconds.
 
-    def fire_and_note(*, now: datetime) -> int:
-        count = fire(now=now)
-        if count:
-            committed[now] = timezone.now()
-        return count
+    Measured to when its worker's turn committed (`took_effect_at`), not when the turn began
+    (`fired_at`): a turn held up before committing is late by all of it.
+    """
+    fired = deadlines.filter(took_effect_at__isnull=False).values_list("due_at", "took_effect_at")
+    return [(took_effect - due_at).total_seconds() for due_at, took_effect in fired if took_effect]
+
+
+def _run_worker(*, seconds: float) -> None:
+    """Run the real worker loop for `seconds`."""
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -68,12 +66,7 @@ def _run_worker(*, seconds: float) -> dict[datetime, datetime]:
         stop.set()
         await running
 
-    worker.fire_due_deadlines = fire_and_note
-    try:
-        asyncio.run(run())
-    finally:
-        worker.fire_due_deadlines = fire
-    return committed
+    asyncio.run(run())
 
 
 def _seed_world() -> tuple[list[Person], list[Person]]:

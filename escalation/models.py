@@ -113,12 +113,20 @@ class BleepPlan(models.Model):
 
 
 class Deadline(models.Model):
-    """When step `step` of a bleep's escalation is due; set `fired_at` once it has run."""
+    """When step `step` of a bleep's escalation is due; `fired_at` is set once it has run.
+
+    `fired_at` is the moment the step acted as of (its worker's turn began); `took_effect_at`
+    is when that turn's transaction was about to commit, the moment phones could first
+    ring, and lateness is measured to it from `due_at`. A step whose firing failed keeps
+    its `due_at` (it is late, and the watchdog sees it) and waits until `retry_at`.
+    """
 
     bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="deadlines")
     step = models.PositiveIntegerField()
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField(null=True, blank=True)
+    took_effect_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -128,7 +136,13 @@ class Deadline(models.Model):
         indexes = [
             models.Index(
                 fields=["due_at"], name="deadline_pending_due", condition=Q(fired_at__isnull=True)
-            )
+            ),
+            # The few steps waiting to be tried again, for the worker's next wake-up.
+            models.Index(
+                fields=["retry_at"],
+                name="deadline_pending_retry",
+                condition=Q(fired_at__isnull=True, retry_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -68,3 +68,8 @@ def step_of_plan(steps: list[dict[str, Any]], repeat: int, number: int) -> PlanS
         return planned[(number - 1) % len(planned)]
     action = StepAction.NOTIFY_SWITCHBOARD if number == runs + 1 else StepAction.RENOTIFY
     return PlanStep(action=action, after_seconds=planned[-1].after_seconds)
+
+
+def in_tail(steps: list[dict[str, Any]], repeat: int, number: int) -> bool:
+    """Return whether step `number` is past the plan and its switchboard step: a reminder."""
+    return number > len(steps) * (repeat + 1) + 1

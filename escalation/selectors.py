@@ -107,11 +107,16 @@ def policies_within(
 
 
 def next_deadline_due() -> datetime | None:
-    """Return when the soonest pending deadline is due, if any."""
-    soonest = (
-        Deadline.objects.filter(fired_at__isnull=True).order_by("due_at").values("due_at").first()
-    )
-    return soonest["due_at"] if soonest else None
+    """Return when the soonest pending deadline may be fired, if any.
+
+    A step whose firing failed may be fired again from its `retry_at`, not its `due_at`.
+    """
+    pending = Deadline.objects.filter(fired_at__isnull=True)
+    # Two walks of two partial indexes, each stopping at its first row.
+    first = pending.filter(retry_at__isnull=True).order_by("due_at").values("due_at").first()
+    retry = pending.filter(retry_at__isnull=False).order_by("retry_at").values("retry_at").first()
+    candidates = [first["due_at"] if first else None, retry["retry_at"] if retry else None]
+    return min((when for when in candidates if when is not None), default=None)
 
 
 def overdue_deadlines(*, older_than: datetime) -> tuple[int, datetime | None]:

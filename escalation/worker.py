@@ -33,8 +33,13 @@ HEARTBEAT_INTERVAL = timedelta(seconds=5)
 HANDOVER_INTERVAL = timedelta(seconds=10)
 # How often a web process's watchdog looks for overdue steps (see OVERDUE_AFTER).
 WATCHDOG_INTERVAL = timedelta(seconds=30)
-# After an unexpected error, wait this long so a broken database is not hammered.
-ERROR_BACKOFF = timedelta(seconds=5)
+# After a turn that could not run at all (the database gone), wait this long so a broken
+# database is not hammered. A step that fails is the firing's own business: it alone is
+# rolled back and tried again (firing.STEP_RETRY_AFTER), so this is no longer a stall of
+# every step; one poll interval keeps a returning database's steps at most a second late.
+ERROR_BACKOFF = timedelta(seconds=1)
+# After the channel layer fails, listen for hints again after this; polling goes on meanwhile.
+HINTS_RETRY = timedelta(seconds=5)
 
 
 def worker_name() -> str:
@@ -90,7 +95,8 @@ async def _fire_deadlines(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
     fire = database_sync_to_async(fire_due_deadlines)
 
     async def turn() -> bool:
-        return await fire(now=timezone.now()) == CLAIM_BATCH
+        # The clock goes in as well as the time: a step took effect when its turn commits.
+        return await fire(now=timezone.now(), clock=timezone.now) == CLAIM_BATCH
 
     await _drain(stop, alarm, f"{name} firing deadlines", turn, next_deadline_due)
 
@@ -185,7 +191,7 @@ async def _listen_for_hints(alarms: list[Alarm]) -> None:
                 raise
             except Exception:
                 logger.warning("no wake-up hints from the channel layer; polling", exc_info=True)
-                await asyncio.sleep(ERROR_BACKOFF.total_seconds())
+                await asyncio.sleep(HINTS_RETRY.total_seconds())
                 continue
             for alarm in alarms:
                 alarm.event.set()

@@ -1,15 +1,18 @@
 """Firing due deadlines: each step of a bleep's plan runs once, then the next is set."""
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from escalation.models import BleepPlan, Deadline, StepAction, WorkerHeartbeat
-from escalation.plans import PlanStep, step_of_plan
+from escalation.plans import PlanStep, in_tail, step_of_plan
 from escalation.services.pushing import push_to
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import renotify_bleep, widen_bleep
+from messaging.services.stream import retry_on_conflict, store_events, stream_transaction
 from rota.models import Person, Role
 from rota.selectors import holders_at, resolve_role, switchboard_for
 
@@ -17,43 +20,92 @@ logger = logging.getLogger(__name__)
 
 # Deadlines one worker claims per transaction; the rest wait for its next turn or another worker.
 CLAIM_BATCH = 50
+# A step whose firing raised is tried again this long after: soon, without a failing step
+# taking every turn of the worker (it stays late, and the watchdog sees it).
+STEP_RETRY_AFTER = timedelta(seconds=2)
 
 
-def fire_due_deadlines(*, now: datetime) -> int:
+@retry_on_conflict
+def fire_due_deadlines(*, now: datetime, clock: Callable[[], datetime] | None = None) -> int:
     """Claim due deadlines, run each step once and set the next; return how many fired.
 
     Owns its transaction: rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
     PostgreSQL, so any number of workers share the work and none runs a step twice; the
-    unique (bleep, step) row is the guard if anything else ever tried.
+    unique (bleep, step) row is the guard if anything else ever tried. Each step runs in a
+    savepoint of its own: one that raises is rolled back alone, logged, and tried again
+    after STEP_RETRY_AFTER, while the others commit. The stream heads are taken last; then
+    `took_effect_at` is stamped from `clock` (the worker passes the real clock; by default
+    `now`), the last statement before COMMIT. Retried whole on a deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         # Locking each bleep with its deadline means an acknowledgement either commits first
         # (and the step does nothing) or waits for it: no reminder after someone is coming.
         # A bleep locked by an acknowledgement in progress is skipped until the next turn.
         due = list(
             Deadline.objects.select_for_update(skip_locked=True, of=("self", "bleep"))
             .select_related("bleep", "bleep__plan")
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
             .filter(fired_at__isnull=True, due_at__lte=now)
             .order_by("due_at")[:CLAIM_BATCH]
         )
-        following = [_fire(deadline=deadline, now=now) for deadline in due]
-        Deadline.objects.filter(pk__in=[deadline.pk for deadline in due]).update(fired_at=now)
-        Deadline.objects.bulk_create(deadline for deadline in following if deadline is not None)
-    return len(due)
+        fired, failed, following = _fire_each(due, now=now)
+        Deadline.objects.filter(pk__in=failed).update(retry_at=now + STEP_RETRY_AFTER)
+        Deadline.objects.bulk_create(following)
+        store_events()
+        took_effect_at = clock() if clock is not None else now
+        Deadline.objects.filter(pk__in=fired).update(fired_at=now, took_effect_at=took_effect_at)
+    return len(fired)
+
+
+def _fire_each(
+    due: list[Deadline], *, now: datetime
+) -> tuple[list[int], list[int], list[Deadline]]:
+    """Fire each claimed step in a savepoint of its own; return the fired, the failed (by pk)
+    and the deadlines to set next."""
+    fired, failed, following = [], [], []
+    for deadline in due:
+        try:
+            with stream_transaction():
+                after = _fire(deadline=deadline, now=now)
+        except Exception:
+            # One broken step (a bug, bad data) must not hold back the rest of the turn,
+            # nor lose them: it alone rolls back and is tried again soon.
+            logger.exception(
+                "step %d of bleep %d failed; trying it again in %s",
+                deadline.step,
+                deadline.bleep_id,
+                STEP_RETRY_AFTER,
+            )
+            failed.append(deadline.pk)
+            continue
+        fired.append(deadline.pk)
+        if after is not None:
+            following.append(after)
+    return fired, failed, following
 
 
 def _fire(*, deadline: Deadline, now: datetime) -> Deadline | None:
-    """Run one due step and return the next deadline to set (none once the bleep is over)."""
+    """Run one due step and return the next deadline to set (none once the bleep is over).
+
+    A step that reached nobody (nobody new to bring in, nobody waiting to remind) brings the
+    next one forward to now while the plan still has a step that brings someone in: a
+    decline by the last one waiting escalates at once, not an interval later.
+    """
     bleep = deadline.bleep
     if bleep.status != BleepStatus.OPEN:
         return None
     plan = bleep.plan
-    _run_step(bleep=bleep, plan=plan, number=deadline.step, now=now)
-    following = step_of_plan(plan.steps, plan.repeat, deadline.step + 1)
-    return Deadline(bleep=bleep, step=deadline.step + 1, due_at=now + following.after)
+    reached = _run_step(bleep=bleep, plan=plan, number=deadline.step, now=now)
+    number = deadline.step + 1
+    following = step_of_plan(plan.steps, plan.repeat, number)
+    # Past the plan's switchboard step there is nobody left to bring in: the tail of
+    # reminders keeps its interval rather than spin.
+    at_once = not reached and not in_tail(plan.steps, plan.repeat, number)
+    return Deadline(bleep=bleep, step=number, due_at=now if at_once else now + following.after)
 
 
-def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> None:
+def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> bool:
+    """Run step `number`; return whether it reached anyone (brought in or reminded)."""
     step = step_of_plan(plan.steps, plan.repeat, number)
     people = None
     try:
@@ -70,11 +122,12 @@ def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> N
         if added:
             newcomers = [delivery.recipient_id for delivery in added]
             push_to(bleep=bleep, plan=plan, recipient_ids=newcomers, kind="escalated", now=now)
-            return
+            return True
     # Nobody new to reach (already in the bleep, or the top of the chain): remind instead,
     # so every step makes phones ring.
     waiting = renotify_bleep(bleep=bleep, step=number, now=now)
     push_to(bleep=bleep, plan=plan, recipient_ids=waiting, kind="reminder", now=now)
+    return bool(waiting)
 
 
 def _people_for(

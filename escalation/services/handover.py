@@ -3,11 +3,10 @@
 import logging
 from datetime import datetime
 
-from django.db import transaction
-
 from escalation.services.pushing import push_to
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import widen_bleep
+from messaging.services.stream import stream_transaction
 from rota.exceptions import NoHolderInChain
 from rota.models import Person, Role
 from rota.selectors import resolve_role
@@ -41,7 +40,7 @@ def hand_over_open_bleeps(*, now: datetime) -> int:
 
 
 def _hand_over(*, bleep_id: int, people: list[tuple[Person, Role]], now: datetime) -> int:
-    with transaction.atomic():
+    with stream_transaction():
         bleep = (
             Bleep.objects.select_for_update(of=("self",)).select_related("plan").get(pk=bleep_id)
         )

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from escalation.events import POLL_INTERVAL, wake_workers_on_commit
 from escalation.models import BleepPlan, Deadline
@@ -15,6 +15,7 @@ from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
 from messaging.selectors import find_sent_bleep
 from messaging.services import answers
 from messaging.services.bleeps import WAITING, BleepDraft, create_bleep
+from messaging.services.stream import retry_on_conflict, stream_transaction
 from rota.exceptions import invalid
 from rota.models import Person, Role, Team
 
@@ -26,18 +27,20 @@ class Sent(NamedTuple):
     created: bool
 
 
+@retry_on_conflict
 def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Sent:
     """Send a bleep to whoever holds its role now and start its escalation clock, atomically.
 
-    Idempotent by the draft's key: the same sender sending the same key again, even at the
-    same moment from a retrying phone, gets the first bleep back and nobody is bleeped twice.
+    Owns its transaction, retried whole on a deadlock. Idempotent by the draft's key: the
+    same sender sending the same key again, even at the same moment from a retrying phone,
+    gets the first bleep back and nobody is bleeped twice.
     """
     if draft.idempotency_key:
         earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
         if earlier is not None:
             return Sent(earlier, created=False)
     try:
-        with transaction.atomic():
+        with stream_transaction():
             bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
             start_escalation(bleep=bleep, now=now)
     except IntegrityError:
@@ -85,6 +88,7 @@ class TeamCallSent(NamedTuple):
     created: bool
 
 
+@retry_on_conflict
 def send_team_call(
     *, sender: Person, device: Device | None, team: Team, draft: BleepDraft, now: datetime
 ) -> TeamCallSent:
@@ -93,7 +97,8 @@ def send_team_call(
     `draft` is the message and patient context, without a target.
 
     Each role's bleep escalates on its own until that role answers, so the call is only
-    over when every role has. Owns its transaction; idempotent by the draft's key.
+    over when every role has. Owns its transaction, retried whole on a deadlock; idempotent
+    by the draft's key.
     """
     key = draft.idempotency_key
     earlier = _team_call_sent(sender=sender, key=key)
@@ -128,7 +133,7 @@ def _call_team(
     now: datetime,
 ) -> TeamCallSent:
     key = draft.idempotency_key
-    with transaction.atomic():
+    with stream_transaction():
         call = TeamCall.objects.create(
             sender=sender, team=roles[0].team, idempotency_key=key, created_at=now
         )
@@ -141,13 +146,17 @@ def _call_team(
     return TeamCallSent(call, bleeps, created=True)
 
 
+@retry_on_conflict
 def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
     """Decline one's copy of a bleep; when nobody is left waiting, escalate now, not later.
 
-    Owns its transaction. The deadline is taken with SKIP LOCKED: a worker holding it is
-    firing that step at this moment, which is what bringing it forward would do anyway.
+    Owns its transaction, retried whole on a deadlock. With nobody left waiting the pending
+    step is due at once; a reminder step then finds nobody to remind and brings the next
+    step, the one that brings someone in, forward in turn (`firing`). The deadline is taken
+    with SKIP LOCKED: a worker holding it is firing that step at this moment, which is what
+    bringing it forward would do anyway.
     """
-    with transaction.atomic():
+    with stream_transaction():
         delivery = answers.decline_bleep(device=device, bleep_id=bleep_id, reason=reason, now=now)
         if not Delivery.objects.filter(bleep_id=bleep_id, status__in=WAITING).exists():
             pending = (

@@ -2,28 +2,29 @@
 
 from datetime import datetime
 
-from django.db import transaction
-
 from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
 from messaging.exceptions import BleepNotFound, IllegalTransition
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device
 from messaging.services.bleeps import WAITING, widen_bleep
 from messaging.services.history import move_delivery
+from messaging.services.stream import retry_on_conflict, stream_transaction
 from rota.exceptions import invalid
 from rota.models import Person, Role
 
 
+@retry_on_conflict
 def escalate_bleep(
     *, actor: Person, device: Device | None, bleep_id: int, role: Role | None, now: datetime
 ) -> list[Delivery]:
     """Bring `role`'s holders (else the next role up the chain) into an open bleep now.
 
     Owns its transaction and locks the bleep, as a worker's step does, so the two never
-    bring the same people in twice. Everyone already in the bleep keeps their copy, and the
-    escalation clock runs on from the role reached. Returns the new deliveries.
+    bring the same people in twice; retried whole on a deadlock. Everyone already in the
+    bleep keeps their copy, and the escalation clock runs on from the role reached. Returns
+    the new deliveries.
     """
-    with transaction.atomic():
+    with stream_transaction():
         bleep = _lock_open_bleep(bleep_id=bleep_id, action="escalate")
         plan = bleep.plan
         people = reach_role(plan=plan, role=role, now=now)
@@ -39,6 +40,7 @@ def escalate_bleep(
     return added
 
 
+@retry_on_conflict
 def redirect_bleep(
     *,
     actor: Person,
@@ -50,14 +52,15 @@ def redirect_bleep(
 ) -> list[Delivery]:
     """Send an open bleep to another role (its holders now) or person instead of its own.
 
-    Owns its transaction and locks the bleep. The copies of those still waiting elsewhere
-    (and switchboard's, if it took the bleep on) are cancelled and the newcomers brought in
+    Owns its transaction and locks the bleep, then the deliveries it releases by pk;
+    retried whole on a deadlock. The copies of those still waiting elsewhere (and
+    switchboard's, if it took the bleep on) are cancelled and the newcomers brought in
     together, so the bleep is never without someone to answer it. Escalation climbs from
     the new role (to switchboard, for a person). Returns the new deliveries.
     """
     if (role is None) == (person is None):
         raise ValueError("a bleep is redirected to exactly one role or one person")
-    with transaction.atomic():
+    with stream_transaction():
         bleep = _lock_open_bleep(bleep_id=bleep_id, action="redirect")
         if person is not None:
             people: list[tuple[Person, Role | None]] = [(person, None)]

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from escalation import events
 from escalation.models import OverdueAlert
 from escalation.selectors import overdue_deadlines
-from messaging.services.stream import append_events
+from messaging.services.stream import append_events, stream_transaction
 from rota.models import Person
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def watch_deadlines(*, now: datetime) -> OverdueAlert | None:
     at a time (a partial unique index), so switchboard is told once per outage.
     """
     count, oldest = overdue_deadlines(older_than=now - OVERDUE_AFTER)
-    with transaction.atomic():
+    with stream_transaction():
         alert = OverdueAlert.objects.select_for_update().filter(cleared_at__isnull=True).first()
         if count == 0 or oldest is None:
             if alert is not None:

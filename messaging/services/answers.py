@@ -3,8 +3,6 @@ and replies in its thread."""
 
 from datetime import datetime
 
-from django.db import transaction
-
 from messaging import events
 from messaging.exceptions import (
     AlreadyAcknowledged,
@@ -16,18 +14,20 @@ from messaging.exceptions import (
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
 from messaging.selectors import access_bleep, access_delivery, load_bleep
 from messaging.services.history import move_bleep, move_delivery, participants
-from messaging.services.stream import append_events
+from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Person
 
 
+@retry_on_conflict
 def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime) -> Delivery:
     """Move the device owner's delivery on by a `deliver` or `read` receipt and tell the sender.
 
-    Owns its transaction and locks the delivery row. A receipt for a state already passed
-    (a second device confirming receipt) changes nothing.
+    Owns its transaction and locks the bleep row, then the delivery (the lock order in
+    `stream`); retried whole on a deadlock. A receipt for a state already passed (a second
+    device confirming receipt) changes nothing.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
         Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
@@ -42,16 +42,18 @@ def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime)
     return delivery
 
 
+@retry_on_conflict
 def acknowledge_bleep(
     *, device: Device, bleep_id: int, eta_minutes: int | None, comment: str, now: datetime
 ) -> Delivery:
     """Acknowledge a bleep for its sender and every recipient; the first acknowledgement wins.
 
-    Owns its transaction and locks the bleep row, so of two simultaneous acknowledgements
-    exactly one succeeds and the other is told who won. Switchboard acknowledges only a
-    bleep addressed to switchboard; on a clinician's bleep it takes it on (`handle_bleep`).
+    Owns its transaction and locks the bleep row, then the delivery, so of two simultaneous
+    acknowledgements exactly one succeeds and the other is told who won; retried whole on a
+    deadlock. Switchboard acknowledges only a bleep addressed to switchboard; on a
+    clinician's bleep it takes it on (`handle_bleep`).
     """
-    with transaction.atomic():
+    with stream_transaction():
         mine = access_delivery(device.user, bleep_id)
         _refuse_switchboard_for_a_clinician(person=device.user, bleep=mine.bleep)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
@@ -70,13 +72,15 @@ def acknowledge_bleep(
     return delivery
 
 
+@retry_on_conflict
 def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
     """Decline one's own copy of an open bleep with a reason, and tell everyone in it.
 
-    Owns its transaction and locks the bleep, then the delivery. The bleep stays open: the
-    escalation policy decides where it goes next, so a decline never ends a bleep.
+    Owns its transaction and locks the bleep, then the delivery; retried whole on a
+    deadlock. The bleep stays open: the escalation policy decides where it goes next, so a
+    decline never ends a bleep.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
         if bleep.status != BleepStatus.OPEN:
@@ -88,6 +92,7 @@ def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) 
     return delivery
 
 
+@retry_on_conflict
 def handle_bleep(*, device: Device, bleep_id: int, note: str, now: datetime) -> Delivery:
     """Take a bleep on for switchboard ("handling: phoning the team") and tell everyone in it.
 
@@ -95,9 +100,9 @@ def handle_bleep(*, device: Device, bleep_id: int, note: str, now: datetime) -> 
     reminded no more, but the bleep stays open and its escalation goes on until a clinician
     acknowledges, the sender cancels or switchboard redirects it. Owns its transaction and
     locks the bleep, then the delivery, as an acknowledgement and a worker's step do: each
-    sees the take-on whole or not at all.
+    sees the take-on whole or not at all; retried whole on a deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         access_delivery(device.user, bleep_id)
         if device.user.job != Person.Job.SWITCHBOARD:
             raise NotSwitchboard()
@@ -115,18 +120,22 @@ def handle_bleep(*, device: Device, bleep_id: int, note: str, now: datetime) -> 
     return delivery
 
 
+@retry_on_conflict
 def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -> Reply:
     """Add a reply to a bleep's thread and show it live to everyone in the bleep.
 
-    A cancelled bleep takes no more replies: after a cancel, nothing more happens to it.
+    Owns its transaction and locks the bleep, so a reply and a cancel never cross: a
+    cancelled bleep takes no more replies, and after a cancel nothing more happens to it.
+    Retried whole on a deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         bleep = access_bleep(device.user, bleep_id)
+        locked = Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         if device.user.job == Person.Job.AUDITOR and device.user.pk not in participants(bleep):
             # An auditor reads every thread; writing in one is for the people in the bleep.
             raise NotARecipient()
-        if bleep.status == BleepStatus.CANCELLED:
-            raise IllegalTransition(current=bleep.status, action="reply")
+        if locked.status == BleepStatus.CANCELLED:
+            raise IllegalTransition(current=locked.status, action="reply")
         reply = Reply.objects.create(
             bleep=bleep, author=device.user, device=device, text=text, created_at=now
         )

@@ -4,8 +4,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-
 from messaging import events
 from messaging.exceptions import NotTheSender
 from messaging.models import (
@@ -27,13 +25,15 @@ from messaging.services.history import (
     record,
     record_all,
 )
-from messaging.services.stream import append_events
+from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
 # A delivery in one of these states is still waiting for its recipient to answer.
 WAITING = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+# Why a reminder step was skipped, in the bleep's history.
+NOBODY_TO_REMIND = "nobody waiting to remind"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +93,7 @@ def create_bleep(
     if (draft.role is None) == (draft.person is None):
         raise ValueError("a bleep goes to exactly one role or one person")
     recipients = resolve_recipients(draft=draft, at=now)
-    with transaction.atomic(savepoint=False):
+    with stream_transaction(savepoint=False):
         bleep = Bleep.objects.create(
             sender=sender,
             sender_device=device,
@@ -182,12 +182,14 @@ def _delivery_entries(
     ]
 
 
+@retry_on_conflict
 def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: datetime) -> Bleep:
     """Cancel an open bleep (its sender, or switchboard): no one is bleeped about it again.
 
-    Owns its transaction and locks the bleep and its deliveries.
+    Owns its transaction and locks the bleep, then its deliveries by pk; retried whole on a
+    deadlock.
     """
-    with transaction.atomic():
+    with stream_transaction():
         bleep = access_bleep(actor, bleep_id)
         if bleep.sender_id != actor.pk and actor.job != Person.Job.SWITCHBOARD:
             raise NotTheSender()
@@ -209,6 +211,7 @@ def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[int]:
     """Remind everyone still waiting on an open bleep; return whom. In the caller's transaction.
 
     Who declined is not reminded: they said why they cannot come, and escalation goes on.
+    With nobody left waiting the reminder is skipped: the history says so, nobody is told.
     """
     waiting = list(
         bleep.deliveries.filter(status__in=WAITING).values_list("recipient_id", flat=True)
@@ -217,12 +220,14 @@ def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[int]:
         bleep=bleep,
         actor=None,
         device=None,
-        action="renotify",
+        action="renotify" if waiting else "skip",
         from_status=bleep.status,
         to_status=bleep.status,
         now=now,
-        detail={"step": step},
+        detail={"step": step} if waiting else {"step": step, "reason": NOBODY_TO_REMIND},
     )
+    if not waiting:
+        return []
     append_events(
         user_ids=[*waiting, bleep.sender_id],
         event=events.bleep_renotified(bleep, step=step),

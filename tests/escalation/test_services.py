@@ -1,5 +1,8 @@
-"""The escalation clock: deadlines as rows, each step fired once, and the worker heartbeat."""
+"""The escalation clock: deadlines as rows, each step fired once (a failing one alone rolled
+back), when a step took effect, the order writers take the stream heads in, and the worker
+heartbeat."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -7,16 +10,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from escalation.models import WorkerHeartbeat
-from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat
+from bench.escalation import lateness_seconds
+from escalation.models import Deadline, WorkerHeartbeat
+from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat, next_deadline_due
+from escalation.services import firing
 from escalation.services.firing import beat_heartbeat, fire_due_deadlines
-from escalation.services.sending import send_bleep
+from escalation.services.sending import decline_bleep, send_bleep
 from messaging.models import Bleep, HistoryEntry, Priority, StreamEvent
-from messaging.services.answers import acknowledge_bleep
+from messaging.services.answers import acknowledge_bleep, record_receipt, reply_to_bleep
+from messaging.services.bleeps import cancel_bleep
 from rota.models import Person
 from tests.conftest import Ward
 from tests.escalation import RENOTIFY_AFTER
-from tests.factories import draft, make_person, on_call_now
+from tests.factories import draft, make_device, make_person, on_call_now
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # What one send may cost the database, transaction statements included (12 on PostgreSQL).
@@ -216,3 +222,116 @@ def test_the_newest_heartbeat_of_any_worker_counts(db: None) -> None:
         T0 + timedelta(minutes=10),
         True,
     )
+
+
+def tables_written(queries: CaptureQueriesContext) -> list[str]:
+    """Return the table each captured INSERT, UPDATE or DELETE wrote, in order."""
+    written = []
+    for query in queries.captured_queries:
+        words = query["sql"].replace('"', "").split()
+        if words and words[0] in ("INSERT", "UPDATE", "DELETE"):
+            written.append(words[1] if words[0] == "UPDATE" else words[2])
+    return written
+
+
+@pytest.mark.hazard("HZ-15")
+def test_every_writer_takes_the_stream_heads_once_and_after_all_its_other_writes(
+    ward: Ward,
+) -> None:
+    sara = make_person("sara.lind")
+    on_call_now(ward.role, sara, ward.now)
+    sara_device = make_device(sara)[0]
+    first, second, third = send(ward), send(ward), send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+    writers = {
+        "send": lambda: send(ward),
+        "receipt": lambda: record_receipt(
+            device=sara_device, bleep_id=first.pk, action="deliver", now=ward.now
+        ),
+        "reply": lambda: reply_to_bleep(
+            device=sara_device, bleep_id=first.pk, text="on my way", now=ward.now
+        ),
+        "decline": lambda: decline_bleep(
+            device=sara_device, bleep_id=second.pk, reason="in theatre", now=ward.now
+        ),
+        "worker turn": lambda: fire_due_deadlines(now=due),
+        "cancel": lambda: cancel_bleep(
+            actor=ward.nurse, device=None, bleep_id=third.pk, now=ward.now
+        ),
+    }
+
+    for writer, write in writers.items():
+        with CaptureQueriesContext(connection) as queries:
+            write()
+        written = tables_written(queries)
+        assert written.count("messaging_streamhead") == 1, (writer, written)
+        # After the heads: the events they number, and a worker's stamp on rows it holds.
+        after = written[written.index("messaging_streamhead") + 1 :]
+        assert set(after) <= {"messaging_streamevent", "escalation_deadline"}, (writer, written)
+
+
+@pytest.mark.hazard("HZ-15")
+@pytest.mark.hazard("HZ-20")
+def test_a_step_that_raises_is_rolled_back_alone_and_fires_on_a_later_turn(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken, fine = send(ward), send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+    real = firing.renotify_bleep
+
+    def remind_then_fail(*, bleep: Bleep, step: int, now: datetime) -> list[int]:
+        reminded = real(bleep=bleep, step=step, now=now)
+        if bleep.pk == broken.pk:
+            raise RuntimeError("bad data")
+        return reminded
+
+    monkeypatch.setattr(firing, "renotify_bleep", remind_then_fail)
+    with caplog.at_level(logging.ERROR):
+        assert fire_due_deadlines(now=due) == 1
+
+    assert f"step 1 of bleep {broken.pk} failed" in caplog.text
+    reminded = HistoryEntry.objects.filter(action="renotify")
+    assert list(reminded.values_list("bleep_id", flat=True)) == [fine.pk]
+    assert renotified(ward.doctor) == [1]
+    # Still late from its due time, for the watchdog; tried again soon, not every turn.
+    failed = Deadline.objects.get(bleep=broken)
+    assert (failed.due_at, failed.fired_at, failed.retry_at) == (
+        due,
+        None,
+        due + firing.STEP_RETRY_AFTER,
+    )
+    assert next_deadline_due() == due + firing.STEP_RETRY_AFTER
+
+    monkeypatch.setattr(firing, "renotify_bleep", real)
+    assert fire_due_deadlines(now=due + firing.STEP_RETRY_AFTER / 2) == 0
+    assert fire_due_deadlines(now=due + firing.STEP_RETRY_AFTER) == 1
+    assert renotified(ward.doctor) == [1, 1]
+    assert [seq for seq, _ in stream_of(ward.doctor)] == [1, 2, 3, 4]
+
+
+def stream_of(person: Person) -> list[tuple[int, str]]:
+    events = StreamEvent.objects.filter(user=person).order_by("seq")
+    return list(events.values_list("seq", "type"))
+
+
+@pytest.mark.hazard("HZ-20")
+def test_a_step_takes_effect_when_its_turn_commits_and_lateness_is_measured_to_then(
+    ward: Ward,
+) -> None:
+    bleep = send(ward)
+    due = ward.now + RENOTIFY_AFTER[Priority.ROUTINE]
+    # The turn began on time; something held it up for seven seconds before it committed.
+    committed = due + timedelta(seconds=7)
+    stored_when_read: list[int] = []
+
+    def clock() -> datetime:
+        stored_when_read.append(StreamEvent.objects.filter(type="bleep.renotified").count())
+        return committed
+
+    assert fire_due_deadlines(now=due, clock=clock) == 1
+
+    step = Deadline.objects.get(bleep=bleep, step=1)
+    assert (step.fired_at, step.took_effect_at) == (due, committed)
+    # Read once, after the step's events were stored: the last thing before COMMIT.
+    assert stored_when_read == [2]
+    assert lateness_seconds(Deadline.objects.filter(bleep=bleep)) == [7.0]

@@ -29,6 +29,8 @@ from tests.conftest import Ward
 from tests.push_service import PushService
 
 MINUTE = timedelta(minutes=1)
+# More turns than any plan in these tests has steps: a bleep still firing after this spins.
+MAX_TURNS = 20
 
 
 def make_policy(
@@ -205,6 +207,78 @@ def test_while_someone_is_still_waiting_a_decline_moves_nothing(ward: Ward) -> N
     decline_bleep(device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=ward.now)
 
     assert pending_due(bleep) == before
+
+
+def fire_all(now: datetime) -> int:
+    """Take the worker's turns at `now` until one fires nothing; return the steps fired."""
+    fired = 0
+    for _ in range(MAX_TURNS):
+        count = fire_due_deadlines(now=now)
+        if not count:
+            return fired
+        fired += count
+    raise AssertionError(f"steps still due at {now} after {MAX_TURNS} turns: spinning")
+
+
+def plan_steps_run(bleep: Bleep) -> list[tuple[str, int]]:
+    """Return each step the bleep's plan ran so far, as recorded: (action, step)."""
+    entries = HistoryEntry.objects.filter(bleep=bleep, delivery__isnull=True).exclude(
+        action__in=["send", "decline"]
+    )
+    return list(entries.order_by("pk").values_list("action", "detail__step"))
+
+
+@pytest.mark.hazard("HZ-17")
+def test_with_the_built_in_default_the_lone_holder_declining_brings_the_next_role_in_at_once(
+    ward: Ward,
+) -> None:
+    consultant_role = factories.make_role("Consultant physician", fallback=ward.switchboard_role)
+    ward.role.fallback = consultant_role
+    ward.role.save()
+    consultant = factories.make_person("ada.brook")
+    factories.on_call_now(consultant_role, consultant, ward.now)
+    bleep = send(ward, priority=Priority.URGENT)
+    declined_at = ward.now + timedelta(seconds=20)
+
+    decline_bleep(
+        device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=declined_at
+    )
+    assert fire_all(declined_at) == 2
+
+    # The reminder found nobody to remind and went straight on to the escalation.
+    assert plan_steps_run(bleep) == [("skip", 1), ("escalate", 2)]
+    assert recipients(bleep) == sorted([ward.doctor.pk, consultant.pk])
+    assert event_types(consultant) == ["bleep.escalated"]
+    assert pending_due(bleep) == declined_at + 2 * MINUTE
+
+
+@pytest.mark.hazard("HZ-17")
+def test_when_everyone_declines_past_the_plans_end_the_reminders_keep_their_interval(
+    ward: Ward,
+) -> None:
+    operator_device, _ = factories.make_device(ward.operator)
+    bleep = send(ward, priority=Priority.URGENT)
+    first_decline = ward.now + timedelta(seconds=20)
+    decline_bleep(
+        device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=first_decline
+    )
+    fire_all(first_decline)  # the escalation up the chain reaches switchboard's role
+    assert recipients(bleep) == sorted([ward.doctor.pk, ward.operator.pk])
+    last_decline = first_decline + timedelta(seconds=30)
+
+    decline_bleep(device=operator_device, bleep_id=bleep.pk, reason="line busy", now=last_decline)
+    assert fire_all(last_decline) == 2
+
+    # Switchboard's own step and the one after the plan found nobody new and nobody
+    # waiting; the reminders after them keep the last interval instead of running on.
+    assert plan_steps_run(bleep) == [
+        ("skip", 1),
+        ("escalate", 2),
+        ("skip", 3),
+        ("skip", 4),
+    ]
+    assert pending_due(bleep) == last_decline + 2 * MINUTE
+    assert fire_due_deadlines(now=last_decline + MINUTE) == 0
 
 
 @pytest.mark.hazard("HZ-04")

@@ -3,8 +3,9 @@ for a deadline moved nearer, and it stops when told. The poll is made ten minute
 only the behaviour under test can make a step fire within the test's patience."""
 
 import asyncio
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from escalation import worker
 from escalation.models import Deadline, WorkerHeartbeat
+from escalation.services import firing
 from escalation.services.sending import decline_bleep, send_bleep
 from messaging.models import Bleep
 from messaging.push import register_push_subscription
@@ -22,6 +24,9 @@ from tests.push_service import PushService
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATIENCE_SECONDS = 5.0
+# Far more than a worker's first turn takes, far less than the 5 s a failed turn used to
+# cost every step in it.
+AT_ONCE_SECONDS = 2.0
 
 
 @pytest.fixture(autouse=True)
@@ -115,3 +120,39 @@ async def test_the_worker_pushes_a_new_bleep_to_the_recipients_subscribed_phone(
     assert pushed.ttl >= 15 * 60
     stop.set()
     await asyncio.wait_for(running, PATIENCE_SECONDS)
+
+
+@pytest.mark.hazard("HZ-15")
+@pytest.mark.hazard("HZ-20")
+async def test_a_step_that_fails_holds_up_no_other_and_fires_again_soon(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken, fine = await send(ward), await send(ward)
+    failures: list[datetime] = []
+    real = firing._fire
+
+    def fail_once(*, deadline: Deadline, now: datetime) -> Deadline | None:
+        if deadline.bleep_id == broken.pk and not failures:
+            failures.append(now)
+            raise RuntimeError("bad data")
+        return real(deadline=deadline, now=now)
+
+    monkeypatch.setattr(firing, "_fire", fail_once)
+    await database_sync_to_async(Deadline.objects.update)(due_at=timezone.now())
+    stop = asyncio.Event()
+    started = time.monotonic()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+
+    await eventually(lambda: first_step_fired(fine))
+    fine_after = time.monotonic() - started
+    await eventually(lambda: first_step_fired(broken))
+    stop.set()
+    await asyncio.wait_for(running, PATIENCE_SECONDS)
+
+    assert failures
+    assert fine_after < AT_ONCE_SECONDS
+    steps = await database_sync_to_async(list)(
+        Deadline.objects.filter(step=1).values_list("fired_at", "took_effect_at")
+    )
+    # The worker stamps each step with the real clock as its turn commits, after it began.
+    assert all(took_effect > fired for fired, took_effect in steps)

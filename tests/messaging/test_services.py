@@ -1,11 +1,13 @@
-"""Sending, receipts, acknowledgement, the history, the event stream and device sign-in."""
+"""Sending, receipts, acknowledgement, the history, the event stream (numbered at the end of
+its transaction), retries after a deadlock, and device sign-in."""
 
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from psycopg import errors as psycopg_errors
 
 from bleep.tokens import digest_token
 from messaging.exceptions import (
@@ -25,9 +27,11 @@ from messaging.models import (
     StreamEvent,
 )
 from messaging.selectors import snapshot_for
+from messaging.services import stream as stream_service
 from messaging.services.answers import acknowledge_bleep, record_receipt
 from messaging.services.bleeps import create_bleep
 from messaging.services.devices import authenticate_device, revoke_device, sign_in_device
+from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
 from rota.exceptions import NoHolderInChain
 from rota.models import Person, Role
 from tests.conftest import Ward
@@ -502,3 +506,113 @@ def test_a_snapshot_for_someone_never_in_a_bleep_is_empty_and_costs_one_query(
     head, bleeps = snapshot_for(ward.doctor)
     assert head == 1
     assert [bleep.role_id for bleep in bleeps] == [ward.role.pk]
+
+
+def test_a_transactions_events_are_stored_at_its_end_numbered_in_the_order_appended(
+    ward: Ward,
+) -> None:
+    with stream_transaction():
+        append_events(user_ids=[ward.doctor.pk], event={"type": "test.first"}, now=ward.now)
+        append_events(
+            user_ids=[ward.nurse.pk, ward.doctor.pk], event={"type": "test.second"}, now=ward.now
+        )
+        append_events(user_ids=[ward.doctor.pk], event={"type": "test.third"}, now=ward.now)
+        # Numbering waits for the end, so the heads are the transaction's last locks.
+        assert not StreamEvent.objects.exists()
+
+    assert stream(ward.doctor) == [(1, "test.first"), (2, "test.second"), (3, "test.third")]
+    assert stream(ward.nurse) == [(1, "test.second")]
+
+
+def test_the_events_of_a_nested_stream_transaction_that_rolls_back_go_with_it(
+    ward: Ward,
+) -> None:
+    with stream_transaction():
+        append_events(user_ids=[ward.doctor.pk], event={"type": "test.kept"}, now=ward.now)
+        with pytest.raises(ZeroDivisionError), stream_transaction():
+            append_events(user_ids=[ward.doctor.pk], event={"type": "test.lost"}, now=ward.now)
+            raise ZeroDivisionError
+        append_events(user_ids=[ward.doctor.pk], event={"type": "test.after"}, now=ward.now)
+
+    assert stream(ward.doctor) == [(1, "test.kept"), (2, "test.after")]
+
+
+def test_an_event_appended_outside_a_stream_transaction_is_refused(ward: Ward) -> None:
+    with pytest.raises(RuntimeError, match="stream_transaction"), transaction.atomic():
+        append_events(user_ids=[ward.doctor.pk], event={"type": "test.lost"}, now=ward.now)
+
+
+def test_an_event_appended_in_a_savepoint_of_another_kind_is_refused(ward: Ward) -> None:
+    # Its rollback would leave the event behind, describing a change that never happened.
+    with stream_transaction(), pytest.raises(RuntimeError, match="savepoint"):
+        with transaction.atomic():
+            append_events(user_ids=[ward.doctor.pk], event={"type": "test.lost"}, now=ward.now)
+
+
+@pytest.mark.hazard("HZ-15")
+def test_a_deadlock_that_rolled_back_a_service_is_retried_and_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stream_service, "CONFLICT_PAUSE", timedelta(0))
+    calls: list[int] = []
+
+    @retry_on_conflict
+    def service() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise conflict("40P01")
+        return "done"
+
+    assert service() == "done"
+    assert len(calls) == 3
+
+
+def conflict(sqlstate: str) -> OperationalError:
+    """Return the error Django raises for a PostgreSQL error with `sqlstate`."""
+    error = OperationalError("deadlock detected")
+    error.__cause__ = psycopg_errors.lookup(sqlstate)("deadlock detected")
+    return error
+
+
+def test_a_conflict_that_persists_is_raised_after_a_few_attempts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stream_service, "CONFLICT_PAUSE", timedelta(0))
+    calls: list[int] = []
+
+    @retry_on_conflict
+    def service() -> None:
+        calls.append(1)
+        raise conflict("40001")
+
+    with pytest.raises(OperationalError):
+        service()
+    assert len(calls) == stream_service.CONFLICT_ATTEMPTS
+
+
+def test_other_database_errors_are_not_retried() -> None:
+    calls: list[int] = []
+
+    @retry_on_conflict
+    def service() -> None:
+        calls.append(1)
+        raise conflict("57014")  # query_canceled: a statement timeout is not a conflict
+
+    with pytest.raises(OperationalError):
+        service()
+    assert calls == [1]
+
+
+def test_a_deadlock_inside_a_callers_transaction_goes_up_to_the_caller(db: None) -> None:
+    # Only the whole transaction was rolled back; running the inner part again inside it
+    # would miss everything the caller did before.
+    calls: list[int] = []
+
+    @retry_on_conflict
+    def service() -> None:
+        calls.append(1)
+        raise conflict("40P01")
+
+    with pytest.raises(OperationalError), transaction.atomic():
+        service()
+    assert calls == [1]

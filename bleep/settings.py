@@ -1,5 +1,6 @@
 """Django settings, read from the environment only (see README, "Configuration")."""
 
+import math
 from pathlib import Path
 
 import environ
@@ -34,9 +35,12 @@ if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASES or not DATABASES["d
     raise ConfigurationError(
         "set DATABASE_URL to postgres://user@host:port/name (or unset it for SQLite)"
     )
-DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.0)
-if DB_POOL_TIMEOUT <= 0:
-    raise ConfigurationError("set DB_POOL_TIMEOUT to a number of seconds above 0")
+try:
+    DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.0)
+except ValueError:
+    DB_POOL_TIMEOUT = math.nan
+if not 0 < DB_POOL_TIMEOUT < math.inf:
+    raise ConfigurationError("set DB_POOL_TIMEOUT to a number of seconds above 0, such as 1")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Every database_sync_to_async call and every ASGI request ends by closing its
     # connection: without a pool each one opened a new PostgreSQL connection (~10 ms on

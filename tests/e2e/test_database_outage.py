@@ -320,10 +320,10 @@ def test_a_send_answered_503_says_not_sent_yet_retrying_then_goes_once_with_its_
     # The app's service worker stays out of the way: page.route cannot see what it fetches.
     context = chromium.new_context(**PHONE, service_workers="block")  # type: ignore[arg-type]
     context.set_default_timeout(WAIT_MS)
+    context.clock.install()  # the page's timers, to jump past a retry that must not come
     nurse = sign_in(context, bleep_server, "amina.okafor")
-    # The server is down for three sends (the first asks for 3 s: time to press Stop), then
-    # the real one answers.
-    retry_after = ["3", "1", "1"]
+    # The server is down for three sends, then the real one answers.
+    retry_after = ["30", "1", "1"]
     keys: list[str] = []
 
     def server_down(route: Route) -> None:
@@ -351,7 +351,8 @@ def test_a_send_answered_503_says_not_sent_yet_retrying_then_goes_once_with_its_
     expect(retrying).to_be_visible()
     nurse.get_by_role("button", name="Stop sending").click()
     expect(nurse.locator("#send-status")).to_contain_text("Not sent: you stopped it")
-    nurse.wait_for_timeout(3_500)  # past the retry the server asked for: none came
+    nurse.clock.fast_forward(31_000)  # past the retry the server asked for: none comes
+    nurse.wait_for_timeout(500)
     assert len(keys) == 1
 
     send.click()

@@ -74,7 +74,8 @@ SERVER_ERROR_BODY = {"code": "server_error", "detail": "something went wrong on 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and framework errors to one JSON error shape."""
     if is_database_unavailable(exc):
-        _log_unavailable(exc)
+        # One line with the cause, not a traceback per request: an outage fails every call.
+        logger.warning("answered 503, the database is unavailable: %s: %s", type(exc).__name__, exc)
         return Response(
             DATABASE_UNAVAILABLE_BODY,
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -132,11 +133,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return JsonResponse(SERVER_ERROR_BODY, status=500)
-
-
-def _log_unavailable(error: BaseException) -> None:
-    # One line with the cause, not a traceback per request: an outage answers every call.
-    logger.warning("answered 503, the database is unavailable: %s: %s", type(error).__name__, error)
 
 
 def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:

@@ -1,17 +1,23 @@
-"""The one place domain errors become HTTP responses, all in one JSON shape.
+"""The one place errors become HTTP responses, all in one JSON shape.
 
 Every error body is `{"code": str, "detail": str}`, plus `"fields": {name: [messages]}`
-when particular fields are wrong, so a client can point at the field.
+when particular fields are wrong, so a client can point at the field. DRF's views come
+here through `handle_exception`; anything else that fails under /api/ comes through
+`server_error`, Django's handler for an uncaught exception (bleep/urls.py).
 """
 
+import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from bleep.database import RETRY_AFTER_SECONDS, is_database_unavailable
 from bleep.transitions import IllegalMove
 from messaging.exceptions import (
     BleepNotFound,
@@ -63,8 +69,26 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+DATABASE_UNAVAILABLE_BODY = {
+    "code": "database_unavailable",
+    "detail": "Bleep's database is not answering just now; try again in a moment.",
+}
+SERVER_ERROR_BODY = {"code": "server_error", "detail": "something went wrong on the server"}
+
+
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and framework errors to one JSON error shape."""
+    if is_database_unavailable(exc):
+        # One line with the cause, not a traceback per request: an outage fails every call.
+        logger.warning("answered 503, the database is unavailable: %s: %s", type(exc).__name__, exc)
+        return Response(
+            DATABASE_UNAVAILABLE_BODY,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, InvalidRotaData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
@@ -99,6 +123,24 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             "detail": str(exc.detail),
         }
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Answer an uncaught exception under /api/ in JSON, as 503 when the database failed.
+
+    Django calls this (`handler500`) for anything that escapes a view or a middleware while
+    DEBUG is off, still inside its `except` block, so `sys.exc_info()` names the error, as
+    Django's own debug page reads it. Elsewhere (the app's page, the admin) its page stays.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return defaults.server_error(request)
+    error = sys.exc_info()[1]
+    if error is not None and is_database_unavailable(error):
+        # Django has logged it with its traceback already (django.request).
+        response = JsonResponse(DATABASE_UNAVAILABLE_BODY, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return JsonResponse(SERVER_ERROR_BODY, status=500)
 
 
 def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:

@@ -1,5 +1,6 @@
 """Django settings, read from the environment only (see README, "Configuration")."""
 
+import math
 from pathlib import Path
 
 import environ
@@ -34,6 +35,12 @@ if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASES or not DATABASES["d
     raise ConfigurationError(
         "set DATABASE_URL to postgres://user@host:port/name (or unset it for SQLite)"
     )
+try:
+    DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.0)
+except ValueError:
+    DB_POOL_TIMEOUT = math.nan
+if not 0 < DB_POOL_TIMEOUT < math.inf:
+    raise ConfigurationError("set DB_POOL_TIMEOUT to a number of seconds above 0, such as 1")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Every database_sync_to_async call and every ASGI request ends by closing its
     # connection: without a pool each one opened a new PostgreSQL connection (~10 ms on
@@ -41,7 +48,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (CONN_MAX_AGE) leaves one open for every short-lived request thread. A pool (psycopg's)
     # hands a connection back on close and out again at once; DB_POOL_SIZE per process.
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=10), "timeout": 10}
+        "pool": {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_SIZE", default=10),
+            # How long a request waits for a connection before it answers 503. A process
+            # needs at most HTTP_CONCURRENCY + the sockets' 4 threads + a few of its own at
+            # once, under DB_POOL_SIZE, so a healthy pool hands one out in milliseconds;
+            # waiting longer only means the database is down. With 10 s, requests hung
+            # 10-15 s in an outage (HZ-16); at 1 s even a request queued behind a full set of
+            # waiting ones answers within about 2 s.
+            "timeout": DB_POOL_TIMEOUT,
+            # psycopg_pool retries a failed connection with a doubling delay (1, 2, 4 … s)
+            # for 5 minutes by default: after a 30 s outage its next try could be 30 s away.
+            # Giving up after 5 s keeps the tries at most 2 s apart, and the next request
+            # starts a new round at once, so the pool is back within moments of the database.
+            "reconnect_timeout": 5.0,
+        },
+        # libpq's (and psycopg's) smallest: a connection attempt to a host that drops
+        # packets gives up after 2 s, not psycopg's default 130 s, so the pool's three
+        # connecting threads are free to try again as soon as the database returns.
+        "connect_timeout": 2,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)

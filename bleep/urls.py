@@ -13,3 +13,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
 ]
+
+# An uncaught exception under /api/ answers in the API's JSON shape (503 when the database
+# failed), not Django's HTML page: a phone app cannot read that page.
+handler500 = "api.exceptions.server_error"

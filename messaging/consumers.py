@@ -1,6 +1,7 @@
 """The WebSocket every signed-in device keeps open (protocol: docs/protocol.md)."""
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -13,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from bleep.database import DATABASE_UNAVAILABLE
 from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
@@ -28,12 +30,20 @@ from messaging.services.bleeps import BleepDraft
 from rota.exceptions import NoHolderInChain, PersonNotFound, RoleNotFound
 from rota.models import Person
 
-# A socket that has not authenticated within this many seconds is closed.
+logger = logging.getLogger(__name__)
+
+# A socket that has sent nothing within this many seconds is closed. One that has sent its
+# `auth` frame is not: its sign-in may be waiting for the database, and closing it as if it
+# had never spoken (4408) told the phone to fix itself when it had done nothing wrong.
 AUTH_TIMEOUT_SECONDS = 10.0
 
 CLOSE_BAD_FIRST_MESSAGE = 4400
 CLOSE_INVALID_TOKEN = 4401
 CLOSE_AUTH_TIMEOUT = 4408
+# Sign-in could not reach the database: reconnect with backoff. HTTP's 503 in the 4xxx range,
+# as 4401 and 4408 are; WebSocket's own 1013 ("try again later") is refused by daphne's
+# autobahn, which sends only 1000 and 3000-4999.
+CLOSE_TRY_AGAIN_LATER = 4503
 
 # Sockets' database work runs on this many threads of the process. Left to
 # `database_sync_to_async`'s default it would all run on the one thread asgiref keeps for
@@ -111,8 +121,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         self.auth_timer = asyncio.create_task(self._close_unless_authenticated())
 
     async def disconnect(self, code: int) -> None:
-        if self.auth_timer is not None:
-            self.auth_timer.cancel()
+        self._stop_auth_timer()
         if self.device is not None:
             await self.channel_layer.group_discard(
                 events.user_group(self.device.user_id), self.channel_name
@@ -153,6 +162,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_INVALID_TOKEN)
 
     async def _authenticate(self, content: dict[str, Any]) -> None:
+        # This socket has spoken: the timer is for silent ones only.
+        self._stop_auth_timer()
         last_seq = content.get("last_seq", 0)
         if (
             content.get("type") != "auth"
@@ -162,17 +173,17 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
             return
         try:
-            device = await on_db_thread(devices.authenticate_device)(
-                token=content["token"], now=timezone.now()
-            )
+            await self._sign_in(content["token"], last_seq)
         except InvalidToken:
             await self.close(code=CLOSE_INVALID_TOKEN)
-            return
+        except DATABASE_UNAVAILABLE as error:
+            logger.warning("socket sign-in closed 4503, the database is unavailable: %s", error)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def _sign_in(self, token: str, last_seq: int) -> None:
+        """Find the device, then bring it up to date from `last_seq` and make it live."""
+        device = await on_db_thread(devices.authenticate_device)(token=token, now=timezone.now())
         self.device, self.last_seq = device, last_seq
-        if self.auth_timer is not None:
-            self.auth_timer.cancel()
-            # A cancelled task keeps its exception and frames: 1.7 KiB on every open socket.
-            self.auth_timer = None
         # Join before reading the backlog: an event committed in between arrives live and
         # is dropped or gap-filled by its number, never lost.
         await self.channel_layer.group_add(events.user_group(device.user_id), self.channel_name)
@@ -218,6 +229,12 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
         if self.device is None:
             await self.close(code=CLOSE_AUTH_TIMEOUT)
+
+    def _stop_auth_timer(self) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+            # A cancelled task keeps its exception and frames: 1.7 KiB on every open socket.
+            self.auth_timer = None
 
     def _actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {

@@ -1,8 +1,12 @@
 import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
@@ -66,3 +70,63 @@ async def test_healthz_reuses_one_probe_channel_instead_of_leaking_one_per_check
     for _ in range(3):
         assert (await client.get("/healthz")).status_code == 200
     assert health._PROBE_CHANNELS[loop] == first
+
+
+@pytest.fixture
+def hang(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Make named blocking checks of api.health hang on their thread until the test ends."""
+    release = threading.Event()
+
+    def hang_check(name: str) -> None:
+        monkeypatch.setattr(health, name, lambda: release.wait(HUNG_FOR_SECONDS) and {"ok": True})
+
+    yield hang_check
+    release.set()
+
+
+# Far past anything /healthz may take, so only the bound can have answered in time.
+HUNG_FOR_SECONDS = 30
+
+
+@pytest.mark.hazard("HZ-16")
+def test_healthz_answers_within_its_bound_naming_a_database_check_that_hangs(
+    hang: Callable[[str], None],
+) -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+    hang("_select_one")
+    started = time.monotonic()
+    response = Client().get("/healthz")
+    took = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["down"] == ["database"]
+    assert response.json()["database"]["error"] == "no answer within 0.8 s"
+    # Generous beside the 0.8 s bound; the hung check holds its thread for 30 s.
+    assert took < 2 * health.HEALTH_TIMEOUT_SECONDS
+
+
+@pytest.mark.hazard("HZ-16")
+def test_healthz_runs_its_checks_at_once_so_two_that_hang_take_one_bound_not_two(
+    hang: Callable[[str], None],
+) -> None:
+    hang("_select_one")
+    hang("_heartbeat")
+    started = time.monotonic()
+    response = Client().get("/healthz")
+    took = time.monotonic() - started
+    assert response.json()["down"] == ["database", "worker"]
+    assert took < 2 * health.HEALTH_TIMEOUT_SECONDS
+
+
+def test_healthz_names_the_database_when_it_refuses_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+
+    def refused() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "_select_one", refused)
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["database"]
+    assert response.json()["database"]["error"] == "OperationalError: connection refused"

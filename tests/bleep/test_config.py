@@ -51,6 +51,7 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"DEBUG": "perhaps"}, "set DEBUG"),
         ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
         ({"HTTP_CONCURRENCY": "0"}, "set HTTP_CONCURRENCY"),
+        ({"DB_POOL_TIMEOUT": "soon"}, "set DB_POOL_TIMEOUT"),
     ],
 )
 @pytest.mark.parametrize(

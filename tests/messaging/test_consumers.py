@@ -1,6 +1,7 @@
 """The device WebSocket, driven through the real ASGI application with WebsocketCommunicator."""
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -8,6 +9,7 @@ import channels.consumer
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 from django.utils import timezone
 
 from bleep.asgi import application
@@ -192,6 +194,38 @@ async def test_a_socket_that_never_authenticates_is_closed_with_4408(
     monkeypatch.setattr(consumers, "AUTH_TIMEOUT_SECONDS", 0.05)
     socket = await open_socket(None)
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4408}
+
+
+@pytest.mark.hazard("HZ-16")
+async def test_a_socket_whose_sign_in_waits_on_a_slow_database_is_not_closed_as_silent(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumers, "AUTH_TIMEOUT_SECONDS", 0.2)
+    authenticate_device = consumers.devices.authenticate_device
+
+    def slow_database(**kwargs: Any) -> Any:
+        time.sleep(1.0)  # five times the sign-in timer
+        return authenticate_device(**kwargs)
+
+    monkeypatch.setattr(consumers.devices, "authenticate_device", slow_database)
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token, "last_seq": 0})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "authenticated"
+    assert await read_until_caught_up(socket) == []
+    await socket.disconnect()
+
+
+@pytest.mark.hazard("HZ-16")
+async def test_a_sign_in_that_cannot_reach_the_database_is_closed_4503_to_retry_later(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(**kwargs: Any) -> Any:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(consumers.devices, "authenticate_device", unavailable)
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token, "last_seq": 0})
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4503}
 
 
 @pytest.mark.hazard("HZ-08")

@@ -7,13 +7,23 @@ import { forgetToken, keepToken } from "./keystore.js";
 const TOKEN = "bleep.token";
 const USER = "bleep.user";
 
+// The server could not act just now but may in a moment (its database is down, or a proxy
+// in front of it had no answer): the same request again, later, is the right response.
+const UNAVAILABLE = new Set([502, 503, 504]);
+const UNAVAILABLE_TEXT = "The server is unavailable just now; try again in a moment.";
+
 export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.detail || `the server answered ${status}`);
+  constructor(status, body, retryAfter = null) {
+    super(body.detail || (UNAVAILABLE.has(status) ? UNAVAILABLE_TEXT : `the server answered ${status}`));
     this.status = status;
     this.code = body.code || "error";
     this.fields = body.fields || {};
     this.current = body.current;
+    this.retryAfter = retryAfter; // seconds the server asked us to wait, or null
+  }
+
+  get unavailable() {
+    return UNAVAILABLE.has(this.status);
   }
 }
 
@@ -61,8 +71,16 @@ export async function api(method, path, body) {
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, data, retryAfter(response));
   return data;
+}
+
+// Retry-After in seconds (the server sends a number; an HTTP date from a proxy counts too).
+function retryAfter(response) {
+  const value = response.headers.get("Retry-After");
+  if (!value) return null;
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
 }
 
 export async function signIn({ username, password, deviceName }) {

@@ -11,6 +11,10 @@ const BACKOFF_CAP_MS = 30000;
 const PING_EVERY_MS = 25000;
 const PONG_WITHIN_MS = 10000;
 const CLOSE_SIGNED_OUT = 4401;
+// The server could not sign the socket in because its database is down: reconnect with the
+// backoff, but not sooner than REST's Retry-After (2 s) for the same outage.
+const CLOSE_TRY_AGAIN_LATER = 4503;
+const TRY_AGAIN_LATER_MS = 2000;
 
 let socket = null;
 let lastSeq = 0;
@@ -91,16 +95,16 @@ function connect() {
       window.dispatchEvent(new CustomEvent("bleep:signed-out"));
       return;
     }
-    scheduleReconnect();
+    scheduleReconnect(closing.code === CLOSE_TRY_AGAIN_LATER ? TRY_AGAIN_LATER_MS : 0);
   };
 }
 
-function scheduleReconnect() {
+function scheduleReconnect(atLeastMs = 0) {
   if (!running) return;
   clearTimers();
   // Exponential backoff with jitter, so a ward's phones do not all return at once.
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-  const wait = ceiling / 2 + Math.random() * (ceiling / 2);
+  const wait = Math.max(atLeastMs, ceiling / 2 + Math.random() * (ceiling / 2));
   attempt += 1;
   setState("offline", { retryAt: Date.now() + wait });
   retryTimer = window.setTimeout(connect, wait);

@@ -1,11 +1,86 @@
 // Send a bleep: pick a role from the on-call directory (or type a bleep number), say how
-// urgent, where, and what; then watch it live.
+// urgent, where, and what; then watch it live. A send the server cannot take just now (it
+// answers 503, or does not answer) is retried by itself with the same idempotency key, so it
+// goes once, as soon as it can, unless the nurse stops it.
 
 import { api, ApiError, Offline } from "../api.js";
 import { isValidNhsNumber } from "../nhs.js";
-import { h, PRIORITIES, PRIORITY_LABEL, replace, showFieldErrors } from "../ui.js";
+import { announce, duration, h, PRIORITIES, PRIORITY_LABEL, replace, showFieldErrors } from "../ui.js";
 
 const SEARCH_DELAY_MS = 250;
+// Retries wait 1, 2, 4, 8, then 10 s at most (each with jitter, and never less than the
+// server's Retry-After): soon enough that a bleep goes within seconds of the server's return,
+// spread enough that a ward's phones do not all come back at once.
+const RETRY_FIRST_MS = 1000;
+const RETRY_CAP_MS = 10000;
+const RETRYING = "Not sent yet — retrying";
+
+// The send under way, kept outside the screen: a nurse told "retrying" may open another
+// screen meanwhile, and leaving this one must not quietly drop her bleep. One at a time: the
+// form stays locked until it is sent, refused or stopped.
+let outbox = null;
+
+window.addEventListener("online", () => {
+  if (outbox && outbox.state === "retrying") attempt(outbox);
+});
+
+function startSending(body, to, form) {
+  outbox = { body, to, form, state: "sending", tries: 0, timer: null, retryAt: null, error: null, bleep: null, show: null };
+  attempt(outbox);
+  return outbox;
+}
+
+async function attempt(sending) {
+  window.clearTimeout(sending.timer);
+  sending.state = "sending";
+  tell(sending);
+  try {
+    // The same body every time, idempotency key included: however many tries reach the
+    // server, one bleep is made.
+    const bleep = await api("POST", "/bleeps", sending.body);
+    // Sent, even if the nurse pressed Stop while this try was on its way: say so.
+    settle(sending, { state: "sent", bleep });
+  } catch (error) {
+    if (sending.state === "stopped") return;
+    if (error instanceof Offline || (error instanceof ApiError && error.unavailable)) retryLater(sending, error);
+    else settle(sending, { state: "refused", error });
+  }
+}
+
+function retryLater(sending, error) {
+  const ceiling = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** sending.tries);
+  const backoff = ceiling / 2 + Math.random() * (ceiling / 2);
+  const wait = Math.max(backoff, (error.retryAfter || 0) * 1000);
+  sending.tries += 1;
+  sending.state = "retrying";
+  sending.error = error;
+  sending.retryAt = Date.now() + wait;
+  sending.timer = window.setTimeout(() => attempt(sending), wait);
+  tell(sending);
+}
+
+function stopSending(sending) {
+  window.clearTimeout(sending.timer);
+  settle(sending, { state: "stopped" });
+}
+
+function settle(sending, outcome) {
+  window.clearTimeout(sending.timer);
+  Object.assign(sending, outcome);
+  if (sending.show) {
+    sending.show(sending);
+    return;
+  }
+  // Nobody is looking at the Send screen: say it wherever the nurse is; a refusal waits in
+  // the outbox for the Send screen to show when she comes back.
+  if (sending.state === "sent") announce(`Bleep to ${sending.to} sent.`);
+  else announce(`Bleep to ${sending.to} not sent: ${sending.error.message} Open Send to see why.`, true);
+  if (sending.state === "sent" && outbox === sending) outbox = null;
+}
+
+function tell(sending) {
+  if (sending.show) sending.show(sending);
+}
 
 export function renderSend(view) {
   let chosen = null; // {role, holders} from the directory
@@ -15,6 +90,11 @@ export function renderSend(view) {
   const chosenNote = h("p", { class: "chosen", id: "chosen", "aria-live": "polite" });
   const nhsNote = h("p", { class: "hint", id: "nhs-check", "aria-live": "polite" });
   const problem = h("div", { id: "send-problem", role: "alert" });
+  const status = h("p", { id: "send-status", role: "status", "aria-live": "polite" });
+  const retryNote = h("p", { class: "hint", id: "send-retry" });
+  const stop = h("button", { type: "button", class: "secondary wide", id: "send-stop", hidden: true, onclick: () => watching && stopSending(watching) }, "Stop sending");
+  let countdownTimer = null;
+  let watching = null; // the send this screen shows
 
   const search = h("input", {
     id: "directory-search", name: "q", type: "search", autocomplete: "off",
@@ -64,7 +144,10 @@ export function renderSend(view) {
     h("label", { for: "callback" }, "Call me back on extension"),
     h("input", { id: "callback", name: "callback_extension", inputmode: "numeric", maxlength: "10", autocomplete: "off" }),
     problem,
+    status,
+    retryNote,
     h("button", { type: "submit", class: "wide" }, "Send bleep"),
+    stop,
   );
 
   function drawChosen() {
@@ -141,8 +224,9 @@ export function renderSend(view) {
     if (event.target !== search) idempotencyKey = crypto.randomUUID();
   });
 
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (outbox) return; // one send at a time; the form is locked meanwhile
     replace(problem);
     const body = {
       priority: form.querySelector("input[name=priority]:checked").value,
@@ -160,19 +244,64 @@ export function renderSend(view) {
     if (!body.message) local.message = ["Write what you need."];
     if (body.nhs_number && !isValidNhsNumber(body.nhs_number)) local.nhs_number = ["Not a valid NHS number."];
     if (Object.keys(local).length) return refuse(local);
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const bleep = await api("POST", "/bleeps", body);
-      location.hash = `#/bleeps/${bleep.id}`;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 400) refuse(renamed(error.fields));
-      else if (error instanceof Offline) say("Not sent: no connection. Press Send again when back online; it will not be sent twice.");
-      else say(`Not sent: ${error.message}`);
-    } finally {
-      button.disabled = false;
-    }
+    const to = chosen ? `${chosen.role.name} (${chosen.role.bleep_number})` : `bleep ${body.bleep_number}`;
+    watch(startSending(body, to, form));
   });
+
+  function watch(sending) {
+    watching = sending;
+    sending.show = showSending;
+    showSending(sending);
+  }
+
+  function showSending(sending) {
+    window.clearInterval(countdownTimer);
+    const busy = sending.state === "sending" || sending.state === "retrying";
+    for (const control of form.elements) if (control !== stop) control.disabled = busy;
+    stop.hidden = !(busy && sending.tries > 0);
+    form.setAttribute("aria-busy", busy ? "true" : "false");
+    if (sending.state === "retrying") {
+      // Said once, when retrying starts, not at every try: a screen reader hears it once.
+      if (status.textContent !== RETRYING) status.textContent = RETRYING;
+      status.className = "error";
+      const countdown = () => {
+        const seconds = Math.max(0, (sending.retryAt - Date.now()) / 1000);
+        const when = seconds >= 1 ? `in ${duration(seconds)}` : "now";
+        retryNote.textContent = `${sending.error.message} Your bleep to ${sending.to} goes as soon as the server answers; trying again ${when}.`;
+      };
+      countdown();
+      countdownTimer = window.setInterval(countdown, 1000);
+      return;
+    }
+    if (sending.state === "sending" && sending.tries === 0) {
+      status.textContent = "Sending…";
+      status.className = "hint";
+    }
+    if (busy) return;
+    if (outbox === sending) outbox = null; // its outcome is on screen now
+    replace(retryNote);
+    if (sending.state === "sent") {
+      status.textContent = "Sent.";
+      status.className = "ok";
+      announce(`Bleep to ${sending.to} sent.`);
+      location.hash = `#/bleeps/${sending.bleep.id}`;
+    } else if (sending.state === "stopped") {
+      status.textContent = "Not sent: you stopped it. Press Send bleep to try again; it will not be sent twice.";
+      status.className = "error";
+    } else {
+      replace(status);
+      refused(sending);
+    }
+  }
+
+  function refused(sending) {
+    const error = sending.error;
+    // A server error may be passing: the same key again cannot make a second bleep.
+    const again = error.status >= 500 ? " Press Send bleep to try again; it will not be sent twice." : "";
+    if (sending.form !== form) say(`Your bleep to ${sending.to} was not sent: ${error.message}`);
+    else if (error instanceof ApiError && error.status === 400) refuse(renamed(error.fields));
+    else say(`Not sent: ${error.message}${again}`);
+  }
 
   function renamed(fields) {
     // The server names the target "role" whichever way it was given.
@@ -193,11 +322,16 @@ export function renderSend(view) {
   }
 
   replace(view, form);
+  if (outbox) watch(outbox); // a send still under way (or refused) from an earlier visit
   lookUp();
   api("GET", "/rota/locations")
     .then((locations) => {
       for (const place of locations) form.location.append(h("option", { value: String(place.id) }, place.name));
     })
     .catch(() => {});
-  return () => window.clearTimeout(searchTimer);
+  return () => {
+    window.clearTimeout(searchTimer);
+    window.clearInterval(countdownTimer);
+    if (watching) watching.show = null; // a send under way carries on without this screen
+  };
 }

@@ -232,7 +232,7 @@ class OverdueAlertAdmin(ReadOnlyAdmin):
 # Only the worker's services write them.
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ["bleep", "step", "due_at", "fired_at"]
+    list_display = ["bleep", "step", "due_at", "fired_at", "took_effect_at", "retry_at"]
 
 
 @admin.register(WorkerHeartbeat)

@@ -19,6 +19,7 @@ const HISTORY_WORDS = {
   handle: "took it on for switchboard",
   cancel: "cancelled",
   renotify: "reminder sent",
+  skip: "no reminder",
   escalate: "escalated",
   notify_switchboard: "switchboard brought in",
   broadcast_team: "team bleeped",

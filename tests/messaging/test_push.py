@@ -22,6 +22,7 @@ from messaging.models import (
     PushStatus,
     PushSubscription,
 )
+from messaging.push import sender
 from messaging.selectors import next_push_due
 from messaging.services.answers import acknowledge_bleep
 from messaging.services.bleeps import BleepDraft, create_bleep
@@ -262,7 +263,7 @@ def test_a_payload_too_large_fails_at_once_and_is_logged_as_our_error(
 def test_a_stalled_push_service_times_out_without_holding_up_the_others_and_is_retried(
     ward: Ward, push_service: PushService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(push, "PUSH_TIMEOUT", timedelta(seconds=0.5))
+    monkeypatch.setattr(sender, "PUSH_TIMEOUT", timedelta(seconds=0.5))
     stalled = subscribe(push_service, ward.doctor_device)
     tablet, _ = make_device(ward.doctor, "tablet")
     healthy = subscribe(push_service, tablet)
@@ -325,7 +326,7 @@ def test_pushes_claimed_by_a_sender_that_died_are_sent_after_the_lease(
         raise Crash()
 
     with monkeypatch.context() as patch:
-        patch.setattr(push, "_post", die)
+        patch.setattr(sender, "_post", die)
         with pytest.raises(Crash):
             push.send_due_pushes(now=ward.now)
 

@@ -1,4 +1,5 @@
-"""`GET /healthz`: database, channel layer and escalation worker, each checked for real."""
+"""`GET /healthz`: database, channel layer, escalation worker and the push backlog, each
+checked for real."""
 
 import asyncio
 import weakref
@@ -11,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from escalation.selectors import latest_heartbeat
+from messaging.selectors import PUSH_LATE_AFTER, push_backlog
 
 # A check that takes longer than this counts as down: a load balancer must not hang on us.
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -22,6 +24,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         "database": await _check(_database()),
         "channel_layer": await _check(_channel_layer()),
         "worker": await _check(_worker()),
+        "pushes": await _check(_pushes()),
     }
     down = [name for name, result in checks.items() if not result["ok"]]
     body = {"status": "down" if down else "ok", "down": down, **checks}
@@ -73,4 +76,23 @@ def _worker() -> dict[str, Any]:
     result: dict[str, Any] = {"ok": fresh, "last_heartbeat": beat_at.isoformat()}
     if not fresh:
         result["error"] = "the escalation worker has stopped"
+    return result
+
+
+@database_sync_to_async
+def _pushes() -> dict[str, Any]:
+    now = timezone.now()
+    backlog = push_backlog(now=now)
+    oldest = backlog.oldest_due_at
+    result: dict[str, Any] = {
+        "ok": not backlog.late,
+        "due": backlog.due,
+        "oldest_due_at": oldest.isoformat() if oldest else None,
+        "oldest_waiting_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
+    }
+    if backlog.late:
+        result["error"] = (
+            f"pushes are not leaving: {backlog.due} due, the oldest waiting longer than "
+            f"{PUSH_LATE_AFTER.total_seconds():g} s"
+        )
     return result

@@ -5,7 +5,8 @@ the push service is not a delivery (only the device's `delivered` receipt is). P
 rows, queued in the transaction that decides them and sent afterwards, outside it.
 
 `subscriptions` registers and forgets browsers' subscriptions; `outbox` queues pushes,
-leases the due ones to a sender and records the answers; `sender` posts them.
+leases the due ones to a sender and records the answers; `sender` posts them, each as its
+own request, so that a push service that stalls holds up nothing but its own push.
 """
 
 from messaging.push.outbox import (
@@ -17,7 +18,7 @@ from messaging.push.outbox import (
     push_topic,
     queue_pushes,
 )
-from messaging.push.sender import PUSH_CLAIM_BATCH, PUSH_TIMEOUT, send_due_pushes
+from messaging.push.sender import PUSH_IN_FLIGHT, PUSH_TIMEOUT, PushSender, send_due_pushes
 from messaging.push.subscriptions import (
     MAX_SUBSCRIPTIONS_PER_DEVICE,
     application_server_key,
@@ -28,9 +29,10 @@ from messaging.push.subscriptions import (
 __all__ = [
     "CLAIM_LEASE",
     "MAX_SUBSCRIPTIONS_PER_DEVICE",
-    "PUSH_CLAIM_BATCH",
+    "PUSH_IN_FLIGHT",
     "PUSH_TIMEOUT",
     "PUSH_TRANSITIONS",
+    "PushSender",
     "RETRY_AFTER_MAX",
     "RETRY_FIRST",
     "RETRY_MAX",

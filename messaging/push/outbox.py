@@ -1,16 +1,18 @@
 """The outbox of pushes: queueing them with the change that decides them, claiming the due
 ones for a sender, and recording what the push service answered."""
 
+import enum
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 
 from bleep.transitions import next_state
 from messaging.exceptions import IllegalTransition
@@ -37,11 +39,14 @@ HIGH_URGENCY = {Priority.URGENT, Priority.EMERGENCY}
 TOPIC_MAX_LENGTH = 32  # RFC 8030 section 5.4
 MAX_TTL = timedelta(days=28)  # FCM's ceiling; the other push services allow as much or more
 
-# A claimed row is hidden from other senders this long. A batch is two rounds of requests,
-# each allowed PUSH_TIMEOUT to connect and PUSH_TIMEOUT to answer (40 s), so no row is sent
-# twice at once; and rows held by a sender that died come back within a minute, inside
-# even an emergency's TTL, rather than being lost.
+# A claimed row is hidden from other senders this long. A sender posts a push as soon as it
+# claims it and has its answer, or gives up, within PUSH_TIMEOUT (10 s), then records it:
+# a minute leaves room for a slow database, so no row is sent twice at once; and rows held
+# by a sender that died come back within a minute, inside even an emergency's TTL, rather
+# than being lost.
 CLAIM_LEASE = timedelta(minutes=1)
+# A retry waits this long after the attempt ended, twice as long after each further one up
+# to RETRY_MAX: a push service that stalled is not asked again while it is still stalling.
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_MAX = timedelta(minutes=2)
 # A push service asking for more than this is treated as asking for this: the TTL decides.
@@ -70,7 +75,7 @@ def queue_pushes(
     """Queue one push per subscription of each recipient's live devices; return the rows.
 
     Runs in the caller's transaction, so the pushes commit or roll back with the change
-    that caused them; `send_due_pushes` sends them after commit.
+    that caused them; the worker's `PushSender` sends them after commit.
     """
     if kind not in KIND_TITLES:
         raise ValueError(f"kind must be one of {sorted(KIND_TITLES)}")
@@ -108,6 +113,16 @@ def push_topic(bleep: Bleep) -> str:
     return topic
 
 
+class Lane(enum.Enum):
+    """Which due pushes a claim takes, so that pushes likely to stall never crowd the rest."""
+
+    # First attempts to subscriptions not known to stall: nearly every push, answered in
+    # well under a second.
+    FIRST = "first"
+    # Retries, and pushes to subscriptions whose push service lately left one unanswered.
+    SLOW = "slow"
+
+
 @dataclass(frozen=True)
 class PushClaim:
     """What a sender needs to post one push, copied out of the database before sending."""
@@ -122,6 +137,11 @@ class PushClaim:
     ttl_seconds: int
     expires_at: datetime
 
+    @property
+    def host(self) -> str:
+        """Return the push service's host (and port, if named) this push goes to."""
+        return urlsplit(self.endpoint).netloc
+
 
 @dataclass(frozen=True)
 class PushAnswer:
@@ -130,34 +150,63 @@ class PushAnswer:
     status: int | None
     retry_after: str | None = None
     detail: str = ""
+    # No answer within PUSH_TIMEOUT: the push service stalled on this subscription.
+    timed_out: bool = False
 
 
-def claim_due_pushes(*, now: datetime, limit: int) -> tuple[list[PushClaim], int]:
+def claim_due_pushes(
+    *,
+    now: datetime,
+    limit: int,
+    lane: Lane | None = None,
+    stalled: frozenset[int] = frozenset(),
+    skip_hosts: frozenset[str] = frozenset(),
+    admit: Callable[[PushClaim], bool] | None = None,
+) -> tuple[list[PushClaim], int]:
     """Lease up to `limit` pushes due at `now` to this sender; return them and how many
-    were settled without sending.
+    were settled without sending (bleep answered, device signed out, TTL passed).
 
     Owns its transaction: rows are claimed with SELECT … FOR UPDATE SKIP LOCKED and leased
     by moving `due_at` forward, so no other sender takes them until CLAIM_LEASE has passed.
+    With `lane`, only that lane's pushes (`stalled`: the subscriptions known to stall);
+    none to `skip_hosts`; and a push `admit` refuses is left due for a later claim.
     """
     with transaction.atomic():
-        due = list(
-            PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("bleep", "subscription__device__user")
-            .filter(status=PushStatus.PENDING, due_at__lte=now)
-            .order_by("due_at")[:limit]
-        )
+        due = list(_due(now=now, lane=lane, stalled=stalled, skip_hosts=skip_hosts)[:limit])
         claims: list[PushClaim] = []
+        settled = 0
         for message in due:
             refusal = _unsendable(message, now=now)
-            if refusal is None:
-                claims.append(_claim(message, now=now))
-            else:
+            if refusal is not None:
                 action, why = refusal
                 _settle(message.pk, message.attempts, action=action, detail=why, now=now)
+                settled += 1
+                continue
+            claim = _claim(message, now=now)
+            if admit is None or admit(claim):
+                claims.append(claim)
         PushMessage.objects.filter(pk__in=[claim.message_id for claim in claims]).update(
             due_at=now + CLAIM_LEASE, attempts=F("attempts") + 1
         )
-    return claims, len(due) - len(claims)
+    return claims, settled
+
+
+def _due(
+    *, now: datetime, lane: Lane | None, stalled: frozenset[int], skip_hosts: frozenset[str]
+) -> QuerySet[PushMessage]:
+    rows = (
+        PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("bleep", "subscription__device__user")
+        .filter(status=PushStatus.PENDING, due_at__lte=now)
+    )
+    slow = Q(attempts__gt=0) | Q(subscription_id__in=stalled)
+    if lane is Lane.SLOW:
+        rows = rows.filter(slow)
+    elif lane is Lane.FIRST:
+        rows = rows.exclude(slow)
+    for host in sorted(skip_hosts):
+        rows = rows.exclude(subscription__endpoint__startswith=f"https://{host}/")
+    return rows.order_by("due_at", "pk")
 
 
 def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | None:
@@ -196,10 +245,11 @@ def _claim(message: PushMessage, *, now: datetime) -> PushClaim:
 
 
 def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
-    """Settle a claimed push by the push service's answer: sent, retried, gone or failed.
+    """Settle a claimed push by the answer that came at `now`: sent, retried, gone or failed.
 
-    Each write is its own statement, and changes the row only while this claim still
-    holds it (same attempt, still pending).
+    `now` is when the attempt ended, so a retry waits its backoff from then, never from
+    when the push was claimed. Each write is its own statement, and changes the row only
+    while this claim still holds it (same attempt, still pending).
     """
     status = answer.status
     if status in ACCEPTED:

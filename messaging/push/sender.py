@@ -10,6 +10,7 @@ database work and the encryption run on the sender's own threads, never on the e
 import asyncio
 import json
 import logging
+import resource
 import ssl
 import threading
 import time
@@ -43,18 +44,26 @@ from messaging.selectors import next_push_due
 
 logger = logging.getLogger(__name__)
 
+
+def open_file_limit() -> int:
+    """Return how many files this process may have open (its soft RLIMIT_NOFILE)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
 PUSH_TIMEOUT = timedelta(seconds=10)
-# At most this many pushes in flight per sender. Each holds one connection, an open file:
-# well inside the usual limit of 1,024 beside the database pool and, on the embedded
-# default, the phones' sockets; and far more than a hospital's busiest minute needs, since
-# a push service that is working answers in well under a second.
-PUSH_IN_FLIGHT = 256
+# At most this many pushes in flight per sender: far more than a hospital's busiest minute
+# needs, since a push service that is working answers in well under a second, so that even
+# hundreds of pushes stalling at once leave room for the rest. Each holds a connection, an
+# open file: never more than half the process may open, leaving the rest to the database
+# pool and, on the embedded default, the phones' sockets.
+PUSH_IN_FLIGHT = min(1024, open_file_limit() // 2)
 # Of those, at most this many in the slow lane (retries, and pushes to subscriptions that
 # stalled lately): however many stall, first attempts to the others keep the rest.
-SLOW_LANE = 64
-# And at most this many first attempts to one push service host: one that stalls for
-# everyone holds half the fast lane for PUSH_TIMEOUT, never all of it.
-FIRST_LANE_PER_HOST = (PUSH_IN_FLIGHT - SLOW_LANE) // 2
+SLOW_LANE = PUSH_IN_FLIGHT // 8
+# First attempts to one push service host may take all the first lane but this many, so a
+# host that stalls for everyone never takes the room that the other hosts need.
+OTHER_HOSTS_ROOM = PUSH_IN_FLIGHT // 16
 # A subscription whose push timed out goes in the slow lane until one is accepted, or
 # for this long; the sender remembers at most STALLS_REMEMBERED of them, newest first.
 STALL_MEMORY = timedelta(minutes=10)
@@ -352,13 +361,13 @@ class _Lanes:
 
     def full_hosts(self) -> frozenset[str]:
         with self.lock:
-            return frozenset(h for h, n in self.per_host.items() if n >= FIRST_LANE_PER_HOST)
+            return frozenset(h for h, n in self.per_host.items() if n >= _host_size())
 
     def take(self, lane: Lane, host: str) -> bool:
         with self.lock:
             if self.in_flight[lane] >= _size(lane):
                 return False
-            if lane is Lane.FIRST and self.per_host[host] >= FIRST_LANE_PER_HOST:
+            if lane is Lane.FIRST and self.per_host[host] >= _host_size():
                 return False
             self.in_flight[lane] += 1
             if lane is Lane.FIRST:
@@ -371,7 +380,7 @@ class _Lanes:
             was_full = self.in_flight[lane] >= _size(lane)
             self.in_flight[lane] -= 1
             if lane is Lane.FIRST:
-                was_full = was_full or self.per_host[host] >= FIRST_LANE_PER_HOST
+                was_full = was_full or self.per_host[host] >= _host_size()
                 self.per_host[host] -= 1
                 if not self.per_host[host]:
                     del self.per_host[host]
@@ -380,6 +389,10 @@ class _Lanes:
 
 def _size(lane: Lane) -> int:
     return SLOW_LANE if lane is Lane.SLOW else PUSH_IN_FLIGHT - SLOW_LANE
+
+
+def _host_size() -> int:
+    return _size(Lane.FIRST) - OTHER_HOSTS_ROOM
 
 
 class _Stalls:

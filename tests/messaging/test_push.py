@@ -88,7 +88,7 @@ def small_sender(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give the sender room for six pushes, two in the slow lane, and short waits."""
     monkeypatch.setattr(sender, "PUSH_IN_FLIGHT", 6)
     monkeypatch.setattr(sender, "SLOW_LANE", 2)
-    monkeypatch.setattr(sender, "FIRST_LANE_PER_HOST", 4)
+    monkeypatch.setattr(sender, "OTHER_HOSTS_ROOM", 0)
     monkeypatch.setattr(sender, "PUSH_TIMEOUT", timedelta(seconds=2))
     monkeypatch.setattr(sender, "STOP_GRACE", timedelta(seconds=0.1))
 
@@ -672,7 +672,8 @@ async def test_a_push_service_that_stalls_for_everyone_holds_only_its_share_of_t
     settings: Any,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(sender, "FIRST_LANE_PER_HOST", 2)
+    # Of the first lane's four, one host may take two.
+    monkeypatch.setattr(sender, "OTHER_HOSTS_ROOM", 2)
     (tmp_path / "other").mkdir()
     other = PushService(tmp_path / "other", vapid_public_key=push.application_server_key())
     settings.PUSH_HOSTS = [*settings.PUSH_HOSTS, other.host]
@@ -697,7 +698,7 @@ async def test_a_push_service_that_stalls_for_everyone_holds_only_its_share_of_t
             [received] = other.delivered()
             assert received.payload["bleep_id"] == healthy.bleep_id
             assert received.arrived_at - started < timedelta(seconds=1)
-            await until(lambda: push_service.held == sender.FIRST_LANE_PER_HOST)
+            await until(lambda: push_service.held == 2)
     finally:
         other.stop()
     assert other.violations == []

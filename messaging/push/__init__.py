@@ -18,7 +18,7 @@ from messaging.push.outbox import (
     push_topic,
     queue_pushes,
 )
-from messaging.push.sender import PUSH_IN_FLIGHT, PUSH_TIMEOUT, PushSender, send_due_pushes
+from messaging.push.sender import PUSH_TIMEOUT, PushSender, send_due_pushes
 from messaging.push.subscriptions import (
     MAX_SUBSCRIPTIONS_PER_DEVICE,
     application_server_key,
@@ -29,7 +29,6 @@ from messaging.push.subscriptions import (
 __all__ = [
     "CLAIM_LEASE",
     "MAX_SUBSCRIPTIONS_PER_DEVICE",
-    "PUSH_IN_FLIGHT",
     "PUSH_TIMEOUT",
     "PUSH_TRANSITIONS",
     "PushSender",

@@ -1,4 +1,5 @@
-"""`GET /healthz`: database, channel layer and escalation worker, each checked for real."""
+"""`GET /healthz`: database, channel layer, escalation worker and the push backlog, each
+checked for real."""
 
 import asyncio
 import weakref
@@ -13,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from escalation.selectors import latest_heartbeat
+from messaging.selectors import PUSH_LATE_AFTER, push_backlog
 
 # /healthz answers within this whatever is down, naming what did not answer in time: a load
 # balancer or monitor must not hang on us. The checks run at once, so this bounds them all;
@@ -22,9 +24,9 @@ HEALTH_TIMEOUT_SECONDS = 0.8
 
 # The database checks run on threads of their own, not the request's: a query blocked on a
 # dead database holds its thread until the pool gives up (DB_POOL_TIMEOUT), and the answer
-# must not wait for that. Two threads, one per database check; a check still blocked when
-# the next /healthz comes queues behind it and counts as down, so threads never pile up.
-HEALTH_DB_THREADS = 2
+# must not wait for that. A thread per database check; a check still blocked when the next
+# /healthz comes queues behind it and counts as down, so threads never pile up.
+HEALTH_DB_THREADS = 3
 _health_db_threads = ThreadPoolExecutor(HEALTH_DB_THREADS, thread_name_prefix="health-db")
 
 Check = Callable[[], Awaitable[dict[str, Any]]]
@@ -114,9 +116,32 @@ async def _worker() -> dict[str, Any]:
     return dict(await on_health_thread(_heartbeat)())
 
 
+def _push_backlog() -> dict[str, Any]:
+    now = timezone.now()
+    backlog = push_backlog(now=now)
+    oldest = backlog.oldest_due_at
+    result: dict[str, Any] = {
+        "ok": not backlog.late,
+        "due": backlog.due,
+        "oldest_due_at": oldest.isoformat() if oldest else None,
+        "oldest_waiting_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
+    }
+    if backlog.late:
+        result["error"] = (
+            f"pushes are not leaving: {backlog.due} due, the oldest waiting longer than "
+            f"{PUSH_LATE_AFTER.total_seconds():g} s"
+        )
+    return result
+
+
+async def _pushes() -> dict[str, Any]:
+    return dict(await on_health_thread(_push_backlog)())
+
+
 # What /healthz checks, by the name it reports; a new check is one more entry.
 CHECKS: dict[str, Check] = {
     "database": _database,
     "channel_layer": _channel_layer,
     "worker": _worker,
+    "pushes": _pushes,
 }

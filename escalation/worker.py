@@ -12,10 +12,8 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connections
 from django.utils import timezone
 
 from escalation.events import POLL_INTERVAL, WAKE_GROUP
@@ -23,8 +21,7 @@ from escalation.selectors import next_deadline_due
 from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
 from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.watchdog import watch_deadlines
-from messaging.push import send_due_pushes
-from messaging.selectors import next_push_due
+from messaging.push import PushSender
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +99,23 @@ async def _fire_deadlines(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
 
 
 async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
-    # Pushes wait on push services for seconds at a time: they get threads of their own,
-    # never the one thread every consumer of this process shares for the database, and a
-    # slow push service never delays an escalation step.
-    send = sync_to_async(_send_due_pushes_now, thread_sensitive=False)
+    """Start each push as it falls due, until `stop` is set; a stalled one holds only itself.
 
-    async def turn() -> bool:
-        return await send() > 0
-
-    await _drain(stop, alarm, f"{name} sending pushes", turn, next_push_due)
+    The sender has threads of its own for the database, so neither an escalation step nor
+    a push waits for the other; it rings `alarm` when a push that filled its lane ends.
+    """
+    async with PushSender(clock=timezone.now, on_room=alarm.event.set) as sender:
+        while not stop.is_set():
+            wait = POLL_INTERVAL
+            try:
+                await sender.start_due()
+                due = await sender.next_due()
+                if due is not None:
+                    wait = min(wait, due - timezone.now())
+            except Exception:
+                logger.exception("escalation worker %s failed a turn sending pushes", name)
+                wait = ERROR_BACKOFF
+            await alarm.sleep(wait)
 
 
 async def _drain(
@@ -134,14 +139,6 @@ async def _drain(
             logger.exception("escalation worker %s failed a turn; retrying", what)
             wait = ERROR_BACKOFF
         await alarm.sleep(wait)
-
-
-def _send_due_pushes_now() -> int:
-    try:
-        return send_due_pushes(now=timezone.now())
-    finally:
-        # This thread is not Django's: close its connection rather than leave it open.
-        connections.close_all()
 
 
 async def _every(

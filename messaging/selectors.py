@@ -1,9 +1,10 @@
 """Reads of messaging data; every read of one bleep goes through `access_bleep`."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Min, Model, Q, QuerySet, prefetch_related_objects
 
 from messaging.exceptions import (
     BleepNotFound,
@@ -29,6 +30,12 @@ BLEEP_RELATIONS = ("role", "answering_role", "person", "sender", "location", "ac
 
 # A reconnecting device is sent at most this many missed events per query, in order.
 CATCH_UP_BATCH = 500
+
+# A due push waiting longer than this means pushes have stopped leaving. A working sender
+# starts a due push within a second (its poll) and a failed turn waits 5 s, so this is no
+# hiccup; it is also how stale the worker's heartbeat may grow, and half an emergency's
+# one-minute step, when a phone with the app closed would not have been rung.
+PUSH_LATE_AFTER = timedelta(seconds=30)
 
 
 def visible_bleeps(user: Person) -> QuerySet[Bleep]:
@@ -185,11 +192,34 @@ def access_push_subscription(user: Person, subscription_id: int) -> PushSubscrip
     return subscription
 
 
-def next_push_due() -> datetime | None:
-    """Return when the earliest pending push is due (None when none is), to sleep until then."""
-    return (
-        PushMessage.objects.filter(status=PushStatus.PENDING)
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
+def next_push_due(*, after: datetime | None = None) -> datetime | None:
+    """Return when the earliest pending push is due (None when none is), or the earliest
+    due later than `after`, to sleep until then."""
+    pending = PushMessage.objects.filter(status=PushStatus.PENDING)
+    if after is not None:
+        pending = pending.filter(due_at__gt=after)
+    return pending.order_by("due_at").values_list("due_at", flat=True).first()
+
+
+@dataclass(frozen=True)
+class PushBacklog:
+    """The pushes due and not yet sent: how many, since when, and whether that is too late."""
+
+    due: int
+    oldest_due_at: datetime | None
+    late: bool
+
+
+def push_backlog(*, now: datetime) -> PushBacklog:
+    """Return the pushes due at `now` and not yet sent or being sent, in one query."""
+    # Pushes a sender is posting are leased into the future, so not counted: what is left
+    # is waiting for a sender.
+    found = PushMessage.objects.filter(status=PushStatus.PENDING, due_at__lte=now).aggregate(
+        due=Count("pk"), oldest=Min("due_at")
+    )
+    oldest = found["oldest"]
+    return PushBacklog(
+        due=found["due"],
+        oldest_due_at=oldest,
+        late=oldest is not None and now - oldest > PUSH_LATE_AFTER,
     )

@@ -84,6 +84,8 @@ class ReceivedPush:
     topic: str | None
     payload: dict[str, Any]
     claims: dict[str, Any]
+    # When the request arrived, by the real clock.
+    arrived_at: datetime
 
 
 class ProtocolError(Exception):
@@ -106,6 +108,9 @@ class PushService:
         self.violations: list[str] = []
         self.release = threading.Event()
         self.lock = threading.Lock()
+        # Requests it is stalling on now, and the most it has stalled on at once.
+        self.held = 0
+        self.most_held = 0
         context = _tls_context(directory, self.ca_path)
         self.server = _Server(("127.0.0.1", 0), _Handler, service=self, context=context)
         self.host = f"localhost:{self.server.server_address[1]}"
@@ -140,7 +145,20 @@ class PushService:
         """Return the pushes this service accepted (answered 201), in arrival order."""
         return [push for push in self.received if push.status == 201]
 
-    def check(self, endpoint: str, headers: Any, body: bytes) -> ReceivedPush:
+    def stall(self) -> None:
+        """Hold a request unanswered until the service stops (or STALL_AT_MOST)."""
+        with self.lock:
+            self.held += 1
+            self.most_held = max(self.most_held, self.held)
+        try:
+            self.release.wait(STALL_AT_MOST.total_seconds())
+        finally:
+            with self.lock:
+                self.held -= 1
+
+    def check(
+        self, endpoint: str, headers: Any, body: bytes, *, arrived_at: datetime
+    ) -> ReceivedPush:
         """Check one push as a real push service would; return it decrypted."""
         subscription = self.subscriptions.get(endpoint)
         if subscription is None:
@@ -168,6 +186,7 @@ class PushService:
             topic=headers.get("Topic"),
             payload=json.loads(plaintext),
             claims=claims,
+            arrived_at=arrived_at,
         )
 
     def verify_vapid(self, authorization: str) -> dict[str, Any]:
@@ -245,11 +264,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep the test output clean."""
 
     def do_POST(self) -> None:
+        arrived_at = datetime.now(UTC)
         service = self.server.service
         endpoint = f"{service.origin}{self.path}"
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         try:
-            push = service.check(endpoint, self.headers, body)
+            push = service.check(endpoint, self.headers, body, arrived_at=arrived_at)
         except ProtocolError as error:
             if error.status != 404:
                 service.violations.append(str(error))
@@ -257,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, retry_after = service.next_answer(endpoint)
         if status == STALL:
-            service.release.wait(STALL_AT_MOST.total_seconds())
+            service.stall()
             return
         with service.lock:
             service.received.append(ReceivedPush(**{**push.__dict__, "status": status}))

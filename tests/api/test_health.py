@@ -2,7 +2,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,6 +13,12 @@ from django.utils import timezone
 from api import health
 from escalation.selectors import HEARTBEAT_STALE_AFTER
 from escalation.services.firing import beat_heartbeat
+from messaging.push import queue_pushes, register_push_subscription
+from messaging.selectors import PUSH_LATE_AFTER
+from messaging.services.bleeps import create_bleep
+from tests.conftest import Ward
+from tests.factories import draft
+from tests.push_service import BrowserSubscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,3 +136,55 @@ def test_healthz_names_the_database_when_it_refuses_and_says_why(
     assert response.status_code == 503
     assert response.json()["down"] == ["database"]
     assert response.json()["database"]["error"] == "OperationalError: connection refused"
+
+
+def push_due(ward: Ward, *, due_at: datetime) -> None:
+    """Queue a push to the ward's doctor, due at `due_at` and never sent."""
+    browser = BrowserSubscription("https://fcm.googleapis.com/fcm/send/health")
+    register_push_subscription(
+        device=ward.doctor_device,
+        endpoint=browser.endpoint,
+        p256dh=browser.p256dh,
+        auth=browser.auth,
+        now=due_at,
+    )
+    bleep = create_bleep(
+        sender=ward.nurse, device=ward.nurse_device, draft=draft(ward.role), now=due_at
+    )
+    queue_pushes(
+        bleep=bleep,
+        recipient_ids=[ward.doctor.pk],
+        kind="new",
+        ttl=timedelta(minutes=15),
+        now=due_at,
+    )
+
+
+@pytest.mark.hazard("HZ-14")
+def test_healthz_shows_how_many_pushes_are_waiting_to_be_sent_and_for_how_long(
+    ward: Ward,
+) -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+    due_at = timezone.now() - timedelta(seconds=5)
+    push_due(ward, due_at=due_at)
+
+    response = Client().get("/healthz")
+
+    assert response.status_code == 200
+    pushes = response.json()["pushes"]
+    assert (pushes["ok"], pushes["due"], pushes["oldest_due_at"]) == (True, 1, due_at.isoformat())
+    assert 5 <= pushes["oldest_waiting_seconds"] < PUSH_LATE_AFTER.total_seconds()
+
+
+@pytest.mark.hazard("HZ-14")
+def test_healthz_is_503_naming_pushes_when_one_has_waited_longer_than_the_threshold(
+    ward: Ward,
+) -> None:
+    beat_heartbeat(worker="test:1", now=timezone.now())
+    push_due(ward, due_at=timezone.now() - PUSH_LATE_AFTER - timedelta(seconds=1))
+
+    response = Client().get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["down"] == ["pushes"]
+    assert "pushes are not leaving: 1 due" in response.json()["pushes"]["error"]

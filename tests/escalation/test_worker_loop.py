@@ -15,11 +15,13 @@ from escalation import worker
 from escalation.models import Deadline, WorkerHeartbeat
 from escalation.services import firing
 from escalation.services.sending import decline_bleep, send_bleep
-from messaging.models import Bleep
-from messaging.push import register_push_subscription
+from messaging.models import Bleep, Device, PushMessage, PushStatus
+from messaging.push import MAX_SUBSCRIPTIONS_PER_DEVICE, RETRY_FIRST, register_push_subscription
+from messaging.push import sender as push_sender
+from rota.models import Role
 from tests import factories
 from tests.conftest import Ward
-from tests.push_service import PushService
+from tests.push_service import STALL, BrowserSubscription, PushService
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,13 +50,25 @@ def first_step_fired(bleep: Bleep) -> bool:
 
 
 @database_sync_to_async
-def send(ward: Ward) -> Bleep:
+def send(ward: Ward, role: Role | None = None) -> Bleep:
     return send_bleep(
         sender=ward.nurse,
         device=ward.nurse_device,
-        draft=factories.draft(ward.role),
+        draft=factories.draft(role or ward.role),
         now=timezone.now(),
     ).bleep
+
+
+def subscribe(service: PushService, device: Device) -> BrowserSubscription:
+    browser = service.subscribe()
+    register_push_subscription(
+        device=device,
+        endpoint=browser.endpoint,
+        p256dh=browser.p256dh,
+        auth=browser.auth,
+        now=timezone.now(),
+    )
+    return browser
 
 
 @pytest.mark.hazard("HZ-10")
@@ -156,3 +170,79 @@ async def test_a_step_that_fails_holds_up_no_other_and_fires_again_soon(
     )
     # The worker stamps each step with the real clock as its turn commits, after it began.
     assert all(took_effect > fired for fired, took_effect in steps)
+
+
+@pytest.mark.hazard("HZ-14")
+async def test_a_healthy_push_leaves_within_a_second_of_due_beside_fifty_stalled_ones(
+    ward: Ward, push_service: PushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Long enough that a sender waiting for the stalled pushes could not make the second.
+    monkeypatch.setattr(push_sender, "PUSH_TIMEOUT", timedelta(seconds=4))
+    stalled = 50
+
+    @database_sync_to_async
+    def subscribe_phones() -> Role:
+        for n in range(stalled // MAX_SUBSCRIPTIONS_PER_DEVICE):
+            device, _ = factories.make_device(ward.doctor, f"phone {n}")
+            for _ in range(MAX_SUBSCRIPTIONS_PER_DEVICE):
+                push_service.answer(subscribe(push_service, device), STALL)
+        consultant = factories.make_person("ada.okoye")
+        subscribe(push_service, factories.make_device(consultant)[0])
+        role = factories.make_role("Consultant on call", bleep_number="3456")
+        factories.on_call_now(role, consultant)
+        return role
+
+    consultant_role = await subscribe_phones()
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+    try:
+        await eventually(WorkerHeartbeat.objects.exists)
+        stalling = await send(ward)
+        # All fifty claimed and posted at once, not a batch at a time: each holds only itself.
+        await eventually(lambda: claimed(stalling) == stalled)
+        await eventually(lambda: push_service.held > 0)
+
+        urgent = await send(ward, consultant_role)
+
+        await eventually(lambda: len(push_service.delivered()) == 1)
+        [pushed] = push_service.delivered()
+        assert pushed.payload["bleep_id"] == urgent.pk
+        late = pushed.arrived_at - urgent.created_at
+        assert late < timedelta(seconds=1), f"the push arrived {late} after it fell due"
+        await eventually(lambda: claimed(stalling, last_error="timed out") == stalled)
+        retries = await database_sync_to_async(list)(PushMessage.objects.filter(bleep=stalling))
+        for retry in retries:
+            assert (retry.status, retry.attempts) == (PushStatus.PENDING, 1)
+            # Due its backoff after the attempt ended: never ahead of pushes queued meanwhile.
+            assert retry.due_at >= stalling.created_at + push_sender.PUSH_TIMEOUT + RETRY_FIRST
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, PATIENCE_SECONDS)
+
+
+def claimed(bleep: Bleep, **having: str) -> int:
+    """Count the bleep's pushes that were claimed once and are still pending."""
+    pushes = PushMessage.objects.filter(bleep=bleep, attempts=1, status=PushStatus.PENDING)
+    return pushes.filter(**having).count()
+
+
+async def test_a_stopping_worker_gives_up_a_stalled_push_for_a_retry_rather_than_wait_for_it(
+    ward: Ward, push_service: PushService
+) -> None:
+    await database_sync_to_async(
+        lambda: push_service.answer(subscribe(push_service, ward.doctor_device), STALL)
+    )()
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+    await eventually(WorkerHeartbeat.objects.exists)
+    bleep = await send(ward)
+    await eventually(lambda: push_service.held == 1)
+
+    stop.set()
+
+    # Well before PUSH_TIMEOUT (10 s): the stalled push is abandoned, not waited for.
+    await asyncio.wait_for(running, PATIENCE_SECONDS)
+    [abandoned] = await database_sync_to_async(list)(PushMessage.objects.filter(bleep=bleep))
+    assert (abandoned.status, abandoned.attempts) == (PushStatus.PENDING, 1)
+    assert abandoned.last_error == "the sender stopped"
+    assert abandoned.due_at > timezone.now()

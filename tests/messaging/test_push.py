@@ -1,13 +1,17 @@
 """Web Push: subscriptions, the outbox, and sending to a push service that checks the protocol."""
 
+import asyncio
 import json
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 from django.utils import timezone
 
@@ -22,6 +26,7 @@ from messaging.models import (
     PushStatus,
     PushSubscription,
 )
+from messaging.push import outbox, sender
 from messaging.selectors import next_push_due
 from messaging.services.answers import acknowledge_bleep
 from messaging.services.bleeps import BleepDraft, create_bleep
@@ -29,7 +34,7 @@ from messaging.services.devices import revoke_device
 from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
 from rota.models import Person
 from tests.conftest import Ward
-from tests.factories import draft, make_device, make_location
+from tests.factories import draft, make_device, make_location, make_person
 from tests.push_service import STALL, BrowserSubscription, PushService, b64url
 
 TTL = timedelta(minutes=5)
@@ -68,6 +73,48 @@ def status_of(message: PushMessage) -> str:
     return PushMessage.objects.get(pk=message.pk).status
 
 
+async def until(check: Callable[[], bool], patience: float = 5.0) -> None:
+    """Wait until `check` (which may read the database) holds; fail after `patience` s."""
+    test = database_sync_to_async(check)
+    for _ in range(int(patience / 0.02)):
+        if await test():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not within the test's patience")
+
+
+@pytest.fixture
+def small_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the sender room for six pushes, two in the slow lane, and short waits."""
+    monkeypatch.setattr(sender, "PUSH_IN_FLIGHT", 6)
+    monkeypatch.setattr(sender, "SLOW_LANE", 2)
+    monkeypatch.setattr(sender, "OTHER_HOSTS_ROOM", 0)
+    monkeypatch.setattr(sender, "PUSH_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(sender, "STOP_GRACE", timedelta(seconds=0.1))
+
+
+def stalled_phones(ward: Ward, service: PushService, count: int) -> list[BrowserSubscription]:
+    """Subscribe `count` browsers of the ward's doctor whose push service never answers."""
+    browsers = []
+    for n in range(0, count, push.MAX_SUBSCRIPTIONS_PER_DEVICE):
+        device, _ = make_device(ward.doctor, f"phone {n}")
+        for _ in range(min(push.MAX_SUBSCRIPTIONS_PER_DEVICE, count - n)):
+            browsers.append(subscribe(service, device))
+            service.answer(browsers[-1], STALL)
+    return browsers
+
+
+def push_to_consultant(ward: Ward, service: PushService, *, now: datetime) -> PushMessage:
+    """Queue a push, due at `now` but after those already queued, to a consultant whose
+    phone answers at once."""
+    consultant = make_person("ada.okoye")
+    subscribe(service, make_device(consultant)[0])
+    [message] = push.queue_pushes(
+        bleep=bleep_for(ward), recipient_ids=[consultant.pk], kind="new", ttl=TTL, now=now
+    )
+    return message
+
+
 @pytest.mark.hazard("HZ-07")
 def test_a_queued_push_is_delivered_encrypted_signed_and_with_a_ttl(
     ward: Ward, push_service: PushService
@@ -92,7 +139,10 @@ def test_a_queued_push_is_delivered_encrypted_signed_and_with_a_ttl(
     assert received.topic == f"bleep-{bleep.pk}"
     assert received.claims["sub"].startswith("mailto:")
     stored = PushMessage.objects.get(pk=message.pk)
-    assert (stored.status, stored.sent_at, stored.attempts) == (PushStatus.SENT, ward.now, 1)
+    assert (stored.status, stored.attempts) == (PushStatus.SENT, 1)
+    # Stamped when the push service answered, a moment after it was claimed.
+    assert stored.sent_at is not None
+    assert ward.now < stored.sent_at < ward.now + push.PUSH_TIMEOUT
 
 
 @pytest.mark.parametrize(
@@ -225,7 +275,8 @@ def test_a_429_waits_for_retry_after_before_trying_again(
 
     assert push.send_due_pushes(now=ward.now) == 1
     retry_at = PushMessage.objects.get(pk=message.pk).due_at
-    assert later - timedelta(seconds=1) <= retry_at <= later
+    # An HTTP date has whole seconds; a number of seconds counts from the answer.
+    assert later - timedelta(seconds=1) <= retry_at <= later + timedelta(seconds=1)
     assert next_push_due() == retry_at
     assert push.send_due_pushes(now=retry_at - timedelta(seconds=1)) == 0
 
@@ -241,7 +292,8 @@ def test_a_retry_after_longer_than_the_cap_is_cut_to_the_cap(
     push_service.answer(browser, 429, retry_after=str(24 * 3600))
     [message] = queue(ward, bleep_for(ward), ttl=timedelta(hours=1))
     push.send_due_pushes(now=ward.now)
-    assert PushMessage.objects.get(pk=message.pk).due_at == ward.now + push.RETRY_AFTER_MAX
+    retry_at = PushMessage.objects.get(pk=message.pk).due_at - push.RETRY_AFTER_MAX
+    assert ward.now < retry_at < ward.now + push.PUSH_TIMEOUT
 
 
 def test_a_payload_too_large_fails_at_once_and_is_logged_as_our_error(
@@ -259,10 +311,11 @@ def test_a_payload_too_large_fails_at_once_and_is_logged_as_our_error(
     assert next_push_due() is None
 
 
-def test_a_stalled_push_service_times_out_without_holding_up_the_others_and_is_retried(
+@pytest.mark.hazard("HZ-14")
+def test_a_stalled_push_times_out_alone_and_is_retried_only_after_its_attempt_ended(
     ward: Ward, push_service: PushService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(push, "PUSH_TIMEOUT", timedelta(seconds=0.5))
+    monkeypatch.setattr(sender, "PUSH_TIMEOUT", timedelta(seconds=0.5))
     stalled = subscribe(push_service, ward.doctor_device)
     tablet, _ = make_device(ward.doctor, "tablet")
     healthy = subscribe(push_service, tablet)
@@ -273,7 +326,10 @@ def test_a_stalled_push_service_times_out_without_holding_up_the_others_and_is_r
 
     assert [received.endpoint for received in push_service.delivered()] == [healthy.endpoint]
     waiting = PushMessage.objects.get(pk__in=[m.pk for m in messages], status=PushStatus.PENDING)
-    assert (waiting.last_error, waiting.due_at) == ("timed out", ward.now + push.RETRY_FIRST)
+    assert waiting.last_error == "timed out"
+    # Not due again as soon as it is recorded: its wait starts when the attempt ended.
+    assert waiting.due_at >= ward.now + sender.PUSH_TIMEOUT + push.RETRY_FIRST
+    assert push.send_due_pushes(now=waiting.due_at - timedelta(milliseconds=1)) == 0
     assert push.send_due_pushes(now=waiting.due_at) == 1
     assert {received.endpoint for received in push_service.delivered()} == {
         stalled.endpoint,
@@ -289,10 +345,14 @@ def test_a_failing_push_service_is_retried_with_backoff_until_the_ttl_has_passed
     [message] = queue(ward, bleep_for(ward), ttl=timedelta(seconds=20))
 
     push.send_due_pushes(now=ward.now)
-    assert next_push_due() == ward.now + timedelta(seconds=5)
-    push.send_due_pushes(now=ward.now + timedelta(seconds=5))
-    assert next_push_due() == ward.now + timedelta(seconds=15)
-    push.send_due_pushes(now=ward.now + timedelta(seconds=15))
+    first_retry = next_push_due()
+    assert first_retry is not None
+    assert ward.now + timedelta(seconds=5) < first_retry < ward.now + timedelta(seconds=6)
+    push.send_due_pushes(now=first_retry)
+    second_retry = next_push_due()
+    assert second_retry is not None
+    assert first_retry + timedelta(seconds=10) < second_retry < first_retry + timedelta(seconds=11)
+    push.send_due_pushes(now=second_retry)
 
     stored = PushMessage.objects.get(pk=message.pk)
     assert (stored.status, stored.attempts) == (PushStatus.FAILED, 3)
@@ -307,7 +367,9 @@ def test_a_retried_push_asks_the_push_service_to_keep_it_only_until_the_original
     push_service.answer(browser, 500)
     queue(ward, bleep_for(ward), ttl=timedelta(seconds=60))
     push.send_due_pushes(now=ward.now)
-    push.send_due_pushes(now=ward.now + push.RETRY_FIRST)
+    retry_at = next_push_due()
+    assert retry_at is not None and retry_at < ward.now + timedelta(seconds=6)
+    push.send_due_pushes(now=retry_at)
     assert [received.ttl for received in push_service.received] == [60, 55]
 
 
@@ -325,7 +387,7 @@ def test_pushes_claimed_by_a_sender_that_died_are_sent_after_the_lease(
         raise Crash()
 
     with monkeypatch.context() as patch:
-        patch.setattr(push, "_post", die)
+        patch.setattr(sender, "post_push", die)
         with pytest.raises(Crash):
             push.send_due_pushes(now=ward.now)
 
@@ -351,7 +413,7 @@ def test_two_senders_at_once_never_send_one_push_twice(
     def sender() -> None:
         try:
             start.wait()
-            handled.append(push.send_due_pushes(now=ward.now))
+            handled.append(push.send_due_pushes(now=ward.now, limit=12))
         finally:
             connection.close()
 
@@ -361,10 +423,11 @@ def test_two_senders_at_once_never_send_one_push_twice(
     for thread in threads:
         thread.join()
 
-    # A batch is at most 16 rows. The two claims may interleave row by row, so the split
-    # varies; what holds is that between them they took every row, and no row twice.
+    # Neither may take more than 12, so both take part. The two claims may interleave row
+    # by row, so the split varies; what holds is that between them they took every row,
+    # and no row twice.
     assert sum(handled) == 20
-    assert max(handled) <= push.PUSH_CLAIM_BATCH == 16
+    assert max(handled) <= 12
     endpoints = [received.endpoint for received in push_service.received]
     assert len(endpoints) == len(set(endpoints)) == 20
     assert set(PushMessage.objects.values_list("status", "attempts")) == {(PushStatus.SENT, 1)}
@@ -529,3 +592,113 @@ def test_an_inactive_account_gets_no_pushes(ward: Ward, push_service: PushServic
     subscribe(push_service, ward.doctor_device)
     Person.objects.filter(pk=ward.doctor.pk).update(is_active=False)
     assert queue(ward, bleep_for(ward)) == []
+
+
+@pytest.mark.hazard("HZ-14")
+def test_a_retry_is_due_its_backoff_after_the_attempt_ended_and_each_wait_is_longer(
+    ward: Ward, push_service: PushService
+) -> None:
+    subscribe(push_service, ward.doctor_device)
+    [message] = queue(ward, bleep_for(ward), ttl=timedelta(hours=1))
+    no_answer = outbox.PushAnswer(None, detail="timed out", timed_out=True)
+    started, took = ward.now, timedelta(seconds=10)
+    for wait in (5, 10, 20, 40):
+        [claim], _ = outbox.claim_due_pushes(now=started, limit=1)
+        outbox.record_push_answer(claim=claim, answer=no_answer, now=started + took)
+        due_at = PushMessage.objects.get(pk=message.pk).due_at
+        assert due_at == started + took + timedelta(seconds=wait)
+        started = due_at
+
+
+@pytest.mark.hazard("HZ-14")
+@pytest.mark.django_db(transaction=True)
+async def test_however_many_subscriptions_stall_a_first_push_to_another_starts_at_once(
+    ward: Ward, push_service: PushService, small_sender: None
+) -> None:
+    @database_sync_to_async
+    def queue_stalled_retries_then_one_healthy_push() -> PushMessage:
+        stalled_phones(ward, push_service, 10)
+        queue(ward, bleep_for(ward))
+        # Pushes that stalled before, at another sender: more than this one has room for.
+        PushMessage.objects.update(attempts=1)
+        return push_to_consultant(ward, push_service, now=ward.now)
+
+    healthy = await queue_stalled_retries_then_one_healthy_push()
+    async with sender.PushSender(clock=timezone.now) as pushes:
+        started = timezone.now()
+        await pushes.start_due()
+
+        await until(lambda: len(push_service.delivered()) == 1)
+        [received] = push_service.delivered()
+        assert received.payload["bleep_id"] == healthy.bleep_id
+        assert received.arrived_at - started < timedelta(seconds=1)
+        await until(lambda: push_service.held == sender.SLOW_LANE)
+        retried = PushMessage.objects.filter(attempts=2)
+        assert await database_sync_to_async(retried.count)() == sender.SLOW_LANE
+
+
+@pytest.mark.hazard("HZ-14")
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_push_to_a_subscription_that_just_stalled_goes_in_the_slow_lane(
+    ward: Ward, push_service: PushService, small_sender: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "PUSH_TIMEOUT", timedelta(seconds=0.5))
+    stalled = await database_sync_to_async(stalled_phones)(ward, push_service, 4)
+    await database_sync_to_async(queue)(ward, await database_sync_to_async(bleep_for)(ward))
+    async with sender.PushSender(clock=timezone.now) as pushes:
+        await pushes.start_due()
+        await until(lambda: PushMessage.objects.filter(last_error="timed out").count() == 4)
+        for browser in stalled:
+            push_service.answer(browser, STALL)
+        reminders = await database_sync_to_async(queue)(
+            ward, await database_sync_to_async(bleep_for)(ward), "reminder"
+        )
+
+        await pushes.start_due()
+
+        # The service still holds the first four, long after the sender gave up on them.
+        await until(lambda: push_service.held == len(stalled) + sender.SLOW_LANE)
+        waiting = PushMessage.objects.filter(pk__in=[m.pk for m in reminders], attempts=0)
+        assert await database_sync_to_async(waiting.count)() == 4 - sender.SLOW_LANE
+
+
+@pytest.mark.hazard("HZ-14")
+@pytest.mark.django_db(transaction=True)
+async def test_a_push_service_that_stalls_for_everyone_holds_only_its_share_of_the_first_lane(
+    ward: Ward,
+    push_service: PushService,
+    small_sender: None,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    # Of the first lane's four, one host may take two.
+    monkeypatch.setattr(sender, "OTHER_HOSTS_ROOM", 2)
+    (tmp_path / "other").mkdir()
+    other = PushService(tmp_path / "other", vapid_public_key=push.application_server_key())
+    settings.PUSH_HOSTS = [*settings.PUSH_HOSTS, other.host]
+    bundle = tmp_path / "both-cas.pem"
+    bundle.write_bytes(push_service.ca_path.read_bytes() + other.ca_path.read_bytes())
+    settings.PUSH_CA_BUNDLE = str(bundle)
+    other.start()
+    try:
+
+        @database_sync_to_async
+        def queue_stalled_then_healthy() -> PushMessage:
+            stalled_phones(ward, push_service, 4)
+            queue(ward, bleep_for(ward))
+            return push_to_consultant(ward, other, now=ward.now)
+
+        healthy = await queue_stalled_then_healthy()
+        async with sender.PushSender(clock=timezone.now) as pushes:
+            started = timezone.now()
+            await pushes.start_due()
+
+            await until(lambda: len(other.delivered()) == 1)
+            [received] = other.delivered()
+            assert received.payload["bleep_id"] == healthy.bleep_id
+            assert received.arrived_at - started < timedelta(seconds=1)
+            await until(lambda: push_service.held == 2)
+    finally:
+        other.stop()
+    assert other.violations == []

@@ -1,49 +1,33 @@
-"""Web Push: devices' subscriptions, the outbox of pushes, and sending them to push services.
+"""The outbox of pushes: queueing them with the change that decides them, claiming the due
+ones for a sender, and recording what the push service answered."""
 
-A push only wakes a phone: it says a bleep is waiting, never what it says, and a 201 from
-the push service is not a delivery (only the device's `delivered` receipt is). Pushes are
-rows, queued in the transaction that decides them and sent afterwards, outside it.
-"""
-
-import json
+import enum
 import logging
 import math
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from django.db.models import F, Q, QuerySet
 
-from bleep.config import load_vapid_key, vapid_public_key
 from bleep.transitions import next_state
 from messaging.exceptions import IllegalTransition
 from messaging.models import (
     Bleep,
     BleepStatus,
-    Device,
     Priority,
     PushMessage,
     PushStatus,
     PushSubscription,
     PushUrgency,
 )
-from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
+from messaging.push.subscriptions import forget_push_subscription
 
 logger = logging.getLogger(__name__)
-
-# A browser keeps one subscription per site; a few more allow for renewals, and the cap
-# stops one login from making the server post to thousands of endpoints per bleep.
-MAX_SUBSCRIPTIONS_PER_DEVICE = 5
 
 KIND_TITLES = {
     "new": "{priority} bleep",
@@ -55,19 +39,18 @@ HIGH_URGENCY = {Priority.URGENT, Priority.EMERGENCY}
 TOPIC_MAX_LENGTH = 32  # RFC 8030 section 5.4
 MAX_TTL = timedelta(days=28)  # FCM's ceiling; the other push services allow as much or more
 
-PUSH_TIMEOUT = timedelta(seconds=10)
-PUSH_SENDERS = 8
-PUSH_CLAIM_BATCH = 2 * PUSH_SENDERS
-# A claimed row is hidden from other senders this long. A batch is two rounds of requests,
-# each allowed PUSH_TIMEOUT to connect and PUSH_TIMEOUT to answer (40 s), so no row is sent
-# twice at once; and rows held by a sender that died come back within a minute, inside
-# even an emergency's TTL, rather than being lost.
+# A claimed row is hidden from other senders this long. A sender posts a push as soon as it
+# claims it and has its answer, or gives up, within PUSH_TIMEOUT (10 s), then records it:
+# a minute leaves room for a slow database, so no row is sent twice at once; and rows held
+# by a sender that died come back within a minute, inside even an emergency's TTL, rather
+# than being lost.
 CLAIM_LEASE = timedelta(minutes=1)
+# A retry waits this long after the attempt ended, twice as long after each further one up
+# to RETRY_MAX: a push service that stalled is not asked again while it is still stalling.
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_MAX = timedelta(minutes=2)
 # A push service asking for more than this is treated as asking for this: the TTL decides.
 RETRY_AFTER_MAX = timedelta(minutes=10)
-VAPID_LIFETIME = timedelta(hours=12)  # RFC 8292 allows at most 24 hours
 ACCEPTED = {200, 201, 202}
 SUBSCRIPTION_GONE = {404, 410}
 TOO_MANY_REQUESTS = 429
@@ -86,52 +69,13 @@ PUSH_TRANSITIONS: dict[tuple[PushStatus, str], PushStatus] = {
 }
 
 
-def application_server_key() -> str:
-    """Return the VAPID public key a browser passes to `pushManager.subscribe()`."""
-    return vapid_public_key(settings.VAPID_PRIVATE_KEY)
-
-
-def register_push_subscription(
-    *, device: Device, endpoint: str, p256dh: str, auth: str, now: datetime
-) -> tuple[PushSubscription, bool]:
-    """Store a browser's subscription for `device`; return it and whether it is new to it.
-
-    Owns its transaction. An endpoint registered again takes the new keys and moves to this
-    device: the browser it names is now signed in as this device, and only it may ring.
-    """
-    fields = {
-        "endpoint": check_push_endpoint(endpoint),
-        "p256dh": check_p256dh(p256dh),
-        "auth": check_auth_secret(auth),
-    }
-    with transaction.atomic():
-        earlier = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
-        if earlier is not None and earlier.device_id == device.pk:
-            PushSubscription.objects.filter(pk=earlier.pk).update(**fields)
-            earlier.refresh_from_db()
-            return earlier, False
-        subscription, _ = PushSubscription.objects.update_or_create(
-            endpoint=endpoint, defaults={**fields, "device": device, "created_at": now}
-        )
-        _keep_newest_subscriptions(device=device)
-    return subscription, True
-
-
-def delete_push_subscription(*, subscription: PushSubscription) -> None:
-    """Delete a subscription; its pushes not yet sent are marked gone, never sent.
-
-    Owns its transaction: the subscription and its pending pushes change together.
-    """
-    _forget_subscription(subscription_id=subscription.pk, reason="unsubscribed")
-
-
 def queue_pushes(
     *, bleep: Bleep, recipient_ids: Iterable[int], kind: str, ttl: timedelta, now: datetime
 ) -> list[PushMessage]:
     """Queue one push per subscription of each recipient's live devices; return the rows.
 
     Runs in the caller's transaction, so the pushes commit or roll back with the change
-    that caused them; `send_due_pushes` sends them after commit.
+    that caused them; the worker's `PushSender` sends them after commit.
     """
     if kind not in KIND_TITLES:
         raise ValueError(f"kind must be one of {sorted(KIND_TITLES)}")
@@ -169,27 +113,18 @@ def push_topic(bleep: Bleep) -> str:
     return topic
 
 
-def send_due_pushes(*, now: datetime, limit: int = PUSH_CLAIM_BATCH) -> int:
-    """Send up to `limit` pushes due at `now`, record each outcome; return how many it handled.
+class Lane(enum.Enum):
+    """Which due pushes a claim takes, so that pushes likely to stall never crowd the rest."""
 
-    Blocking (run it off the event loop). Owns its transactions: rows are claimed with
-    SELECT … FOR UPDATE SKIP LOCKED and leased by moving `due_at` forward, committed, then
-    sent outside any transaction, a few at a time, each within PUSH_TIMEOUT. Never raises
-    for a failed push: it is retried, or marked gone or failed.
-    """
-    # The lease is sized for one batch: more rows would risk outliving it.
-    claims, settled = _claim_due(now=now, limit=min(limit, PUSH_CLAIM_BATCH))
-    if claims:
-        vapid = _vapid(settings.VAPID_PRIVATE_KEY)
-        with ThreadPoolExecutor(max_workers=min(PUSH_SENDERS, len(claims))) as pool:
-            answers = list(pool.map(lambda claim: _post(claim, vapid=vapid, now=now), claims))
-        for claim, answer in zip(claims, answers, strict=True):
-            _record(claim=claim, answer=answer, now=now)
-    return settled + len(claims)
+    # First attempts to subscriptions not known to stall: nearly every push, answered in
+    # well under a second.
+    FIRST = "first"
+    # Retries, and pushes to subscriptions whose push service lately left one unanswered.
+    SLOW = "slow"
 
 
 @dataclass(frozen=True)
-class _Claim:
+class PushClaim:
     """What a sender needs to post one push, copied out of the database before sending."""
 
     message_id: int
@@ -202,36 +137,76 @@ class _Claim:
     ttl_seconds: int
     expires_at: datetime
 
+    @property
+    def host(self) -> str:
+        """Return the push service's host (and port, if named) this push goes to."""
+        return urlsplit(self.endpoint).netloc
+
 
 @dataclass(frozen=True)
-class _Answer:
+class PushAnswer:
     """What the push service said: a status code, or why there was none."""
 
     status: int | None
     retry_after: str | None = None
     detail: str = ""
+    # No answer within PUSH_TIMEOUT: the push service stalled on this subscription.
+    timed_out: bool = False
 
 
-def _claim_due(*, now: datetime, limit: int) -> tuple[list[_Claim], int]:
+def claim_due_pushes(
+    *,
+    now: datetime,
+    limit: int,
+    lane: Lane | None = None,
+    stalled: frozenset[int] = frozenset(),
+    skip_hosts: frozenset[str] = frozenset(),
+    admit: Callable[[PushClaim], bool] | None = None,
+) -> tuple[list[PushClaim], int]:
+    """Lease up to `limit` pushes due at `now` to this sender; return them and how many
+    were settled without sending (bleep answered, device signed out, TTL passed).
+
+    Owns its transaction: rows are claimed with SELECT … FOR UPDATE SKIP LOCKED and leased
+    by moving `due_at` forward, so no other sender takes them until CLAIM_LEASE has passed.
+    With `lane`, only that lane's pushes (`stalled`: the subscriptions known to stall);
+    none to `skip_hosts`; and a push `admit` refuses is left due for a later claim.
+    """
     with transaction.atomic():
-        due = list(
-            PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("bleep", "subscription__device__user")
-            .filter(status=PushStatus.PENDING, due_at__lte=now)
-            .order_by("due_at")[:limit]
-        )
-        claims: list[_Claim] = []
+        due = list(_due(now=now, lane=lane, stalled=stalled, skip_hosts=skip_hosts)[:limit])
+        claims: list[PushClaim] = []
+        settled = 0
         for message in due:
             refusal = _unsendable(message, now=now)
-            if refusal is None:
-                claims.append(_claim(message, now=now))
-            else:
+            if refusal is not None:
                 action, why = refusal
                 _settle(message.pk, message.attempts, action=action, detail=why, now=now)
+                settled += 1
+                continue
+            claim = _claim(message, now=now)
+            if admit is None or admit(claim):
+                claims.append(claim)
         PushMessage.objects.filter(pk__in=[claim.message_id for claim in claims]).update(
             due_at=now + CLAIM_LEASE, attempts=F("attempts") + 1
         )
-    return claims, len(due) - len(claims)
+    return claims, settled
+
+
+def _due(
+    *, now: datetime, lane: Lane | None, stalled: frozenset[int], skip_hosts: frozenset[str]
+) -> QuerySet[PushMessage]:
+    rows = (
+        PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("bleep", "subscription__device__user")
+        .filter(status=PushStatus.PENDING, due_at__lte=now)
+    )
+    slow = Q(attempts__gt=0) | Q(subscription_id__in=stalled)
+    if lane is Lane.SLOW:
+        rows = rows.filter(slow)
+    elif lane is Lane.FIRST:
+        rows = rows.exclude(slow)
+    for host in sorted(skip_hosts):
+        rows = rows.exclude(subscription__endpoint__startswith=f"https://{host}/")
+    return rows.order_by("due_at", "pk")
 
 
 def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | None:
@@ -251,11 +226,11 @@ def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | Non
     return None
 
 
-def _claim(message: PushMessage, *, now: datetime) -> _Claim:
+def _claim(message: PushMessage, *, now: datetime) -> PushClaim:
     subscription = message.subscription
     assert subscription is not None
     expires_at = message.created_at + timedelta(seconds=message.ttl_seconds)
-    return _Claim(
+    return PushClaim(
         message_id=message.pk,
         attempt=message.attempts + 1,
         subscription_id=subscription.pk,
@@ -269,67 +244,19 @@ def _claim(message: PushMessage, *, now: datetime) -> _Claim:
     )
 
 
-class _PushSession(requests.Session):
-    """HTTP to push services: verified with PUSH_CA_BUNDLE, never following a redirect."""
+def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
+    """Settle a claimed push by the answer that came at `now`: sent, retried, gone or failed.
 
-    def __init__(self, ca_bundle: str | None) -> None:
-        super().__init__()
-        self.ca_bundle = ca_bundle
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        # Set per request: requests would otherwise let REQUESTS_CA_BUNDLE override it.
-        if self.ca_bundle:
-            kwargs["verify"] = self.ca_bundle
-        # The allowlist checked the endpoint, not wherever a redirect might lead.
-        kwargs["allow_redirects"] = False
-        return super().request(*args, **kwargs)
-
-
-def _post(claim: _Claim, *, vapid: Vapid, now: datetime) -> _Answer:
-    url = urlsplit(claim.endpoint)
-    # A fresh dict each time: pywebpush writes into the claims it is given.
-    claims: dict[str, str | int] = {
-        "sub": settings.VAPID_SUBJECT,
-        "aud": f"{url.scheme}://{url.netloc}",
-        "exp": int((now + VAPID_LIFETIME).timestamp()),
-    }
-    try:
-        with _PushSession(settings.PUSH_CA_BUNDLE) as session:
-            response = webpush(
-                subscription_info={"endpoint": claim.endpoint, "keys": claim.keys},
-                data=_json(claim.payload),
-                vapid_private_key=vapid,
-                vapid_claims=claims,
-                content_encoding="aes128gcm",
-                timeout=PUSH_TIMEOUT.total_seconds(),
-                ttl=claim.ttl_seconds,
-                headers=claim.headers,
-                requests_session=session,
-            )
-    except WebPushException as error:
-        if error.response is None:
-            return _Answer(None, detail=str(error.message)[:200])
-        status = error.status_code
-        return _Answer(status, error.retry_after, f"{status} {error.response.reason}"[:200])
-    except requests.Timeout:
-        return _Answer(None, detail="timed out")
-    except requests.RequestException as error:
-        return _Answer(None, detail=f"{type(error).__name__}: {error}"[:200])
-    except Exception:
-        # A push failure must never stop the others, nor the worker that called us.
-        logger.exception("push %s: unexpected error", claim.message_id)
-        return _Answer(None, detail="unexpected error")
-    assert isinstance(response, requests.Response)
-    return _Answer(response.status_code)
-
-
-def _record(*, claim: _Claim, answer: _Answer, now: datetime) -> None:
+    `now` is when the attempt ended, so a retry waits its backoff from then, never from
+    when the push was claimed. Each write is its own statement, and changes the row only
+    while this claim still holds it (same attempt, still pending).
+    """
     status = answer.status
     if status in ACCEPTED:
         _settle(claim.message_id, claim.attempt, action="accept", detail="", now=now)
     elif status in SUBSCRIPTION_GONE:
         logger.info("push %s: subscription gone (%s); deleting it", claim.message_id, status)
-        _forget_subscription(subscription_id=claim.subscription_id, reason=answer.detail)
+        forget_push_subscription(subscription_id=claim.subscription_id, reason=answer.detail)
     elif status is None or status >= SERVER_ERROR or status in RETRYABLE:
         _retry_or_fail(claim=claim, answer=answer, now=now)
     else:
@@ -340,7 +267,7 @@ def _record(*, claim: _Claim, answer: _Answer, now: datetime) -> None:
         _settle(claim.message_id, claim.attempt, action="fail", detail=answer.detail, now=now)
 
 
-def _retry_or_fail(*, claim: _Claim, answer: _Answer, now: datetime) -> None:
+def _retry_or_fail(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
     wait = _backoff(claim.attempt)
     if answer.status == TOO_MANY_REQUESTS:
         wait = _retry_after(answer.retry_after, now=now) or wait
@@ -383,22 +310,6 @@ def _settle(
     )
 
 
-def _forget_subscription(*, subscription_id: int, reason: str) -> None:
-    with transaction.atomic():
-        PushMessage.objects.filter(
-            subscription_id=subscription_id, status=PushStatus.PENDING
-        ).update(status=PushStatus.GONE, last_error=reason[:200])
-        PushSubscription.objects.filter(pk=subscription_id).delete()
-
-
-def _keep_newest_subscriptions(*, device: Device) -> None:
-    stale = PushSubscription.objects.filter(device=device).order_by("-created_at", "-pk")[
-        MAX_SUBSCRIPTIONS_PER_DEVICE:
-    ]
-    for subscription_id in stale.values_list("pk", flat=True):
-        _forget_subscription(subscription_id=subscription_id, reason="replaced by newer")
-
-
 def _backoff(attempt: int) -> timedelta:
     return min(RETRY_FIRST * 2 ** max(attempt - 1, 0), RETRY_MAX)
 
@@ -436,12 +347,3 @@ def _payload(*, bleep: Bleep, kind: str) -> dict[str, Any]:
         "tag": push_topic(bleep),
         "url": f"/bleeps/{bleep.pk}",
     }
-
-
-def _json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"))
-
-
-@cache
-def _vapid(private_key: str) -> Vapid:
-    return Vapid(private_key=load_vapid_key(private_key))

@@ -41,6 +41,10 @@ BLEEP_TRANSITIONS: dict[tuple[BleepStatus, str], BleepStatus] = {
 
 DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)
 
+# A delivery in one of these states is still waiting for its recipient to answer: it is
+# reminded, pushed and escalated past; any other state has had its answer.
+WAITING = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+
 
 def next_status(table: dict[tuple[S, str], S], current: S, action: str) -> S:
     """Return the state `action` moves `current` to, or raise IllegalTransition."""

@@ -14,8 +14,9 @@ from escalation.services.pushing import push_to
 from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
 from messaging.selectors import find_sent_bleep
 from messaging.services import answers
-from messaging.services.bleeps import WAITING, BleepDraft, create_bleep
+from messaging.services.bleeps import BleepDraft, create_bleep
 from messaging.services.stream import retry_on_conflict, stream_transaction
+from messaging.states import WAITING
 from rota.exceptions import invalid
 from rota.models import Person, Role, Team
 

@@ -6,9 +6,10 @@ from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
 from messaging.exceptions import BleepNotFound, IllegalTransition
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device
-from messaging.services.bleeps import WAITING, widen_bleep
+from messaging.services.bleeps import widen_bleep
 from messaging.services.history import move_delivery
 from messaging.services.stream import retry_on_conflict, stream_transaction
+from messaging.states import WAITING
 from rota.exceptions import invalid
 from rota.models import Person, Role
 

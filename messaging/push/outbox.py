@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from bleep.transitions import next_state
 from messaging.exceptions import IllegalTransition
 from messaging.models import (
     Bleep,
     BleepStatus,
+    Delivery,
     Priority,
     PushMessage,
     PushStatus,
@@ -26,6 +27,7 @@ from messaging.models import (
     PushUrgency,
 )
 from messaging.push.subscriptions import forget_push_subscription
+from messaging.states import WAITING
 
 logger = logging.getLogger(__name__)
 
@@ -194,9 +196,15 @@ def claim_due_pushes(
 def _due(
     *, now: datetime, lane: Lane | None, stalled: frozenset[int], skip_hosts: frozenset[str]
 ) -> QuerySet[PushMessage]:
+    waiting = Delivery.objects.filter(
+        bleep=OuterRef("bleep"),
+        recipient=OuterRef("subscription__device__user"),
+        status__in=WAITING,
+    )
     rows = (
         PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("bleep", "subscription__device__user")
+        .annotate(recipient_waiting=Exists(waiting))
         .filter(status=PushStatus.PENDING, due_at__lte=now)
     )
     slow = Q(attempts__gt=0) | Q(subscription_id__in=stalled)
@@ -220,6 +228,10 @@ def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | Non
     device = subscription.device
     if device.revoked_at is not None or not device.user.is_active:
         return "forget", "device signed out"
+    if not getattr(message, "recipient_waiting", True):
+        # Its own recipient has answered (declined, or switchboard took it on) or was
+        # released by a redirect: ringing that phone again would be noise, not a bleep.
+        return "skip", "recipient no longer waiting"
     if now >= message.created_at + timedelta(seconds=message.ttl_seconds):
         logger.warning("push %s expired before it could be sent", message.pk)
         return "fail", "expired before it could be sent"

@@ -26,12 +26,10 @@ from messaging.services.history import (
     record_all,
 )
 from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
-from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
+from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, WAITING, next_status
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
-# A delivery in one of these states is still waiting for its recipient to answer.
-WAITING = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 # Why a reminder step was skipped, in the bleep's history.
 NOBODY_TO_REMIND = "nobody waiting to remind"
 

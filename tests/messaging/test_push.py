@@ -28,13 +28,13 @@ from messaging.models import (
 )
 from messaging.push import outbox, sender
 from messaging.selectors import next_push_due
-from messaging.services.answers import acknowledge_bleep
-from messaging.services.bleeps import BleepDraft, create_bleep
+from messaging.services.answers import acknowledge_bleep, decline_bleep, handle_bleep
+from messaging.services.bleeps import BleepDraft, add_deliveries, create_bleep
 from messaging.services.devices import revoke_device
 from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
 from rota.models import Person
 from tests.conftest import Ward
-from tests.factories import draft, make_device, make_location, make_person
+from tests.factories import draft, make_device, make_location, make_person, on_call_now
 from tests.push_service import STALL, BrowserSubscription, PushService, b64url
 
 TTL = timedelta(minutes=5)
@@ -109,8 +109,10 @@ def push_to_consultant(ward: Ward, service: PushService, *, now: datetime) -> Pu
     phone answers at once."""
     consultant = make_person("ada.okoye")
     subscribe(service, make_device(consultant)[0])
+    bleep = bleep_for(ward)
+    add_deliveries(bleep=bleep, people=[(consultant, None)], actor=None, device=None, now=now)
     [message] = push.queue_pushes(
-        bleep=bleep_for(ward), recipient_ids=[consultant.pk], kind="new", ttl=TTL, now=now
+        bleep=bleep, recipient_ids=[consultant.pk], kind="new", ttl=TTL, now=now
     )
     return message
 
@@ -238,6 +240,47 @@ def test_a_push_queued_before_the_bleep_was_acknowledged_is_never_sent(
     assert push.send_due_pushes(now=ward.now) == 1
     assert push_service.received == []
     assert status_of(message) == PushStatus.SKIPPED
+
+
+@pytest.mark.hazard("HZ-06")
+def test_a_push_queued_before_its_recipient_declined_is_never_sent_while_others_still_ring(
+    ward: Ward, push_service: PushService
+) -> None:
+    registrar = make_person("lena.park")
+    on_call_now(ward.role, registrar, ward.now)
+    registrar_device, _ = make_device(registrar)
+    subscribe(push_service, ward.doctor_device)
+    subscribe(push_service, registrar_device)
+    bleep = bleep_for(ward)
+    declined, waiting = push.queue_pushes(
+        bleep=bleep, recipient_ids=[ward.doctor.pk, registrar.pk], kind="new", ttl=TTL, now=ward.now
+    )
+    decline_bleep(device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=ward.now)
+
+    assert push.send_due_pushes(now=ward.now) == 2
+    assert status_of(declined) == PushStatus.SKIPPED
+    assert status_of(waiting) == PushStatus.SENT
+    assert len(push_service.received) == 1
+
+
+@pytest.mark.hazard("HZ-06", "HZ-12")
+def test_a_push_queued_before_switchboard_took_the_bleep_on_is_never_sent(
+    ward: Ward, push_service: PushService
+) -> None:
+    operator_device, _ = make_device(ward.operator)
+    subscribe(push_service, operator_device)
+    bleep = bleep_for(ward)
+    add_deliveries(
+        bleep=bleep, people=[(ward.operator, None)], actor=None, device=None, now=ward.now
+    )
+    [message] = push.queue_pushes(
+        bleep=bleep, recipient_ids=[ward.operator.pk], kind="escalated", ttl=TTL, now=ward.now
+    )
+    handle_bleep(device=operator_device, bleep_id=bleep.pk, note="phoning", now=ward.now)
+
+    assert push.send_due_pushes(now=ward.now) == 1
+    assert status_of(message) == PushStatus.SKIPPED
+    assert push_service.received == []
 
 
 @pytest.mark.parametrize("status", [404, 410])

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from bleep.database import DATABASE_UNAVAILABLE
+from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
@@ -142,7 +142,19 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
                 content, "unknown_type", f"unknown message type {content.get('type')!r}"
             )
             return
-        await handler(content)
+        try:
+            await handler(content)
+        except DATABASE_UNAVAILABLE as error:
+            # A signed-in phone keeps its socket through an outage: this action is refused
+            # now and the phone tries again. Nothing was half-stored (each service owns its
+            # transaction), and closing would only add a reconnect storm to the outage.
+            logger.warning("socket %s refused, the database is unavailable: %s", content, error)
+            await self._error(
+                content,
+                "database_unavailable",
+                "Bleep's database is not answering just now: try again shortly",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """Forward a live event from the channel layer, filling any gap from the database."""

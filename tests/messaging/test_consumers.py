@@ -228,6 +228,33 @@ async def test_a_sign_in_that_cannot_reach_the_database_is_closed_4503_to_retry_
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4503}
 
 
+@pytest.mark.hazard("HZ-16")
+async def test_a_signed_in_socket_whose_action_cannot_reach_the_database_stays_open(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    socket = await open_socket(ward.doctor_token)
+    await read_until_caught_up(socket)
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("the database system is shutting down")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(consumers.selectors, "events_after", unavailable)
+        outage.setattr(consumers.answers, "record_receipt", unavailable)
+        await socket.send_json_to({"type": "ping", "ref": 1})
+        refused_ping = await socket.receive_json_from(timeout=2)
+        await socket.send_json_to({"type": "read", "bleep_id": 1, "ref": 2})
+        refused_read = await socket.receive_json_from(timeout=2)
+
+    assert refused_ping["code"] == refused_read["code"] == "database_unavailable"
+    assert (refused_ping["ref"], refused_read["ref"]) == (1, 2)
+    assert refused_ping["retry_after"] == 2
+    # The database is back: the same socket answers, nothing was closed.
+    await socket.send_json_to({"type": "ping", "ref": 3})
+    assert (await socket.receive_json_from(timeout=2))["type"] == "pong"
+    await socket.disconnect()
+
+
 @pytest.mark.hazard("HZ-08")
 async def test_a_foreign_origin_is_refused_at_the_handshake(ward: Ward) -> None:
     communicator = WebsocketCommunicator(

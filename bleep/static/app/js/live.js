@@ -140,7 +140,11 @@ function receive(frame) {
       window.clearTimeout(pongTimer);
       return;
     case "ok":
+      return;
     case "error":
+      // The server answered, so the socket is alive even if its database is not: keep it
+      // rather than add a reconnect to the outage; the next ping catches up.
+      if (frame.code === "database_unavailable") window.clearTimeout(pongTimer);
       return;
     default:
       if (typeof frame.seq === "number") receiveEvent(frame);

@@ -60,14 +60,24 @@ class RequestThreads:
     because no library bounds an ASGI app's concurrency.
     """
 
+    # Paths that never wait their turn: a monitor asking whether the server is up must be
+    # answered within a second even when every request thread is held by requests waiting
+    # on a database that is down, which is exactly when it asks (docs/safety/, HZ-16).
+    RESERVED_PATHS = frozenset({"/healthz"})
+
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
         # One thread each: a request's calls must all run on one thread, as Django expects.
         self.idle: asyncio.Queue[ThreadPoolExecutor] = asyncio.Queue()
         for n in range(limit):
             self.idle.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}"))
+        self.reserved = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-health")
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("path") in self.RESERVED_PATHS:
+            async with ThreadSensitiveContext(executor=self.reserved):
+                await self.app(scope, receive, send)
+            return
         executor = await self.idle.get()
         try:
             async with ThreadSensitiveContext(executor=executor):

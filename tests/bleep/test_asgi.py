@@ -32,6 +32,27 @@ async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_r
     assert (most, finished) == (3, 10)
 
 
+@pytest.mark.hazard("HZ-16")
+async def test_healthz_is_answered_while_every_request_thread_is_held() -> None:
+    release = asyncio.Event()
+    answered: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] != "/healthz":
+            await release.wait()  # a request waiting on a database that is down
+        answered.append(scope["path"])
+
+    threads = RequestThreads(app, limit=2)
+    held = [asyncio.create_task(threads(_scope("/api/bleeps"), None, None)) for _ in range(4)]
+    await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(threads(_scope("/healthz"), None, None), timeout=1)
+
+    assert answered == ["/healthz"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*held), timeout=5)
+
+
 async def test_a_request_runs_on_one_long_lived_thread_and_starts_none_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

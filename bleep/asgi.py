@@ -1,6 +1,7 @@
 """The ASGI application: Django for HTTP, the device consumer for WebSocket."""
 
 import asyncio
+import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ except ConfigurationError as error:
     # One line saying what to set, not a traceback from inside the server.
     sys.exit(f"bleep: {error}")
 
+from autobahn.exception import Disconnected  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -86,9 +88,37 @@ class RequestThreads:
             self.idle.put_nowait(executor)
 
 
+logger = logging.getLogger(__name__)
+
+
+class QuietClose:
+    """Drop a frame sent to a socket its phone is already closing, instead of failing.
+
+    A phone that closes its socket (a reconnect, the app put away) while the server is
+    sending it a catch-up or a snapshot leaves daphne's protocol closing before the
+    application hears `websocket.disconnect`; daphne's send then raises autobahn's
+    `Disconnected`, the consumer dies mid-loop, and daphne logs "Exception inside
+    application" at ERROR for an ordinary goodbye (docs/safety/, HZ-22). The frame has
+    nowhere to go and the phone resumes from its last number, so it is dropped here and the
+    consumer goes on to the `websocket.disconnect` that follows.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_unless_closing(message: dict[str, Any]) -> None:
+            try:
+                await send(message)
+            except Disconnected:
+                logger.debug("dropped %s to a closing socket", message["type"])
+
+        await self.app(scope, receive, send_unless_closing)
+
+
 application = ProtocolTypeRouter(
     {
         "http": RequestThreads(django_asgi_app, settings.HTTP_CONCURRENCY),
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": QuietClose(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -177,23 +177,31 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         # This socket has spoken: the timer is for silent ones only.
         self._stop_auth_timer()
         last_seq = content.get("last_seq", 0)
+        resume = content.get("resume", False)
         if (
             content.get("type") != "auth"
             or not isinstance(content.get("token"), str)
             or not (isinstance(last_seq, int) and last_seq >= 0)
+            or not isinstance(resume, bool)
         ):
             await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
             return
         try:
-            await self._sign_in(content["token"], last_seq)
+            await self._sign_in(content["token"], last_seq, resume=resume or last_seq > 0)
         except InvalidToken:
             await self.close(code=CLOSE_INVALID_TOKEN)
         except DATABASE_UNAVAILABLE as error:
             logger.warning("socket sign-in closed 4503, the database is unavailable: %s", error)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
-    async def _sign_in(self, token: str, last_seq: int) -> None:
-        """Find the device, then bring it up to date from `last_seq` and make it live."""
+    async def _sign_in(self, token: str, last_seq: int, *, resume: bool) -> None:
+        """Find the device, then bring it up to date from `last_seq` and make it live.
+
+        A device that has been caught up before resumes, even from 0: one whose person's
+        stream was still empty then has seen nothing, and a snapshot now would hold only the
+        bleeps still open, so an acknowledgement made while it was away never reached it
+        (docs/safety/, HZ-22). Only a device with nothing to resume from gets a snapshot.
+        """
         device = await on_db_thread(devices.authenticate_device)(token=token, now=timezone.now())
         self.device, self.last_seq = device, last_seq
         # Join before reading the backlog: an event committed in between arrives live and
@@ -206,7 +214,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
                 "device": {"id": device.pk, "name": device.name},
             }
         )
-        if last_seq == 0:
+        if not resume:
             await self._send_snapshot()
         else:
             await self._catch_up()

@@ -1,14 +1,23 @@
 """The HTTP side of the ASGI application: how many requests Django runs at once, and where."""
 
 import asyncio
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
+from channels.db import database_sync_to_async
+from django.utils import timezone
 
-from bleep.asgi import RequestThreads, django_asgi_app
+from bleep.asgi import QuietClose, RequestThreads, application, django_asgi_app
+from escalation.services.sending import send_bleep
+from tests import factories
+from tests.conftest import Ward
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_run() -> None:
@@ -132,3 +141,55 @@ def _scope(path: str) -> dict[str, Any]:
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
+
+
+@pytest.mark.hazard("HZ-22")
+async def test_a_frame_to_a_socket_its_phone_is_closing_is_dropped_and_the_consumer_goes_on() -> (
+    None
+):
+    sent_after: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "websocket.send", "text": "one of a catch-up"})
+        sent_after.append("went on")
+
+    async def closing(message: Any) -> None:
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    await QuietClose(app)({"type": "websocket"}, None, closing)
+    assert sent_after == ["went on"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.hazard("HZ-22")
+async def test_a_phone_that_closes_mid_catch_up_ends_its_socket_quietly(ward: Ward) -> None:
+    for _ in range(3):
+        await database_sync_to_async(send_bleep)(
+            sender=ward.nurse,
+            device=ward.nurse_device,
+            draft=factories.draft(ward.role, "Bed 4"),
+            now=timezone.now(),
+        )
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for message in (
+        {"type": "websocket.connect"},
+        {
+            "type": "websocket.receive",
+            "text": json.dumps({"type": "auth", "token": ward.doctor_token, "last_seq": 1}),
+        },
+    ):
+        inbox.put_nowait(message)
+    frames: list[dict[str, Any]] = []
+
+    async def daphne_send(message: dict[str, Any]) -> None:
+        """As daphne's protocol does: once the phone's close frame is in, sending raises."""
+        if len(frames) == 2:  # `authenticated`, then the first event of the catch-up
+            raise Disconnected("Attempt to send on a closed protocol")
+        if message["type"] == "websocket.send":
+            frames.append(json.loads(message["text"]))
+        if len(frames) == 2:
+            inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+
+    scope = {"type": "websocket", "path": "/ws", "headers": [ORIGIN], "subprotocols": []}
+    await asyncio.wait_for(application(scope, inbox.get, daphne_send), timeout=5)
+    assert [frame["type"] for frame in frames] == ["authenticated", "bleep.created"]

@@ -86,6 +86,8 @@ class Phone:
     last_seq: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     socket: ClientConnection | None = None
+    # Once caught up, the phone resumes from `last_seq` ever after, even from 0.
+    caught_up_before: bool = False
 
     async def __aenter__(self) -> "Phone":
         return self
@@ -101,7 +103,8 @@ class Phone:
     async def connect(self) -> list[dict[str, Any]]:
         """Open a socket, send `last_seq` and return the events sent before `caught_up`."""
         self.socket = await open_socket(self.server)
-        await self._send({"type": "auth", "token": self.token, "last_seq": self.last_seq})
+        hello = {"type": "auth", "token": self.token, "last_seq": self.last_seq}
+        await self._send(hello | {"resume": True} if self.caught_up_before else hello)
         assert (await self._receive())["type"] == "authenticated"
         backlog = []
         while (frame := await self._receive())["type"] != "caught_up":
@@ -110,6 +113,7 @@ class Phone:
                 continue
             backlog.append(self._process(frame))
         assert frame["seq"] == self.last_seq, frame
+        self.caught_up_before = True
         return backlog
 
     async def next_event(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, WebSocket, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
 
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus
 from rota.models import Person, Role
@@ -58,6 +58,22 @@ def wait_for(page: Page, check: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         page.wait_for_timeout(100)
+
+
+def auth_frames_sent(context: BrowserContext) -> list[dict[str, Any]]:
+    """Return a list that fills with every `auth` frame the app's sockets send."""
+    frames: list[dict[str, Any]] = []
+
+    def watch(socket: WebSocket) -> None:
+        def sent(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame.get("type") == "auth":
+                frames.append(frame)
+
+        socket.on("framesent", sent)
+
+    context.on("page", lambda page: page.on("websocket", watch))
+    return frames
 
 
 def delivery_status(person: Person, bleep_id: int) -> str:
@@ -223,17 +239,7 @@ def test_offline_the_app_says_so_plainly_and_back_online_it_resumes_from_its_las
     bleep_server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
     context = phone(chromium)
-    auth_frames: list[dict[str, Any]] = []
-
-    def watch(socket: WebSocket) -> None:
-        def sent(payload: str | bytes) -> None:
-            frame = json.loads(payload)
-            if frame.get("type") == "auth":
-                auth_frames.append(frame)
-
-        socket.on("framesent", sent)
-
-    context.on("page", lambda page: page.on("websocket", watch))
+    auth_frames = auth_frames_sent(context)
     doctor = sign_in(context, bleep_server, "omar.haddad")
     with rest_login(bleep_server, "amina.okafor") as nurse:
         first = nurse.post("/api/bleeps", json={"bleep_number": "2345", "message": "First"})
@@ -259,6 +265,34 @@ def test_offline_the_app_says_so_plainly_and_back_online_it_resumes_from_its_las
             lambda: delivery_status(people["doctor"], bleep_id) != "sent",  # noqa: B023
             f"the delivered receipt for bleep {bleep_id}",
         )
+
+
+@pytest.mark.hazard("HZ-22")
+def test_the_app_caught_up_on_an_empty_stream_resumes_and_shows_the_acknowledgement_it_missed(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    context = phone(chromium)
+    auth_frames = auth_frames_sent(context)
+    # The nurse's app is new: nothing in her stream yet, so it is caught up at 0.
+    nurse = sign_in(context, bleep_server, "amina.okafor")
+    nurse.get_by_role("link", name="Sent").click()
+    context.set_offline(True)
+    expect(nurse.get_by_role("alert").filter(has_text="Offline")).to_be_visible()
+    # Meanwhile she bleeps from the ward's desktop and the registrar answers at once, so
+    # the bleep is no longer open: only its events say what happened.
+    with rest_login(bleep_server, "amina.okafor") as desktop:
+        sent = desktop.post("/api/bleeps", json={"bleep_number": "2345", "message": "Bed 9"})
+        assert sent.status_code == 201, sent.text
+    with rest_login(bleep_server, "omar.haddad") as registrar:
+        answer = registrar.post(f"/api/bleeps/{sent.json()['id']}/acknowledge", json={})
+        assert answer.status_code == 200, answer.text
+
+    context.set_offline(False)
+    expect(nurse.locator("#connection")).to_have_text("Live")
+    card = nurse.locator("#sent li").filter(has_text="Bed 9")
+    expect(card).to_contain_text("Acknowledged by Dr Omar Haddad")
+    assert [frame.get("resume") for frame in auth_frames] == [None, True]
+    assert auth_frames[-1]["last_seq"] == 0
 
 
 def test_with_no_signal_the_app_still_opens_even_after_a_visit_to_another_page(

@@ -28,13 +28,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
-async def open_socket(token: str | None, last_seq: int = 0) -> WebsocketCommunicator:
+async def open_socket(
+    token: str | None, last_seq: int = 0, *, resume: bool = False
+) -> WebsocketCommunicator:
     """Connect as a device and, given a token, authenticate and read up to `caught_up`."""
     communicator = WebsocketCommunicator(application, "/ws", headers=[ORIGIN])
     connected, _ = await communicator.connect()
     assert connected
     if token is not None:
-        await communicator.send_json_to({"type": "auth", "token": token, "last_seq": last_seq})
+        hello = {"type": "auth", "token": token, "last_seq": last_seq}
+        await communicator.send_json_to(hello | ({"resume": True} if resume else {}))
         assert (await communicator.receive_json_from())["type"] == "authenticated"
     return communicator
 
@@ -92,6 +95,41 @@ async def test_a_reconnecting_device_gets_exactly_what_it_missed_in_order(ward: 
     assert [e["bleep"]["message"] for e in missed] == ["two", "three"]
     assert first.pk not in [e["bleep"]["id"] for e in missed]
     await doctor.disconnect()
+
+
+@pytest.mark.hazard("HZ-22")
+async def test_a_device_caught_up_at_zero_resumes_and_gets_what_it_missed_not_a_snapshot(
+    ward: Ward,
+) -> None:
+    doctor = await open_socket(ward.doctor_token)
+    assert await doctor.receive_json_from() == {"type": "snapshot", "seq": 0, "bleeps": []}
+    assert await doctor.receive_json_from() == {"type": "caught_up", "seq": 0}
+    await doctor.disconnect()
+    # Away: a bleep arrives and is acknowledged from the doctor's other phone, so it is no
+    # longer open and a snapshot would not carry it; the events are the only record.
+    bleep = await nurse_bleeps(ward)
+    await database_sync_to_async(acknowledge_bleep)(
+        device=ward.doctor_device, bleep_id=bleep.pk, eta_minutes=5, comment="", now=timezone.now()
+    )
+    doctor = await open_socket(ward.doctor_token, last_seq=0, resume=True)
+    missed = await read_until_caught_up(doctor)
+    assert [(e["seq"], e["type"]) for e in missed] == [
+        (1, "bleep.created"),
+        (2, "bleep.acknowledged"),
+    ]
+    await doctor.disconnect()
+
+
+@pytest.mark.parametrize("resume", ["yes", 1, None])
+async def test_a_resume_that_is_not_true_or_false_is_closed_with_4400(
+    ward: Ward, resume: object
+) -> None:
+    communicator = WebsocketCommunicator(application, "/ws", headers=[ORIGIN])
+    await communicator.connect()
+    await communicator.send_json_to(
+        {"type": "auth", "token": ward.doctor_token, "last_seq": 0, "resume": resume}
+    )
+    assert (await communicator.receive_output())["code"] == 4400
 
 
 @pytest.mark.hazard("HZ-05")

@@ -18,6 +18,10 @@ const TRY_AGAIN_LATER_MS = 2000;
 
 let socket = null;
 let lastSeq = 0;
+// Caught up once: from then on resume from lastSeq, even from 0 (docs/protocol.md). A
+// snapshot holds only open bleeps, so a phone caught up while its stream was empty would
+// never hear that a bleep sent meanwhile had been acknowledged.
+let resumable = false;
 let attempt = 0;
 let running = false;
 let retryTimer = null;
@@ -37,6 +41,7 @@ export function start() {
   if (running) return;
   running = true;
   lastSeq = 0;
+  resumable = false;
   window.addEventListener("online", reconnectNow);
   window.addEventListener("offline", dropped);
   document.addEventListener("visibilitychange", onVisible);
@@ -85,7 +90,10 @@ function connect() {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
   const current = new WebSocket(url);
   socket = current;
-  current.onopen = () => current.send(JSON.stringify({ type: "auth", token: token(), last_seq: lastSeq }));
+  current.onopen = () => {
+    const hello = { type: "auth", token: token(), last_seq: lastSeq };
+    current.send(JSON.stringify(resumable ? { ...hello, resume: true } : hello));
+  };
   current.onmessage = (message) => receive(JSON.parse(message.data));
   current.onclose = (closing) => {
     if (socket !== current) return;
@@ -131,6 +139,7 @@ function receive(frame) {
       return;
     case "caught_up":
       lastSeq = frame.seq;
+      resumable = true;
       attempt = 0;
       setState("live");
       startPinging();

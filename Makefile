@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format worker bench safety clean
+.PHONY: run test lint format worker bench soak safety clean
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
@@ -32,6 +32,11 @@ safety: $(VENV)/.installed-dev
 # Figures, not pass/fail: on PostgreSQL + Redis (BENCH_QUICK=1 for a one-minute smoke run).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# An hour of steady bleeps and reconnect churn: memory slopes and every event accounted for.
+SOAK_MINUTES ?= 60
+soak: $(VENV)/.installed-dev
+	$(BIN)/python -m bench soak --minutes $(SOAK_MINUTES)
 
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py worker

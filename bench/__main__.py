@@ -1,8 +1,11 @@
-"""Run the benchmark suite: `python -m bench` (BENCH_QUICK=1 for small sizes)."""
+"""Run the benchmark suite: `python -m bench` (BENCH_QUICK=1 for small sizes), or the soak:
+`python -m bench soak --minutes 60`."""
 
+import argparse
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +18,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["soak"]:
+        soak(sys.argv[2:])
+        return
     quick = os.environ.get("BENCH_QUICK", "") == "1"
     began = time.monotonic()
     backend = prepare()
@@ -64,6 +70,29 @@ def main() -> None:
     print(table)
     print(f"bench: {backend['database_url']} and {backend['redis_url']}; wrote {RESULTS}/")
     print("bench: latest.json, latest.md (the tables above) and latency.png (the plot)")
+
+
+def soak(argv: list[str]) -> None:
+    """Run the soak (bench/soak.py); write results/soak.json and print its figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench soak")
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--phones", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=2.0, help="bleeps a second")
+    parser.add_argument("--churn", type=int, default=50, help="phones reconnecting a minute")
+    options = parser.parse_args(argv)
+    prepare()
+    from django.db import connection
+
+    from bench import soak
+    from bleep.append_only import allow_truncate_of_a_scratch_database
+
+    allow_truncate_of_a_scratch_database(connection)
+    plan = soak.Plan(options.minutes, options.phones, options.rate, options.churn)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M"), **soak.measure(plan)}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "soak.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in results.items() if k != "samples"}, indent=2))
+    print(f"bench: wrote {RESULTS}/soak.json")
 
 
 @contextmanager

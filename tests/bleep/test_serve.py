@@ -1,6 +1,8 @@
 """The `serve` command's daphne and garbage-collector settings."""
 
+import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,3 +51,25 @@ def test_once_serving_the_collector_skips_start_up_objects_and_rarely_collects_e
     serve.ready(worker=False)
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == (700, 10, 1_000)
+
+
+@pytest.mark.hazard("HZ-21")
+async def test_the_web_process_collects_cyclic_garbage_on_a_timer_whatever_the_traffic() -> None:
+    class Node:
+        partner: "Node"
+
+    gc.disable()  # only the timer may collect: the thresholds would take an hour here
+    try:
+        garbage = Node()
+        garbage.partner = Node()
+        garbage.partner.partner = garbage
+        gone = weakref.ref(garbage)
+        del garbage
+        stop = asyncio.Event()
+        collecting = asyncio.create_task(serve.collect_fully(stop=stop, every=0.05))
+        await asyncio.sleep(0.2)
+        assert gone() is None
+        stop.set()
+        await asyncio.wait_for(collecting, timeout=1)
+    finally:
+        gc.enable()

@@ -39,6 +39,15 @@ WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS = 30
 # garbage within moments; full collections still run, rarely.
 GC_THRESHOLDS = (700, 10, 1_000)
 
+# ...and the oldest generation collected at least this often, whatever the traffic. With the
+# thresholds above Python collects it only after 1,000 collections of the middle one, about
+# once an hour at 2 bleeps a second, and requests leave cyclic garbage that reaches it (a
+# DRF serializer and its fields, a Twisted request and its channel: about 160 objects a
+# second in the soak). The web process grew 128 MiB an hour until it would have been killed
+# (docs/benchmarks.md, Soak; docs/safety/, HZ-21). Every 5 minutes bounds the garbage to 5
+# minutes' traffic and the pause, which walks every object the sockets hold, to 12 an hour.
+FULL_COLLECTION_INTERVAL_SECONDS = 300.0
+
 
 class Command(BaseCommand):
     help = "Serve Bleep on daphne; on the embedded default the escalation loop runs in-process."
@@ -92,7 +101,10 @@ def start_loops_on_reactor(*, worker: bool) -> None:
     """
     stop = asyncio.Event()
     loop = asyncio.get_event_loop()
-    tasks = [loop.create_task(run_watchdog(stop=stop))]
+    tasks = [
+        loop.create_task(run_watchdog(stop=stop)),
+        loop.create_task(collect_fully(stop=stop, every=FULL_COLLECTION_INTERVAL_SECONDS)),
+    ]
     if worker:
         tasks.append(loop.create_task(run_worker(stop=stop)))
 
@@ -104,3 +116,12 @@ def start_loops_on_reactor(*, worker: bool) -> None:
     twisted_reactor.addSystemEventTrigger(
         "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(finish()))
     )
+
+
+async def collect_fully(*, stop: asyncio.Event, every: float) -> None:
+    """Collect every generation each `every` seconds until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            gc.collect()

@@ -15,6 +15,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -65,6 +66,8 @@ class Tally:
     send_errors: int = 0
     failed_handshakes: int = 0
     samples: list[dict[str, float]] = field(default_factory=list)
+    # When the phones began to close, at the end.
+    closing_at: datetime | None = None
 
 
 def measure(plan: Plan) -> dict[str, Any]:
@@ -75,9 +78,12 @@ def measure(plan: Plan) -> dict[str, Any]:
     phones = [SoakPhone(spec, person_id=people[spec.token]) for spec in specs]
     with running(product_commands) as server:
         tally = asyncio.run(_soak(server, world, phones, plan))
-        # The last ping interval has passed: what is not on a phone now never will be.
-        missing = _missing_events(phones)
-    return _report(plan, tally, phones, missing)
+        # Reminders go on after the last send, so events are still being stored while the
+        # phones close: only those stored a ping interval before then must have arrived.
+        assert tally.closing_at is not None
+        cutoff = tally.closing_at - timedelta(seconds=PING_EVERY_SECONDS)
+        missing, in_flight = _missing_events(phones, cutoff)
+    return _report(plan, tally, phones, missing, in_flight)
 
 
 async def _soak(server: Running, world: World, phones: list[SoakPhone], plan: Plan) -> Tally:
@@ -93,6 +99,7 @@ async def _soak(server: Running, world: World, phones: list[SoakPhone], plan: Pl
     await _send(server.url, world, phones, plan, tally)
     # One ping interval (and a little) for the last events to land everywhere.
     await asyncio.sleep(PING_EVERY_SECONDS + 5)
+    tally.closing_at = datetime.now(UTC)
     stop.set()
     await asyncio.gather(*background)
     for phone in phones:
@@ -257,32 +264,43 @@ async def _post(
         tally.send_errors += 1
 
 
-def _missing_events(phones: list[SoakPhone]) -> list[dict[str, Any]]:
-    """Every stored event after a phone's first snapshot that the phone never received."""
+def _missing_events(phones: list[SoakPhone], cutoff: datetime) -> tuple[list[dict[str, Any]], int]:
+    """Every event stored by `cutoff`, after a phone's first snapshot, that the phone never
+    received; and how many stored later it had not received when it closed."""
     from messaging.models import StreamEvent
 
-    by_person: dict[int, list[tuple[int, str]]] = {}
-    for user_id, seq, kind in StreamEvent.objects.values_list("user_id", "seq", "type"):
-        by_person.setdefault(user_id, []).append((seq, kind))
-    missing = []
+    by_person: dict[int, list[tuple[int, str, datetime]]] = {}
+    stored = StreamEvent.objects.values_list("user_id", "seq", "type", "created_at")
+    for user_id, seq, kind, created_at in stored:
+        by_person.setdefault(user_id, []).append((seq, kind, created_at))
+    missing, in_flight = [], 0
     for phone in phones:
         base = phone.resumed_from if phone.resumed_from is not None else 0
-        for seq, kind in by_person.get(phone.person_id, []):
-            if seq > base and seq not in phone.seen:
-                missing.append(
-                    {
-                        "person": phone.person_id,
-                        "device": phone.device_id,
-                        "seq": seq,
-                        "type": kind,
-                        "reconnects": phone.reconnects,
-                    }
-                )
-    return missing
+        for seq, kind, created_at in by_person.get(phone.person_id, []):
+            if seq <= base or seq in phone.seen:
+                continue
+            if created_at > cutoff:
+                in_flight += 1
+                continue
+            missing.append(
+                {
+                    "person": phone.person_id,
+                    "device": phone.device_id,
+                    "seq": seq,
+                    "type": kind,
+                    "stored_at": created_at.isoformat(),
+                    "reconnects": phone.reconnects,
+                }
+            )
+    return missing, in_flight
 
 
 def _report(
-    plan: Plan, tally: Tally, phones: list[SoakPhone], missing: list[dict[str, Any]]
+    plan: Plan,
+    tally: Tally,
+    phones: list[SoakPhone],
+    missing: list[dict[str, Any]],
+    in_flight: int,
 ) -> dict[str, Any]:
     samples = tally.samples
     warm = [s for s in samples if s["seconds"] >= WARM_UP_SHARE * samples[-1]["seconds"]]
@@ -295,6 +313,8 @@ def _report(
         "reconnects": sum(phone.reconnects for phone in phones),
         "events_received": sum(len(phone.seen) for phone in phones),
         "events_missing": len(missing),
+        # Stored in the last ping interval before the phones closed, not yet on them.
+        "events_in_flight_at_the_end": in_flight,
         "missing": missing[:50],
         "memory": {
             process: {

@@ -119,9 +119,23 @@ def test_behind_one_trusted_proxy_the_client_address_is_the_one_the_proxy_append
         assert sign_in(WRONG, address=HOSPITAL_PROXY, forwarded_for=chain).status_code == 400
     chain = "81.2.69.200, 10.20.0.5"
     assert_locked_out(sign_in(WRONG, address=HOSPITAL_PROXY, forwarded_for=chain))
+    # The same phone without a header of its own is the same client, still locked out.
+    alone = sign_in(factories.PASSWORD, address=HOSPITAL_PROXY, forwarded_for="10.20.0.5")
+    assert_locked_out(alone)
     # Another phone behind the same proxy is a different client, not locked out.
     another = sign_in(factories.PASSWORD, address=HOSPITAL_PROXY, forwarded_for="10.20.0.6")
     assert another.status_code == 201
+
+
+def test_the_admin_sign_in_page_locks_out_too_with_the_same_answer(ward: Ward) -> None:
+    factories.make_person("root.admin", is_staff=True, is_superuser=True)
+    client = Client(REMOTE_ADDR="10.20.0.9")
+    form = {"username": "root.admin", "password": WRONG, "next": "/admin/"}
+    for _ in range(LIMIT - 1):
+        assert client.post("/admin/login/", form).status_code == 200
+    assert_locked_out(client.post("/admin/login/", form))
+    form["password"] = factories.PASSWORD
+    assert_locked_out(client.post("/admin/login/", form))
 
 
 def test_a_lockout_does_not_sign_out_devices_already_signed_in(ward: Ward) -> None:

@@ -178,6 +178,23 @@ def test_a_nurse_cannot_clear_a_lockout(ward: Ward) -> None:
     assert_locked_out(sign_in(factories.PASSWORD))
 
 
+def test_a_rota_manager_cannot_clear_an_administrators_lockout(ward: Ward) -> None:
+    factories.make_person("root.admin", is_staff=True, is_superuser=True)
+    lock_out(username="root.admin")
+    manager = factories.make_person("rhea.manager", job=Person.Job.ROTA_MANAGER)
+    _, token = factories.make_device(manager)
+    assert client_for(token).delete("/api/auth/lockouts/root.admin").status_code == 403
+    assert_locked_out(sign_in(factories.PASSWORD, username="root.admin"))
+
+
+def test_an_administrator_clears_a_lockout_over_the_api(ward: Ward) -> None:
+    lock_out()
+    admin = factories.make_person("root.admin", is_staff=True, is_superuser=True)
+    _, token = factories.make_device(admin)
+    assert client_for(token).delete("/api/auth/lockouts/omar.haddad").status_code == 204
+    assert sign_in(factories.PASSWORD).status_code == 201
+
+
 def test_the_axes_reset_username_command_clears_a_lockout(ward: Ward) -> None:
     lock_out()
     call_command("axes_reset_username", "omar.haddad", stdout=io.StringIO())

@@ -14,7 +14,7 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -156,14 +156,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return JsonResponse(SERVER_ERROR_BODY, status=500)
 
 
-def locked_out(request: HttpRequest, response: HttpResponse | None = None, *_: Any) -> HttpResponse:
+def locked_out(request: HttpRequest, response: Any = None, *_: Any) -> HttpResponseBase:
     """Answer a locked-out sign-in 429, saying when to try again (axes' AXES_LOCKOUT_CALLABLE).
 
     axes' middleware calls this for any request its backend locked out: the API's sign-in
     has answered it already (SignInLockedOut, above) and keeps that answer; the admin's
-    sign-in page gets the same body.
+    sign-in page gets the same body. (axes 8.3's async middleware passes the credentials
+    where the response goes; Bleep runs middleware synchronously, bleep/asgi.py, and the
+    isinstance check keeps that path safe too.)
     """
-    if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+    if isinstance(response, HttpResponseBase) and response.status_code == 429:
         return response
     cool_off = get_cool_off(request) or timedelta(0)
     body, headers = _locked_out(timezone.now() + cool_off, cool_off)

@@ -7,11 +7,15 @@ here through `handle_exception`; anything else that fails under /api/ comes thro
 """
 
 import logging
+import math
 import sys
+from datetime import datetime, timedelta
 from typing import Any
 
+from axes.helpers import get_cool_off
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils import timezone
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,10 +28,12 @@ from messaging.exceptions import (
     DeviceNotFound,
     InvalidCredentials,
     InvalidPushSubscription,
+    NotAllowedToUnlock,
     NotARecipient,
     NotSwitchboard,
     NotTheSender,
     PushSubscriptionNotFound,
+    SignInLockedOut,
     SwitchboardCannotAcknowledge,
 )
 from rota.exceptions import (
@@ -60,6 +66,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "invalid_credentials",
         "unknown username or wrong password",
     ),
+    NotAllowedToUnlock: (
+        status.HTTP_403_FORBIDDEN,
+        "forbidden",
+        "only a rota manager or an administrator may clear a sign-in lockout",
+    ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,
@@ -89,6 +100,8 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, SignInLockedOut):
+        return _locked_out_body(exc.retry_at, exc.retry_after)
     if isinstance(exc, InvalidRotaData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
@@ -141,6 +154,42 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return JsonResponse(SERVER_ERROR_BODY, status=500)
+
+
+def locked_out(request: HttpRequest, response: Any = None, *_: Any) -> HttpResponseBase:
+    """Answer a locked-out sign-in 429, saying when to try again (axes' AXES_LOCKOUT_CALLABLE).
+
+    axes' middleware calls this for any request its backend locked out: the API's sign-in
+    has answered it already (SignInLockedOut, above) and keeps that answer; the admin's
+    sign-in page gets the same body. (axes 8.3's async middleware passes the credentials
+    where the response goes; Bleep runs middleware synchronously, bleep/asgi.py, and the
+    isinstance check keeps that path safe too.)
+    """
+    if isinstance(response, HttpResponseBase) and response.status_code == 429:
+        return response
+    cool_off = get_cool_off(request) or timedelta(0)
+    body, headers = _locked_out(timezone.now() + cool_off, cool_off)
+    return JsonResponse(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+
+
+def _locked_out_body(retry_at: datetime, retry_after: timedelta) -> Response:
+    body, headers = _locked_out(retry_at, retry_after)
+    return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+
+
+def _locked_out(
+    retry_at: datetime, retry_after: timedelta
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the lockout's body and its Retry-After header, in whole seconds."""
+    seconds = math.ceil(retry_after.total_seconds())
+    body = {
+        "code": "locked_out",
+        "detail": "too many failed sign-ins for this account from this address; "
+        f"try again in {math.ceil(seconds / 60)} minutes",
+        "retry_after": seconds,
+        "retry_at": retry_at.isoformat(),
+    }
+    return body, {"Retry-After": str(seconds)}
 
 
 def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:

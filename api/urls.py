@@ -21,6 +21,7 @@ urlpatterns = [
     path("auth/logout", auth.LogoutView.as_view(), name="logout"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),
+    path("auth/lockouts/<str:username>", auth.SignInLockoutView.as_view(), name="sign-in-lockout"),
     path("me", auth.MeView.as_view(), name="me"),
     path("on-call", directory.OnCallView.as_view(), name="on-call"),
     path("push/key", push.PushKeyView.as_view(), name="push-key"),

@@ -31,6 +31,21 @@ class ConfigurationError(ImproperlyConfigured):
     """Start-up cannot go on; the message says which variable to set."""
 
 
+def client_address_settings(trusted_proxies: int) -> tuple[list[str], int | None]:
+    """Return axes' ipware header order and proxy count for `trusted_proxies` proxies in front.
+
+    With none, the client is the socket peer and X-Forwarded-For is ignored: anyone can
+    write it. With N proxies of our own, each appending the address it saw, the client is
+    the entry the outermost one appended, N-th from the right; anything to its left the
+    client wrote itself, so a rotating header changes nothing. ipware counts the proxies
+    named in the header, one fewer than N (the last proxy is the socket peer), and falls
+    back to the socket peer when the header is missing or shorter.
+    """
+    if trusted_proxies == 0:
+        return ["REMOTE_ADDR"], None
+    return ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"], trusted_proxies - 1
+
+
 def read_or_create_secret(path: Path) -> str:
     """Return the secret kept at `path`, generating it on first use."""
     if not path.exists():

@@ -1,6 +1,7 @@
 """Django settings, read from the environment only (see README, "Configuration")."""
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -11,6 +12,7 @@ from bleep.config import (
     check_ca_bundle,
     check_push_hosts,
     check_vapid_subject,
+    client_address_settings,
     read_or_create_secret,
     read_or_create_vapid_key,
     required,
@@ -132,6 +134,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -150,6 +153,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a locked-out sign-in into the 429 (api.exceptions.locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bleep.urls"
@@ -193,8 +198,49 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes). The axes backend goes first, so a locked-out pair is
+# refused before the password is even checked, the right password included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
+if SIGN_IN_FAILURE_LIMIT < 1:
+    raise ConfigurationError("set SIGN_IN_FAILURE_LIMIT to 1 or more")
+SIGN_IN_COOL_OFF_MINUTES = env.int("SIGN_IN_COOL_OFF_MINUTES", default=15)
+if SIGN_IN_COOL_OFF_MINUTES < 1:
+    raise ConfigurationError("set SIGN_IN_COOL_OFF_MINUTES to 1 or more")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ConfigurationError("set TRUSTED_PROXY_COUNT to 0 or more")
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_COOL_OFF_MINUTES)
+# One account from one address: a nurse's typos, or an attacker, lock only that pair, so
+# nobody can lock the on-call registrar out of signing in from their own phone, and a
+# hospital's staff behind one NAT address do not lock each other out with typos.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "api.exceptions.locked_out"
+# Keep every failure as a row (admin: Access failures), not only the running count.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The WARNING log is the sign-ins' audit trail, so it names the account and the address
+# (axes masks both by default); axes masks the password always.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client address, from X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
+AXES_IPWARE_META_PRECEDENCE_ORDER, AXES_IPWARE_PROXY_COUNT = client_address_settings(
+    TRUSTED_PROXY_COUNT
+)
+# Not strict: a client-written entry makes the chain longer than the proxies, and strict
+# ipware would then fall back to the socket peer, the proxy every client shares.
+IPWARE_STRICT = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -1,5 +1,7 @@
 """Errors of the messaging domain; api/exceptions.py maps them to HTTP."""
 
+from datetime import datetime, timedelta
+
 from bleep.transitions import IllegalMove
 
 
@@ -61,6 +63,19 @@ class NotSwitchboard(SwitchboardRefusal):
 
 class InvalidCredentials(MessagingError):
     """Unknown username, wrong password, or a disabled account (never said which)."""
+
+
+class SignInLockedOut(MessagingError):
+    """Too many failed sign-ins for this account from this address; refused until `retry_at`."""
+
+    def __init__(self, *, retry_at: datetime, retry_after: timedelta) -> None:
+        super().__init__(f"locked out until {retry_at.isoformat()}")
+        self.retry_at = retry_at
+        self.retry_after = retry_after
+
+
+class NotAllowedToUnlock(MessagingError):
+    """Only a rota manager or an administrator may clear a sign-in lockout."""
 
 
 class DeviceNotFound(MessagingError):

@@ -4,6 +4,8 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.http import HttpRequest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from messaging.models import Device
@@ -66,9 +68,18 @@ def on_call_now(role: Role, person: Person, now: datetime | None = None) -> Shif
     return make_shift(role, person, start=now - timedelta(hours=1))
 
 
+def sign_in_request(address: str = "127.0.0.1") -> HttpRequest:
+    """Return a sign-in's HTTP request from `address`, as the sign-in throttle needs one."""
+    return RequestFactory().post("/api/auth/login", REMOTE_ADDR=address)
+
+
 def make_device(person: Person, name: str = "phone") -> tuple[Device, str]:
     return sign_in_device(
-        username=person.username, password=PASSWORD, device_name=name, now=timezone.now()
+        username=person.username,
+        password=PASSWORD,
+        device_name=name,
+        request=sign_in_request(),
+        now=timezone.now(),
     )
 
 

@@ -26,7 +26,9 @@ class LoginView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = valid_data(serializers.LoginSerializer, request.data)
-        device, token = devices.sign_in_device(**data, now=timezone.now())
+        # The Django request, not DRF's wrapper: the throttle marks a lockout on it, where
+        # axes' middleware looks.
+        device, token = devices.sign_in_device(**data, request=request._request, now=timezone.now())
         body = {"token": token, "device": device, "user": device.user}
         return Response(
             serializers.LoginResponseSerializer(body).data, status=status.HTTP_201_CREATED
@@ -59,6 +61,15 @@ class DeviceDetailView(APIView):
     def delete(self, request: Request, device_id: int) -> Response:
         device = selectors.access_device(person_of(request), device_id)
         devices.revoke_device(device=device, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignInLockoutView(APIView):
+    """Clear a person's sign-in lockout (rota managers and administrators)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, username: str) -> Response:
+        devices.unlock_sign_in(actor=person_of(request), username=username)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

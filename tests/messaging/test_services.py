@@ -35,7 +35,15 @@ from messaging.services.stream import append_events, retry_on_conflict, stream_t
 from rota.exceptions import NoHolderInChain
 from rota.models import Person, Role
 from tests.conftest import Ward
-from tests.factories import PASSWORD, draft, make_device, make_person, make_role, on_call_now
+from tests.factories import (
+    PASSWORD,
+    draft,
+    make_device,
+    make_person,
+    make_role,
+    on_call_now,
+    sign_in_request,
+)
 
 
 def send(ward: Ward, *, role: Role | None = None, sender: Person | None = None) -> Bleep:
@@ -380,7 +388,11 @@ def test_history_entries_cannot_be_updated_or_deleted_in_bulk(ward: Ward) -> Non
 
 def test_signing_in_registers_a_device_and_keeps_only_a_digest_of_its_token(ward: Ward) -> None:
     device, token = sign_in_device(
-        username="omar.haddad", password=PASSWORD, device_name="pager app", now=ward.now
+        username="omar.haddad",
+        password=PASSWORD,
+        device_name="pager app",
+        request=sign_in_request(),
+        now=ward.now,
     )
 
     assert (device.user, device.name, device.created_at) == (ward.doctor, "pager app", ward.now)
@@ -390,7 +402,13 @@ def test_signing_in_registers_a_device_and_keeps_only_a_digest_of_its_token(ward
 
 def test_signing_in_with_a_wrong_password_raises_invalid_credentials(ward: Ward) -> None:
     with pytest.raises(InvalidCredentials):
-        sign_in_device(username="omar.haddad", password="wrong", device_name="phone", now=ward.now)
+        sign_in_device(
+            username="omar.haddad",
+            password="wrong",
+            device_name="phone",
+            request=sign_in_request(),
+            now=ward.now,
+        )
 
     assert Device.objects.filter(user=ward.doctor).count() == 1
 
@@ -401,6 +419,7 @@ def test_signing_in_as_nobody_raises_invalid_credentials(db: None) -> None:
             username="nobody",
             password=PASSWORD,
             device_name="phone",
+            request=sign_in_request(),
             now=datetime(2026, 1, 1, tzinfo=UTC),
         )
 
@@ -410,7 +429,13 @@ def test_a_disabled_account_cannot_sign_in_even_with_the_right_password(ward: Wa
     ward.doctor.save(update_fields=["is_active"])
 
     with pytest.raises(InvalidCredentials):
-        sign_in_device(username="omar.haddad", password=PASSWORD, device_name="phone", now=ward.now)
+        sign_in_device(
+            username="omar.haddad",
+            password=PASSWORD,
+            device_name="phone",
+            request=sign_in_request(),
+            now=ward.now,
+        )
 
 
 def test_a_live_token_authenticates_its_device(ward: Ward) -> None:

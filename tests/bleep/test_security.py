@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from bleep.origins import default_origins
 from bleep.security import DEFAULT_POLICY
@@ -109,3 +109,11 @@ def test_a_plain_http_deployment_turns_https_off_explicitly(tmp_path: Path) -> N
 def test_the_embedded_default_serves_plain_http(tmp_path: Path) -> None:
     result = start([sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW], tmp_path)
     assert result.stdout.split() == ["False", "0", "False", "False", "None"]
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_https_only_redirects_plain_http_but_not_the_health_check() -> None:
+    client = Client()
+    assert client.get("/").status_code == 301
+    # Answered, whatever it says (no worker runs here), rather than redirected.
+    assert client.get("/healthz").status_code != 301

@@ -27,6 +27,8 @@ def prepare() -> dict[str, str]:
             # Measured as deployed: DEBUG off (with DEBUG on, Django keeps and formats
             # every SQL statement), so the secrets production requires are made up here.
             "DEBUG": "0",
+            # Plain HTTP on the loopback: no redirect to HTTPS.
+            "HTTPS_ONLY": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "VAPID_PRIVATE_KEY": _new_vapid_key(),
             "VAPID_SUBJECT": "mailto:bench@localhost",

@@ -42,9 +42,10 @@ except ConfigurationError as error:
 
 from autobahn.exception import Disconnected  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from bleep.origins import default_origins  # noqa: E402
 from bleep.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -116,9 +117,15 @@ class QuietClose:
         await self.app(scope, receive, send_unless_closing)
 
 
+# Channels' OriginValidator compares scheme, host and port when the origin names them all
+# (AllowedHostsOriginValidator compared the host alone); a refused handshake answers 403.
+ALLOWED_ORIGINS = settings.ALLOWED_ORIGINS or default_origins(
+    settings.ALLOWED_HOSTS, settings.SERVE_PORT
+)
+
 application = ProtocolTypeRouter(
     {
         "http": RequestThreads(django_asgi_app, settings.HTTP_CONCURRENCY),
-        "websocket": QuietClose(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))),
+        "websocket": QuietClose(OriginValidator(URLRouter(websocket_urlpatterns), ALLOWED_ORIGINS)),
     }
 )

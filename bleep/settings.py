@@ -123,6 +123,40 @@ PUSH_HOSTS = check_push_hosts(env.list("PUSH_HOSTS", default=DEFAULT_PUSH_HOSTS)
 PUSH_CA_BUNDLE = check_ca_bundle(env.str("PUSH_CA_BUNDLE", default=""))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# The exact origins (scheme, host, port) a WebSocket handshake may come from. Empty means
+# derived from ALLOWED_HOSTS and the port `serve` listens on (bleep.origins).
+ALLOWED_ORIGINS = env.list("ALLOWED_ORIGINS", default=[])
+# The port `serve` listens on; `serve --port` replaces it before the application loads.
+SERVE_PORT = 8000
+
+# HTTPS only: redirect plain HTTP, HSTS, and cookies sent only over TLS. On whenever DEBUG
+# is off; a plain-HTTP deployment on a private network turns it off with HTTPS_ONLY=0.
+_https_only = env.str("HTTPS_ONLY", default="").lower()
+if _https_only not in BOOLEANS:
+    raise ConfigurationError("set HTTPS_ONLY to 1 or 0")
+HTTPS_ONLY = BOOLEANS[_https_only] if _https_only else not DEBUG
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# A monitor asks over plain HTTP on the private network; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if HTTPS_ONLY else 0
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+# TLS ended at a proxy: the header it sets on requests that came in over HTTPS, written as
+# `X-Forwarded-Proto=https`. Trust it only when the proxy always sets or strips it.
+_proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = None
+if _proxy_header:
+    _name, _, _value = _proxy_header.partition("=")
+    if not _name.strip() or not _value.strip():
+        raise ConfigurationError(
+            "set SECURE_PROXY_SSL_HEADER to a header=value, such as X-Forwarded-Proto=https"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# includeSubDomains and preload bind every other site under the hospital's domain to HTTPS,
+# which only its owner can decide: they stay off, so Django's reminders are silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -145,6 +179,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so HTML that whitenoise serves from /static gets the policy too.
+    "bleep.security.HtmlPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -52,6 +52,8 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
         ({"HTTP_CONCURRENCY": "0"}, "set HTTP_CONCURRENCY"),
         ({"DB_POOL_TIMEOUT": "soon"}, "set DB_POOL_TIMEOUT"),
+        ({"HTTPS_ONLY": "sometimes"}, "set HTTPS_ONLY"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "set SECURE_PROXY_SSL_HEADER"),
     ],
 )
 @pytest.mark.parametrize(

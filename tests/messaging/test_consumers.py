@@ -302,6 +302,30 @@ async def test_a_foreign_origin_is_refused_at_the_handshake(ward: Ward) -> None:
     assert not connected
 
 
+@pytest.mark.hazard("HZ-08")
+@pytest.mark.parametrize(
+    "origin",
+    [b"http://127.0.0.1:9999", b"https://127.0.0.1:8000", b"http://evil.example:8000"],
+    ids=["another port", "another scheme", "another host"],
+)
+async def test_an_origin_differing_in_port_scheme_or_host_is_refused_at_the_handshake(
+    ward: Ward, origin: bytes
+) -> None:
+    communicator = WebsocketCommunicator(application, "/ws", headers=[(b"origin", origin)])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:8000", b"http://localhost:8000"])
+async def test_the_default_origins_let_the_app_served_by_make_run_connect(
+    ward: Ward, origin: bytes
+) -> None:
+    communicator = WebsocketCommunicator(application, "/ws", headers=[(b"origin", origin)])
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()
+
+
 async def test_an_unknown_message_type_is_an_error_naming_it(ward: Ward) -> None:
     socket = await open_socket(ward.doctor_token)
     await read_until_caught_up(socket)

@@ -64,6 +64,8 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The default WebSocket origins name the port served, so set it before the app loads.
+        settings.SERVE_PORT = options["port"]
         server = Server(
             application=get_default_application(),
             endpoints=build_endpoint_description_strings(

@@ -52,6 +52,8 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
         ({"HTTP_CONCURRENCY": "0"}, "set HTTP_CONCURRENCY"),
         ({"DB_POOL_TIMEOUT": "soon"}, "set DB_POOL_TIMEOUT"),
+        ({"DEVICE_IDLE_DAYS": "0"}, "set DEVICE_IDLE_DAYS"),
+        ({"DEVICE_LIFETIME_DAYS": "ninety"}, "DEVICE_LIFETIME_DAYS"),
     ],
 )
 @pytest.mark.parametrize(

@@ -218,6 +218,19 @@ HTTP_CONCURRENCY = env.int("HTTP_CONCURRENCY", default=4)
 if HTTP_CONCURRENCY < 1:
     raise ConfigurationError("set HTTP_CONCURRENCY to 1 or more")
 
+# A device token stops working after this many days unused, and this many days after its
+# sign-in however much it is used: a lost or stolen phone cannot acknowledge bleeps (which
+# stops their escalation) or read NHS numbers for ever.
+try:
+    DEVICE_IDLE_DAYS = env.int("DEVICE_IDLE_DAYS", default=30)
+    DEVICE_LIFETIME_DAYS = env.int("DEVICE_LIFETIME_DAYS", default=90)
+except ValueError:
+    DEVICE_IDLE_DAYS = DEVICE_LIFETIME_DAYS = 0
+if DEVICE_IDLE_DAYS < 1 or DEVICE_LIFETIME_DAYS < 1:
+    raise ConfigurationError(
+        "set DEVICE_IDLE_DAYS and DEVICE_LIFETIME_DAYS to a whole number of days, 1 or more"
+    )
+
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")
 if REDIS_URL:

@@ -1,5 +1,5 @@
 """The escalation loop: fires due deadlines, sends pushes, hands bleeps to the next shift,
-keeps the heartbeat, until told to stop. The clock is read here, at the edge.
+ends expired devices, keeps the heartbeat, until told to stop. The clock is read here, at the edge.
 
 A worker sleeps until the soonest deadline (at most a second), and a hint over the channel
 layer wakes it at once for a deadline set or moved nearer; the database stays the truth.
@@ -22,6 +22,7 @@ from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_dea
 from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.watchdog import watch_deadlines
 from messaging.push import PushSender
+from messaging.services.devices import expire_devices
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ HEARTBEAT_INTERVAL = timedelta(seconds=5)
 HANDOVER_INTERVAL = timedelta(seconds=10)
 # How often a web process's watchdog looks for overdue steps (see OVERDUE_AFTER).
 WATCHDOG_INTERVAL = timedelta(seconds=30)
+# How often devices whose tokens have expired are ended. Their tokens are refused at once
+# whatever this is (authentication checks expiry itself); the sweep is for the phone never
+# used again, whose sockets must close and whose push subscriptions must go.
+DEVICE_SWEEP_INTERVAL = timedelta(minutes=1)
 # After a turn that could not run at all (the database gone), wait this long so a broken
 # database is not hammered. A step that fails is the firing's own business: it alone is
 # rolled back and tried again (firing.STEP_RETRY_AFTER), so this is no longer a stall of
@@ -71,6 +76,7 @@ async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
             _send_pushes(stop, pushes, name),
             _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
             _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
+            _every(DEVICE_SWEEP_INTERVAL, stop, chores, _expire_devices),
         )
     finally:
         listener.cancel()
@@ -161,6 +167,10 @@ def _beat(name: str) -> Callable[[], Awaitable[None]]:
 
 async def _hand_over() -> None:
     await database_sync_to_async(hand_over_open_bleeps)(now=timezone.now())
+
+
+async def _expire_devices() -> None:
+    await database_sync_to_async(expire_devices)(now=timezone.now())
 
 
 async def _watch() -> None:

@@ -211,7 +211,11 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "authenticated",
                 "user": {"id": device.user_id, "name": str(device.user)},
-                "device": {"id": device.pk, "name": device.name},
+                "device": {
+                    "id": device.pk,
+                    "name": device.name,
+                    "expires_at": devices.device_expires_at(device).isoformat(),
+                },
             }
         )
         if not resume:

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.serializers import auth as serializers
-from api.serializers.base import PersonSerializer
 from api.views.base import device_of, person_of, valid_data
 from messaging import selectors
 from messaging.services import devices
@@ -74,8 +73,9 @@ class SignInLockoutView(APIView):
 
 
 class MeView(APIView):
-    """Who this token belongs to."""
+    """Who this token belongs to, and its device with when its token expires."""
 
-    @extend_schema(responses=PersonSerializer)
+    @extend_schema(responses=serializers.MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(PersonSerializer(request.user).data)
+        context = {"device": device_of(request)}
+        return Response(serializers.MeSerializer(person_of(request), context=context).data)

@@ -1,12 +1,14 @@
-"""Devices: sign in, authenticate a socket or a request, revoke, disable an account."""
+"""Devices: sign in, authenticate a socket or a request, revoke, expire, disable an account."""
 
 import logging
 from datetime import datetime, timedelta
 
 from axes.helpers import get_cool_off
 from axes.utils import reset as reset_sign_in_attempts
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 
 from bleep.tokens import digest_token, new_token
@@ -23,15 +25,38 @@ from rota.models import Person
 
 logger = logging.getLogger(__name__)
 
+# A device's last use is written at most this often: one write per request cost more than
+# the request, and idle expiry counts in days, so a minute's error does not matter.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def device_expires_at(device: Device) -> datetime:
+    """Return when `device`'s token stops working: idle too long or too long since sign-in.
+
+    The one place the rule lives: authentication, the sweep and every answer that tells
+    the app when to ask its person to sign in again all read it here.
+    """
+    idle_end = device.last_seen_at + timedelta(days=settings.DEVICE_IDLE_DAYS)
+    lifetime_end = device.created_at + timedelta(days=settings.DEVICE_LIFETIME_DAYS)
+    return min(idle_end, lifetime_end)
+
 
 def sign_in_device(
-    *, username: str, password: str, device_name: str, request: HttpRequest, now: datetime
+    *,
+    username: str,
+    password: str,
+    device_name: str,
+    request: HttpRequest,
+    now: datetime,
+    end_other_sessions: bool = False,
 ) -> tuple[Device, str]:
     """Check the password and register a new device; return it with its token (shown once).
 
     `request` is the sign-in's HTTP request: the throttle (django-axes, in the first
     authentication backend) counts failures by account and client address, and refuses a
-    locked-out pair before the password is checked.
+    locked-out pair before the password is checked. With `end_other_sessions`, every other
+    device of the person is signed out as well. Owns its transaction: the new device and
+    the others' ending commit together.
     """
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
@@ -42,18 +67,27 @@ def sign_in_device(
     if user is None or not user.is_active:
         raise InvalidCredentials()
     token = new_token()
-    device = Device.objects.create(
-        user=user,
-        name=device_name,
-        token_digest=digest_token(token),
-        created_at=now,
-        last_seen_at=now,
-    )
+    with transaction.atomic():
+        device = Device.objects.create(
+            user=user,
+            name=device_name,
+            token_digest=digest_token(token),
+            created_at=now,
+            last_seen_at=now,
+        )
+        if end_other_sessions:
+            others = Device.objects.filter(user=user, revoked_at__isnull=True)
+            for other in others.exclude(pk=device.pk).select_for_update():
+                revoke_device(device=other, now=now)
     return device, token
 
 
 def authenticate_device(*, token: str, now: datetime) -> Device:
-    """Return the live device holding `token`, or raise InvalidToken."""
+    """Return the live device holding `token`, or raise InvalidToken.
+
+    A device found expired is ended on the spot (sockets closed, push subscriptions gone),
+    so its token is refused the same way as an unknown one.
+    """
     try:
         # `get`, not `first`: the digest is unique, and `first` pays to compile an ordering
         # on every request and every socket's sign-in.
@@ -62,8 +96,12 @@ def authenticate_device(*, token: str, now: datetime) -> Device:
         )
     except Device.DoesNotExist:
         raise InvalidToken() from None
-    if (now - device.last_seen_at).total_seconds() > 60:
+    if now >= device_expires_at(device):
+        end_expired_device(device_id=device.pk, now=now)
+        raise InvalidToken()
+    if now - device.last_seen_at > LAST_SEEN_RESOLUTION:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
     return device
 
 
@@ -106,3 +144,35 @@ def unlock_sign_in(*, actor: Person, username: str) -> int:
         "sign-in lockout of %r cleared by %r (%d records)", username, actor.username, cleared
     )
     return cleared
+
+
+def end_expired_device(*, device_id: int, now: datetime) -> Device | None:
+    """End one device if its token has expired by `now`; return it, or None if it had not.
+
+    Its token is marked revoked at the moment it expired, its push subscriptions are
+    deleted and its sockets closed, as for a sign-out. Owns its transaction and locks the
+    device row, so a use of the token at the same moment either comes first and keeps the
+    device alive or finds it ended.
+    """
+    with transaction.atomic():
+        device = (
+            Device.objects.select_for_update().filter(pk=device_id, revoked_at__isnull=True).first()
+        )
+        if device is None or now < device_expires_at(device):
+            return None
+        return revoke_device(device=device, now=device_expires_at(device))
+
+
+def expire_devices(*, now: datetime) -> list[Device]:
+    """End every device whose token has expired by `now`; return those ended.
+
+    Run periodically by the escalation worker: a phone that is lost or forgotten and never
+    used again must still lose its push subscriptions and have its sockets closed.
+    """
+    idle_since = now - timedelta(days=settings.DEVICE_IDLE_DAYS)
+    signed_in_before = now - timedelta(days=settings.DEVICE_LIFETIME_DAYS)
+    due = Device.objects.filter(revoked_at__isnull=True).filter(
+        Q(last_seen_at__lte=idle_since) | Q(created_at__lte=signed_in_before)
+    )
+    ended = (end_expired_device(device_id=pk, now=now) for pk in due.values_list("pk", flat=True))
+    return [device for device in ended if device is not None]

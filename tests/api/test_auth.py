@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -100,3 +102,64 @@ def test_someone_elses_device_cannot_be_signed_out_and_answers_404(ward: Ward) -
     response = client_for(ward.nurse_token).delete(f"/api/auth/devices/{ward.doctor_device.pk}")
     assert response.status_code == 404
     assert client_for(ward.doctor_token).get("/api/me").status_code == 200
+
+
+def age_devices(days: int) -> None:
+    """Move every device's sign-in and last use `days` days into the past."""
+    for device in Device.objects.all():
+        Device.objects.filter(pk=device.pk).update(
+            created_at=device.created_at - timedelta(days=days),
+            last_seen_at=device.last_seen_at - timedelta(days=days),
+        )
+
+
+def test_an_expired_token_answers_401_like_an_invalid_one(ward: Ward) -> None:
+    age_devices(31)
+    expired = client_for(ward.doctor_token).get("/api/me")
+    invalid = client_for("not-a-token").get("/api/me")
+    assert expired.status_code == invalid.status_code == 401
+    assert expired.json() == invalid.json()
+
+
+def test_me_carries_when_this_devices_token_expires(ward: Ward) -> None:
+    me = client_for(ward.doctor_token).get("/api/me").json()
+    device = Device.objects.get(pk=ward.doctor_device.pk)
+    assert me["device"]["id"] == device.pk
+    expires_at = datetime.fromisoformat(me["device"]["expires_at"])
+    assert expires_at == device.last_seen_at + timedelta(days=30)
+
+
+def test_my_devices_list_says_when_each_expires(ward: Ward) -> None:
+    signed_in = ward.doctor_device.created_at - timedelta(days=70)
+    Device.objects.filter(pk=ward.doctor_device.pk).update(created_at=signed_in)
+    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()
+    device = Device.objects.get(pk=ward.doctor_device.pk)
+    assert [datetime.fromisoformat(d["expires_at"]) for d in devices] == [
+        device.created_at + timedelta(days=90)
+    ]
+
+
+def test_signing_in_with_end_other_sessions_ends_my_other_devices(ward: Ward) -> None:
+    response = APIClient().post(
+        "/api/auth/login",
+        {
+            "username": ward.doctor.username,
+            "password": factories.PASSWORD,
+            "end_other_sessions": True,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert client_for(ward.doctor_token).get("/api/me").status_code == 401
+    assert client_for(response.json()["token"]).get("/api/me").status_code == 200
+    assert client_for(ward.nurse_token).get("/api/me").status_code == 200
+
+
+def test_end_other_sessions_that_is_not_a_yes_or_no_is_refused_naming_the_field() -> None:
+    response = APIClient().post(
+        "/api/auth/login",
+        {"username": "x", "password": "y", "end_other_sessions": "perhaps"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "end_other_sessions" in str(response.json())

@@ -37,7 +37,7 @@ def test_a_browser_posts_its_subscription_as_tojson_gives_it_and_posting_again_i
     assert first.status_code == 201
     body = first.json()
     assert body["endpoint"] == browser.endpoint and body["current"] is True
-    assert body["device"] == {"id": ward.doctor_device.pk, "name": "phone"}
+    assert body["device"]["id"] == ward.doctor_device.pk and body["device"]["name"] == "phone"
     assert "auth" not in body and "p256dh" not in body
 
     again = client.post(PATH, browser.to_json(), format="json")

@@ -54,6 +54,8 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"DB_POOL_TIMEOUT": "soon"}, "set DB_POOL_TIMEOUT"),
         ({"HTTPS_ONLY": "sometimes"}, "set HTTPS_ONLY"),
         ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "set SECURE_PROXY_SSL_HEADER"),
+        ({"DEVICE_IDLE_DAYS": "0"}, "set DEVICE_IDLE_DAYS"),
+        ({"DEVICE_LIFETIME_DAYS": "ninety"}, "DEVICE_LIFETIME_DAYS"),
     ],
 )
 @pytest.mark.parametrize(

@@ -246,3 +246,23 @@ async def test_a_stopping_worker_gives_up_a_stalled_push_for_a_retry_rather_than
     assert (abandoned.status, abandoned.attempts) == (PushStatus.PENDING, 1)
     assert abandoned.last_error == "the sender stopped"
     assert abandoned.due_at > timezone.now()
+
+
+@pytest.mark.hazard("HZ-08")
+async def test_the_worker_ends_a_device_whose_token_expired_unused(ward: Ward) -> None:
+    idle_since = timezone.now() - timedelta(days=31)
+    await database_sync_to_async(Device.objects.filter(pk=ward.doctor_device.pk).update)(
+        created_at=idle_since, last_seen_at=idle_since
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+
+    def ended() -> bool:
+        return Device.objects.filter(pk=ward.doctor_device.pk, revoked_at__isnull=False).exists()
+
+    await eventually(ended)
+    stop.set()
+    await asyncio.wait_for(running, PATIENCE_SECONDS)
+    assert await database_sync_to_async(
+        Device.objects.filter(pk=ward.nurse_device.pk, revoked_at__isnull=True).exists
+    )()

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import channels.consumer
@@ -16,9 +16,9 @@ from bleep.asgi import application
 from escalation.services.firing import fire_due_deadlines
 from escalation.services.sending import send_bleep
 from messaging import consumers, events
-from messaging.models import Bleep, BleepStatus, Delivery, HistoryEntry, Priority
+from messaging.models import Bleep, BleepStatus, Delivery, Device, HistoryEntry, Priority
 from messaging.services.answers import acknowledge_bleep
-from messaging.services.devices import disable_account, revoke_device
+from messaging.services.devices import disable_account, expire_devices, revoke_device
 from rota.models import Person
 from tests import factories
 from tests.conftest import Ward
@@ -683,3 +683,43 @@ async def test_a_take_on_by_a_clinician_or_with_a_bad_note_is_refused_over_the_s
     assert (reply["type"], reply["code"]) == ("error", code)
     assert await stored_answers(bleep) == before
     await socket.disconnect()
+
+
+def age_device(device_id: int, days: int) -> None:
+    """Move a device's sign-in and last use `days` days into the past."""
+    device = Device.objects.get(pk=device_id)
+    Device.objects.filter(pk=device_id).update(
+        created_at=device.created_at - timedelta(days=days),
+        last_seen_at=device.last_seen_at - timedelta(days=days),
+    )
+
+
+async def test_the_authenticated_frame_says_when_the_devices_token_expires(ward: Ward) -> None:
+    socket = WebsocketCommunicator(application, "/ws", headers=[ORIGIN])
+    await socket.connect()
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token, "last_seq": 0})
+    frame = await socket.receive_json_from()
+    device = await database_sync_to_async(Device.objects.get)(pk=ward.doctor_device.pk)
+    expires_at = datetime.fromisoformat(frame["device"]["expires_at"])
+    assert expires_at == device.last_seen_at + timedelta(days=30)
+    await socket.disconnect()
+
+
+async def test_an_expired_token_is_closed_with_4401(ward: Ward) -> None:
+    await database_sync_to_async(age_device)(ward.doctor_device.pk, 31)
+    socket = await open_socket(None)
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.hazard("HZ-08")
+async def test_the_sweep_closes_an_expired_devices_open_socket_with_4401(ward: Ward) -> None:
+    phone, nurse = await open_socket(ward.doctor_token), await open_socket(ward.nurse_token)
+    await read_until_caught_up(phone)
+    await read_until_caught_up(nurse)
+    await database_sync_to_async(age_device)(ward.doctor_device.pk, 31)
+    ended = await database_sync_to_async(expire_devices)(now=timezone.now())
+    assert [device.pk for device in ended] == [ward.doctor_device.pk]
+    assert await phone.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    assert await nurse.receive_nothing()
+    await nurse.disconnect()

@@ -177,6 +177,13 @@ HTTP_CONCURRENCY = env.int("HTTP_CONCURRENCY", default=4)
 if HTTP_CONCURRENCY < 1:
     raise ConfigurationError("set HTTP_CONCURRENCY to 1 or more")
 
+# The largest request body read at all: a rota import's file (IMPORT_MAX_BYTES, 2 MB, in
+# rota/services/calendars/applying.py) is the largest thing the API takes; JSON bodies are
+# held to DATA_UPLOAD_MAX_MEMORY_SIZE below. Anything larger is refused with 413 unread.
+HTTP_BODY_MAX_BYTES = env.int("HTTP_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+if HTTP_BODY_MAX_BYTES < 64 * 1024:  # below a JSON body's own limit, it would refuse those
+    raise ConfigurationError("set HTTP_BODY_MAX_BYTES to 65536 or more")
+
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")
 if REDIS_URL:

@@ -1,9 +1,10 @@
 """The range of dates and instants the API accepts, and the fields that hold to it.
 
 Python's datetimes end at the year 9999: a query for shifts `from=9999-12-31T23:59:59+00:00`
-adds the default window to it and overflows, answered 500. No rota, report or export is
-about a time outside EARLIEST..LATEST, so anything outside is refused as bad input, naming
-the field, with room left at both ends for every window the API adds or subtracts.
+adds the default window to it and overflows, answered 500. A date outside the years a rota
+import accepts (rota/services/calendars/ical_format.py, the one place that range is set) is
+a typing slip, so it is refused as bad input, naming the field; the range leaves room at
+both ends for every window the API adds or subtracts.
 """
 
 from datetime import date, datetime
@@ -11,15 +12,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2999, 12, 31)
-OUT_OF_RANGE = f"must be between {EARLIEST.year} and {LATEST.year}"
+from rota.services.calendars.ical_format import EARLIEST, LATEST
+
+OUT_OF_RANGE = f"must be a date from {EARLIEST.year} to {LATEST.year - 1}"
 
 
 def in_range(value: date | datetime) -> bool:
     """Whether `value` (a day, or an instant with or without its offset) is in range."""
-    day = value.date() if isinstance(value, datetime) else value
-    return EARLIEST <= day <= LATEST
+    return EARLIEST.year <= value.year < LATEST.year
 
 
 class DateTimeField(serializers.DateTimeField):

@@ -62,3 +62,9 @@ def test_a_pattern_expanded_to_the_end_of_time_is_refused_naming_the_field() -> 
     query = ExpandPatternSerializer(data={"from": "9999-12-01", "to": "9999-12-31"})
     assert not query.is_valid()
     assert set(query.errors) == {"from", "to"}
+
+
+def test_the_last_year_in_range_is_answered_as_usual(ward: Ward) -> None:
+    url = "/api/rota/shifts?from=8999-12-31T00:00:00-12:00"
+    response = client_for(ward.doctor_token).get(url)
+    assert (response.status_code, response.json()) == (200, [])

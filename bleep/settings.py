@@ -180,9 +180,12 @@ if HTTP_CONCURRENCY < 1:
 # The largest request body read at all: a rota import's file (IMPORT_MAX_BYTES, 2 MB, in
 # rota/services/calendars/applying.py) is the largest thing the API takes; JSON bodies are
 # held to DATA_UPLOAD_MAX_MEMORY_SIZE below. Anything larger is refused with 413 unread.
-HTTP_BODY_MAX_BYTES = env.int("HTTP_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+try:
+    HTTP_BODY_MAX_BYTES = env.int("HTTP_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+except ValueError:
+    HTTP_BODY_MAX_BYTES = 0
 if HTTP_BODY_MAX_BYTES < 64 * 1024:  # below a JSON body's own limit, it would refuse those
-    raise ConfigurationError("set HTTP_BODY_MAX_BYTES to 65536 or more")
+    raise ConfigurationError("set HTTP_BODY_MAX_BYTES to a number of bytes, 65536 or more")
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")

@@ -35,8 +35,9 @@ def check_depth(data: Any) -> None:
     pending = [(data, 1)]
     while pending:
         value, depth = pending.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise TooDeep()
         children = value.values() if isinstance(value, dict) else value
-        if isinstance(value, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise TooDeep()
-            pending.extend((child, depth + 1) for child in children)
+        pending.extend((child, depth + 1) for child in children)

@@ -1,6 +1,7 @@
 """The ASGI application: Django for HTTP, the device consumer for WebSocket."""
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -91,6 +92,73 @@ class RequestThreads:
 
 logger = logging.getLogger(__name__)
 
+TOO_LARGE_BODY = {"code": "too_large", "detail": "the request body is too large"}
+
+
+class BodyLimit:
+    """Refuse a request body over `max_bytes` with 413, without reading the rest of it.
+
+    Django reads a whole body into a spooled file before anything checks its size
+    (`DATA_UPLOAD_MAX_MEMORY_SIZE` applies only afterwards), so a 200 MB upload was read,
+    and held a request thread, before it was refused. Here a body declared too large by
+    its `Content-Length` is refused before any of it is read, and a streamed (chunked)
+    body as soon as it passes the limit: the application is told the client has gone
+    (`http.disconnect`, on which Django stops reading and answers nothing) and the 413 is
+    sent from here, in the API's JSON error shape. Written here because Django and daphne
+    bound a body only after reading it.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._declared_length(scope) > self.max_bytes:
+            await self._refuse(send)
+            return
+        seen = 0
+        over = False
+        started = False
+
+        async def bounded_receive() -> dict[str, Any]:
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        await self.app(scope, bounded_receive, watched_send)
+        if over and not started:
+            await self._refuse(send)
+
+    @staticmethod
+    def _declared_length(scope: Any) -> int:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return 0  # not a number: the streamed count still applies
+        return 0
+
+    @staticmethod
+    async def _refuse(send: Any) -> None:
+        body = json.dumps(TOO_LARGE_BODY).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
 
 class QuietClose:
     """Drop a frame sent to a socket its phone is already closing, instead of failing.
@@ -125,7 +193,9 @@ ALLOWED_ORIGINS = settings.ALLOWED_ORIGINS or default_origins(
 
 application = ProtocolTypeRouter(
     {
-        "http": RequestThreads(django_asgi_app, settings.HTTP_CONCURRENCY),
+        "http": BodyLimit(
+            RequestThreads(django_asgi_app, settings.HTTP_CONCURRENCY), settings.HTTP_BODY_MAX_BYTES
+        ),
         "websocket": QuietClose(OriginValidator(URLRouter(websocket_urlpatterns), ALLOWED_ORIGINS)),
     }
 )

@@ -231,6 +231,16 @@ if DEVICE_IDLE_DAYS < 1 or DEVICE_LIFETIME_DAYS < 1:
         "set DEVICE_IDLE_DAYS and DEVICE_LIFETIME_DAYS to a whole number of days, 1 or more"
     )
 
+# The largest request body read at all: a rota import's file (IMPORT_MAX_BYTES, 2 MB, in
+# rota/services/calendars/applying.py) is the largest thing the API takes; JSON bodies are
+# held to DATA_UPLOAD_MAX_MEMORY_SIZE below. Anything larger is refused with 413 unread.
+try:
+    HTTP_BODY_MAX_BYTES = env.int("HTTP_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+except ValueError:
+    HTTP_BODY_MAX_BYTES = 0
+if HTTP_BODY_MAX_BYTES < 64 * 1024:  # below a JSON body's own limit, it would refuse those
+    raise ConfigurationError("set HTTP_BODY_MAX_BYTES to a number of bytes, 65536 or more")
+
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")
 if REDIS_URL:
@@ -311,7 +321,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.DeviceTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.handle_exception",
 }

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from bleep import json_depth
 from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 # had never spoken (4408) told the phone to fix itself when it had done nothing wrong.
 AUTH_TIMEOUT_SECONDS = 10.0
 
+# A first frame that is not a valid `auth` frame, or any frame that is not JSON text.
 CLOSE_BAD_FIRST_MESSAGE = 4400
 CLOSE_INVALID_TOKEN = 4401
 CLOSE_AUTH_TIMEOUT = 4408
@@ -127,7 +129,40 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
                 events.user_group(self.device.user_id), self.channel_name
             )
 
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # Bounded in depth: a frame of a thousand `[` raised RecursionError, closing 1011.
+        return json_depth.loads(text_data)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Decode one frame, closing the socket with 4400 when it is not JSON text.
+
+        Channels' own `receive` raises on a binary frame or text that is not JSON, which
+        closed the socket 1011 and logged a traceback for a client's mistake. The protocol
+        is JSON text frames only, so a frame that is anything else means a broken client,
+        before sign-in or after, and it is told so with 4400, as a bad first frame is.
+        """
+        if not text_data:
+            await self._refuse_frame("a binary or empty frame")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError as error:  # JSONDecodeError, TooDeep and bad UTF-16 are ValueErrors
+            await self._refuse_frame(f"a frame that is not JSON ({error})")
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def _refuse_frame(self, what: str) -> None:
+        self._stop_auth_timer()
+        logger.info("socket closed 4400 on %s", what)
+        await self.close(code=CLOSE_BAD_FIRST_MESSAGE)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) and self.device is None:
+            await self._refuse_frame("a first frame that is not a JSON object")
+            return
         if not isinstance(content, dict):
             await self.send_json(
                 {"type": "error", "code": "invalid", "detail": "send a JSON object"}

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from rest_framework import serializers
 
+from api.serializers import dates
 from api.serializers.base import (
     PersonBriefSerializer,
     PersonSerializer,
@@ -119,7 +120,7 @@ class ImportReportSerializer(serializers.Serializer):
 
 
 class ExportQuerySerializer(StrictSerializer):
-    to = serializers.DateTimeField(
+    to = dates.DateTimeField(
         required=False, help_text="Shifts starting before this (default: 400 days ahead)."
     )
     role = serializers.PrimaryKeyRelatedField(
@@ -132,7 +133,7 @@ class ExportQuerySerializer(StrictSerializer):
     def get_fields(self) -> dict[str, Any]:
         # `from` is a Python keyword, so it cannot be declared in the class body.
         fields = {
-            "from": serializers.DateTimeField(
+            "from": dates.DateTimeField(
                 required=False, help_text="Shifts ending after this (default: 30 days ago)."
             )
         }

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import dates
 from api.serializers.base import PersonBriefSerializer, StrictSerializer
 from rota.models import Pattern, Person, Role
 from rota.services.patterns import Expansion, PlannedShift
@@ -68,7 +69,7 @@ class PatternInputSerializer(StrictSerializer):
     rotation = serializers.ChoiceField(
         choices=Pattern.Rotation.choices, default=Pattern.Rotation.EACH_WEEK
     )
-    anchor_date = serializers.DateField(
+    anchor_date = dates.DateField(
         help_text="The first member works the first shift (or week) on or after this day."
     )
     # A deactivated account holds nothing, so rotating through one would plan gaps.
@@ -89,14 +90,14 @@ class PatternChangesSerializer(PatternInputSerializer):
 class ExpandPatternSerializer(StrictSerializer):
     """The days to expand a pattern over, both included, at most 400 of them."""
 
-    to = serializers.DateField(help_text="The last day a shift may start on (inclusive).")
+    to = dates.DateField(help_text="The last day a shift may start on (inclusive).")
     dry_run = serializers.BooleanField(
         default=False, help_text="Report what would change and change nothing."
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # "from" is a Python keyword, so it cannot be declared as a class attribute.
-        first = serializers.DateField(help_text="The first day a shift may start on.")
+        first = dates.DateField(help_text="The first day a shift may start on.")
         return {"from": first, **super().get_fields()}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import dates
 from api.serializers.base import RejectUnknownFields
 from rota.models import Location, Person, Role, RotaChange, Shift, Site, Team
 from rota.wallclock import to_utc
@@ -53,6 +54,8 @@ class WallClockDateTimeField(serializers.Field):
         parsed = parse_datetime(data) if isinstance(data, str) else None
         if parsed is None:
             self.fail("invalid")
+        if not dates.in_range(parsed):
+            raise serializers.ValidationError(dates.OUT_OF_RANGE, code="out_of_range")
         return parsed  # a naive value is resolved against the role's site in validate()
 
     def to_representation(self, value: datetime) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.fields import Field
 
+from api.serializers import dates
 from api.serializers.base import RoleSerializer, StrictSerializer
 from rota.models import Role, Team
 
@@ -14,7 +15,7 @@ MAX_GAPS_RANGE = timedelta(days=92)
 MAX_QUERY_LENGTH = 100
 
 
-class OffsetDateTimeField(serializers.DateTimeField):
+class OffsetDateTimeField(dates.DateTimeField):
     """An ISO 8601 instant with its UTC offset, returned in UTC for arithmetic.
 
     A time without an offset is refused: around a clock change it names two instants, or none.
@@ -27,7 +28,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
-        return value.astimezone(UTC)
+        return super().enforce_timezone(value).astimezone(UTC)
 
 
 class GapsQuerySerializer(StrictSerializer):

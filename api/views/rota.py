@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import rota as serializers
+from api.serializers.dates import OUT_OF_RANGE, in_range
 from api.views.base import person_of
 from rota.exceptions import invalid
 from rota.models import Person, RotaChange, Site
@@ -187,4 +188,6 @@ def _instant(request: Request, name: str, default: Any) -> Any:
     parsed = parse_datetime(raw)
     if parsed is None or parsed.tzinfo is None:
         raise invalid(name, "give an ISO 8601 date and time with an offset")
+    if not in_range(parsed):
+        raise invalid(name, OUT_OF_RANGE)
     return parsed

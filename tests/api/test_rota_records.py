@@ -190,6 +190,8 @@ def new_shift(world: World, **body: Any) -> Any:
         ({"role": 999999}, "role"),
         ({"person": 999999}, "person"),
         ({"start": "next tuesday"}, "start"),
+        ({"start": "9999-12-31T23:00"}, "start"),
+        ({"end": "9999-12-31T23:00-12:00"}, "end"),
         ({"colour": "blue"}, "colour"),
     ],
 )

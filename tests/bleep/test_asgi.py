@@ -12,7 +12,7 @@ from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from bleep.asgi import QuietClose, RequestThreads, application, django_asgi_app
+from bleep.asgi import BodyLimit, QuietClose, RequestThreads, application, django_asgi_app
 from escalation.services.sending import send_bleep
 from tests import factories
 from tests.conftest import Ward
@@ -105,6 +105,70 @@ async def test_every_request_still_passes_through_the_whole_middleware_chain() -
     # Set by SecurityMiddleware and XFrameOptionsMiddleware, the chain's two ends.
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
+
+
+CHUNK = 64 * 1024
+
+
+class Upload:
+    """A client sending `chunks` chunks of a body, counting how many the server read."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks, self.read = chunks, 0
+
+    async def receive(self) -> dict[str, Any]:
+        if self.read == self.chunks:
+            await asyncio.Event().wait()  # the client never disconnects
+        self.read += 1
+        return {"type": "http.request", "body": b"x" * CHUNK, "more_body": self.read < self.chunks}
+
+
+def _post(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    scope = _scope(path)
+    scope["method"] = "POST"
+    scope["headers"] = [*scope["headers"], (b"content-type", b"application/json"), *headers]
+    return scope
+
+
+def _answer(sent: list[Mapping[str, Any]]) -> tuple[int, Any]:
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], json.loads(body)
+
+
+async def test_a_body_declared_over_the_limit_is_refused_413_before_any_of_it_is_read() -> None:
+    upload, sent = Upload(chunks=3200), list[Mapping[str, Any]]()  # 200 MB
+    length = (b"content-length", str(upload.chunks * CHUNK).encode())
+    await application(_post("/api/auth/login", [length]), upload.receive, _send(sent))
+    assert _answer(sent) == (413, {"code": "too_large", "detail": "the request body is too large"})
+    assert upload.read == 0
+
+
+async def test_a_streamed_body_is_refused_413_once_past_the_limit_and_the_rest_is_never_read(
+    settings: Any,
+) -> None:
+    # 200 MB, chunked: no Content-Length
+    upload, sent = Upload(chunks=3200), list[Mapping[str, Any]]()
+    await application(_post("/api/auth/login", []), upload.receive, _send(sent))
+    assert _answer(sent) == (413, {"code": "too_large", "detail": "the request body is too large"})
+    assert upload.read == settings.HTTP_BODY_MAX_BYTES // CHUNK + 1
+
+
+async def test_a_streamed_body_up_to_the_limit_reaches_the_application_whole() -> None:
+    received: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            received.append(len(message["body"]))
+            more = message["more_body"]
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+
+    upload, sent = Upload(chunks=4), list[Mapping[str, Any]]()
+    await BodyLimit(app, max_bytes=4 * CHUNK)(_post("/", []), upload.receive, _send(sent))
+    assert received == [CHUNK] * 4
+    assert sent[0]["status"] == 201
 
 
 def _receive() -> Any:

@@ -51,6 +51,8 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"DEBUG": "perhaps"}, "set DEBUG"),
         ({"VAPID_PRIVATE_KEY": "not a key"}, "VAPID_PRIVATE_KEY"),
         ({"HTTP_CONCURRENCY": "0"}, "set HTTP_CONCURRENCY"),
+        ({"HTTP_BODY_MAX_BYTES": "1024"}, "set HTTP_BODY_MAX_BYTES"),
+        ({"HTTP_BODY_MAX_BYTES": "2 MB"}, "set HTTP_BODY_MAX_BYTES"),
         ({"DB_POOL_TIMEOUT": "soon"}, "set DB_POOL_TIMEOUT"),
         ({"HTTPS_ONLY": "sometimes"}, "set HTTPS_ONLY"),
         ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "set SECURE_PROXY_SSL_HEADER"),

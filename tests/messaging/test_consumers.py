@@ -1,5 +1,6 @@
 """The device WebSocket, driven through the real ASGI application with WebsocketCommunicator."""
 
+import logging
 import threading
 import time
 from datetime import datetime, timedelta
@@ -224,6 +225,51 @@ async def test_a_first_message_that_is_not_auth_is_closed_with_4400(ward: Ward) 
     socket = await open_socket(None)
     await socket.send_json_to({"type": "acknowledge", "bleep_id": 1})
     assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+
+
+BAD_FRAMES = [
+    pytest.param({"text": "not json"}, id="not-json"),
+    pytest.param({"text": '{"type": "auth"'}, id="cut-short"),
+    pytest.param({"text": "[" * 1000 + "]" * 1000}, id="nested-1000-deep"),
+    pytest.param({"text": ""}, id="empty-text"),
+    pytest.param({"bytes": b"\x00\x01"}, id="binary"),
+    pytest.param({"bytes": b'{"type": "ping"}'}, id="json-as-binary"),
+]
+
+
+@pytest.mark.parametrize("frame", [*BAD_FRAMES, pytest.param({"text": "[1]"}, id="array")])
+async def test_a_bad_first_frame_closes_4400_and_logs_no_error(
+    ward: Ward, frame: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    socket = await open_socket(None)
+    await socket.send_input({"type": "websocket.receive", **frame})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("frame", BAD_FRAMES)
+async def test_a_frame_that_is_not_json_text_after_sign_in_closes_4400_and_logs_no_error(
+    ward: Ward, frame: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    socket = await open_socket(ward.doctor_token)
+    await read_until_caught_up(socket)
+    await socket.send_input({"type": "websocket.receive", **frame})
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_json_that_is_not_an_object_after_sign_in_is_an_error_and_the_socket_stays(
+    ward: Ward, caplog: pytest.LogCaptureFixture
+) -> None:
+    socket = await open_socket(ward.doctor_token)
+    await read_until_caught_up(socket)
+    await socket.send_to(text_data="[1]")
+    error = await socket.receive_json_from()
+    assert (error["type"], error["code"]) == ("error", "invalid")
+    await socket.send_json_to({"type": "ping", "ref": "p"})
+    assert (await socket.receive_json_from())["type"] == "pong"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    await socket.disconnect()
 
 
 async def test_a_socket_that_never_authenticates_is_closed_with_4408(

@@ -6,6 +6,7 @@ the logs could otherwise subscribe to a feed or replay a credential. Every logge
 writes a path calls `redact_path`, so the rule lives here only.
 """
 
+import logging
 import re
 from typing import Any
 
@@ -33,3 +34,15 @@ class RedactingAccessLogGenerator(AccessLogGenerator):
         if isinstance(details.get("path"), str):
             details = {**details, "path": redact_path(details["path"])}
         super().__call__(protocol, action, details)
+
+
+class RedactPathsFilter(logging.Filter):
+    """A logging filter that redacts every string argument of a record, such as the path
+    `django.request` prints for a 4xx or 5xx answer; installed on the console handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        return True

@@ -31,3 +31,21 @@ def test_the_access_log_writes_the_feed_path_redacted():
     log("http", "complete", details)
     assert "s3cr3t" not in stream.getvalue()
     assert "/api/rota/feeds/[redacted].ics" in stream.getvalue()
+
+
+def test_django_request_warnings_log_the_feed_path_redacted():
+    import logging
+
+    from bleep.redaction import RedactPathsFilter
+
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/api/rota/feeds/s3cr3t.ics",),
+        None,
+    )
+    RedactPathsFilter().filter(record)
+    assert record.getMessage() == "Not Found: /api/rota/feeds/[redacted].ics"

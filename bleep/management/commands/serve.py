@@ -15,12 +15,12 @@ import sys
 from typing import Any
 
 from channels.routing import get_default_application
-from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from twisted.internet import defer, reactor
 
+from bleep.redaction import RedactingAccessLogGenerator
 from escalation.worker import run_watchdog, run_worker
 
 # How long a phone's WebSocket opening handshake may take before daphne drops it (daphne's
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 host=options["host"], port=options["port"]
             ),
             ready_callable=lambda: ready(worker=options["worker"]),
-            action_logger=None if options["quiet"] else AccessLogGenerator(sys.stdout),
+            action_logger=None if options["quiet"] else RedactingAccessLogGenerator(sys.stdout),
             verbosity=0 if options["quiet"] else 1,
             websocket_handshake_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
         )

@@ -1,0 +1,48 @@
+"""Take secrets out of a request path before it is written to a log.
+
+A calendar feed's URL carries its secret (`/api/rota/feeds/<secret>.ics`), and a query
+string may carry a credential (`token=`, `key=`, `secret=`, `code=`...). Anyone who can read
+the logs could otherwise subscribe to a feed or replay a credential. Every logger that
+writes a path calls `redact_path`, so the rule lives here only.
+"""
+
+import logging
+import re
+from typing import Any
+
+from daphne.access import AccessLogGenerator
+
+REDACTED = "[redacted]"
+
+_FEED_SECRET = re.compile(r"(/feeds/)[^/?#]+(\.ics)")
+_QUERY_CREDENTIAL = re.compile(
+    r"([?&](?:[^=&#]*[_-])?(?:token|key|secret|code|password|signature|auth)=)[^&#]*",
+    re.IGNORECASE,
+)
+
+
+def redact_path(path: str) -> str:
+    """Return `path` with any feed secret and query-string credential replaced."""
+    path = _FEED_SECRET.sub(rf"\1{REDACTED}\2", path)
+    return _QUERY_CREDENTIAL.sub(rf"\1{REDACTED}", path)
+
+
+class RedactingAccessLogGenerator(AccessLogGenerator):
+    """daphne's access log, with secrets taken out of each path before it is written."""
+
+    def __call__(self, protocol: Any, action: Any, details: dict[str, Any]) -> None:
+        if isinstance(details.get("path"), str):
+            details = {**details, "path": redact_path(details["path"])}
+        super().__call__(protocol, action, details)
+
+
+class RedactPathsFilter(logging.Filter):
+    """A logging filter that redacts every string argument of a record, such as the path
+    `django.request` prints for a 4xx or 5xx answer; installed on the console handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        return True

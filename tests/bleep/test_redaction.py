@@ -1,0 +1,51 @@
+import io
+
+from bleep.redaction import RedactingAccessLogGenerator, redact_path
+
+
+def test_a_feed_secret_in_a_path_is_redacted():
+    assert redact_path("/api/rota/feeds/s3cr3t-Token_1.ics") == "/api/rota/feeds/[redacted].ics"
+
+
+def test_query_string_credentials_are_redacted_and_other_parameters_kept():
+    path = "/x?token=abc&team=3&api_key=def&code=ghi&secret=jkl"
+    assert redact_path(path) == (
+        "/x?token=[redacted]&team=3&api_key=[redacted]&code=[redacted]&secret=[redacted]"
+    )
+
+
+def test_a_path_without_secrets_is_unchanged():
+    assert redact_path("/api/rota/feeds/12") == "/api/rota/feeds/12"
+
+
+def test_the_access_log_writes_the_feed_path_redacted():
+    stream = io.StringIO()
+    log = RedactingAccessLogGenerator(stream)
+    details = {
+        "method": "GET",
+        "path": "/api/rota/feeds/s3cr3t.ics",
+        "status": 200,
+        "client": ["127.0.0.1", 1],
+        "size": 10,
+    }
+    log("http", "complete", details)
+    assert "s3cr3t" not in stream.getvalue()
+    assert "/api/rota/feeds/[redacted].ics" in stream.getvalue()
+
+
+def test_django_request_warnings_log_the_feed_path_redacted():
+    import logging
+
+    from bleep.redaction import RedactPathsFilter
+
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/api/rota/feeds/s3cr3t.ics",),
+        None,
+    )
+    RedactPathsFilter().filter(record)
+    assert record.getMessage() == "Not Found: /api/rota/feeds/[redacted].ics"

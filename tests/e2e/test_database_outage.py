@@ -226,6 +226,8 @@ def server_on_private_postgres(
         # At most three connections for the outage to cut, so the test's six calls are
         # sure to meet the pool's wait for a new one too, not only its dead ones.
         "DB_POOL_SIZE": "3",
+        # Plain HTTP on the loopback, as a deployment on a private network says it is.
+        "HTTPS_ONLY": "0",
     }
     with running_server(log=server_log, extra_env=production) as server:
         yield server

@@ -72,7 +72,8 @@ class Pagination(LimitOffsetPagination):
             "description": "Board and inbox only: how many emergencies the whole list has "
             "(they come first, so a page that ends in routine bleeps has shown them all).",
         }
-        paged["properties"]["count"].pop("example", None)
+        for name in ("count", "next", "previous"):
+            paged["properties"][name].pop("example", None)
         return paged
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -204,8 +204,10 @@ def visible_rota_changes(person: Person) -> QuerySet[RotaChange]:
 
 def _within_scope(changes: QuerySet[RotaChange], person: Person) -> QuerySet[RotaChange]:
     # A change names what it was about in its before and after (`snapshot`): a role names
-    # its team, a shift or pattern its role, a swap its shifts. The row, and so its team,
-    # may be gone; the change of a deleted role's team stays with that team's managers.
+    # its team, a shift or pattern its role, a swap its shifts; a record moved between teams
+    # is in both. Read from the JSON, not a column, so the rows already written are scoped
+    # too. A change that names only rows since deleted (a shift of a deleted role) is in no
+    # manager's scope: auditors still read it.
     teams = managed_teams(person).values("pk")
     roles = Role.objects.filter(team__in=teams).values("pk")
     shifts = Shift.objects.filter(role__in=roles).values("pk")

@@ -37,6 +37,7 @@ from messaging.exceptions import (
     SwitchboardCannotAcknowledge,
 )
 from rota.exceptions import (
+    AuditTrailNotFound,
     InvalidRotaData,
     NoHolderInChain,
     NotYourMove,
@@ -72,6 +73,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "only a rota manager or an administrator may clear a sign-in lockout",
     ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
+    AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,
         "no_holder",

@@ -143,7 +143,7 @@ def escalation_progress(bleep_ids: list[int]) -> dict[int, Progress]:
 
     Two queries whatever the number of bleeps; a bleep without a plan is left out.
     """
-    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related("reached_role")
+    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related("reached_role__team")
     pending = {
         deadline.bleep_id: deadline
         for deadline in Deadline.objects.filter(bleep_id__in=bleep_ids, fired_at__isnull=True)

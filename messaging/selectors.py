@@ -4,7 +4,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Count,
+    Min,
+    Model,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 
 from messaging.exceptions import (
     BleepNotFound,
@@ -17,6 +27,7 @@ from messaging.models import (
     BleepStatus,
     Delivery,
     Device,
+    Priority,
     PushMessage,
     PushStatus,
     PushSubscription,
@@ -25,8 +36,20 @@ from messaging.models import (
 from rota.models import Person, Role
 from rota.selectors import get_person, get_role
 
-# What a bleep's summary shows, loaded with it rather than one query per field.
-BLEEP_RELATIONS = ("role", "answering_role", "person", "sender", "location", "acknowledged_by")
+# What a bleep's summary shows, loaded with it rather than one query per field (a role
+# shows its team's name: without the team, a board of 1,300 bleeps made 2,600 more queries).
+BLEEP_RELATIONS = (
+    "role__team",
+    "answering_role__team",
+    "person",
+    "sender",
+    "location",
+    "acknowledged_by",
+)
+
+# Lists of open bleeps put emergencies first: someone paging through a flood of routine
+# bleeps must meet every emergency on the first page, not the twenty-sixth.
+EMERGENCIES_FIRST = Case(When(priority=Priority.EMERGENCY, then=Value(0)), default=Value(1))
 
 # A reconnecting device is sent at most this many missed events per query, in order.
 CATCH_UP_BATCH = 500
@@ -124,26 +147,42 @@ def find_sent_bleep(*, sender: Person, idempotency_key: str) -> Bleep | None:
 
 def sent_bleeps_of(user: Person) -> QuerySet[Bleep]:
     """Return the bleeps `user` sent, newest first."""
-    return visible_bleeps(user).filter(sender=user).order_by("-created_at")
+    return (
+        Bleep.objects.filter(sender=user)
+        .select_related(*BLEEP_RELATIONS)
+        .prefetch_related("deliveries__recipient")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def open_bleeps() -> QuerySet[Bleep]:
-    """Return every open bleep, oldest first (switchboard's board)."""
+    """Return every open bleep, emergencies first, then oldest first (switchboard's board).
+
+    Sliced to a page, only that page's rows, deliveries and recipients are read.
+    """
     return (
         Bleep.objects.filter(status=BleepStatus.OPEN)
         .select_related(*BLEEP_RELATIONS)
         .prefetch_related("deliveries__recipient")
-        .order_by("created_at")
+        .order_by(EMERGENCIES_FIRST, "created_at", "pk")
     )
 
 
 def open_bleeps_for(user: Person) -> QuerySet[Bleep]:
-    """Return the open bleeps sent to `user`, newest first."""
+    """Return the open bleeps sent to `user`, emergencies first, then newest first."""
+    # One delivery per recipient of a bleep (a constraint): the join repeats no bleep,
+    # so no DISTINCT, which made the database sort every open bleep of the user twice.
     return (
-        visible_bleeps(user)
-        .filter(deliveries__recipient=user, status=BleepStatus.OPEN)
-        .order_by("-created_at")
+        Bleep.objects.filter(deliveries__recipient=user, status=BleepStatus.OPEN)
+        .select_related(*BLEEP_RELATIONS)
+        .prefetch_related("deliveries__recipient")
+        .order_by(EMERGENCIES_FIRST, "-created_at", "-pk")
     )
+
+
+def count_emergencies(bleeps: QuerySet[Bleep]) -> int:
+    """Return how many of `bleeps` are emergencies."""
+    return bleeps.filter(priority=Priority.EMERGENCY).count()
 
 
 def snapshot_for(user: Person) -> tuple[int, list[Bleep]]:

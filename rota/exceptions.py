@@ -33,6 +33,10 @@ def invalid(field: str, message: str) -> InvalidRotaData:
     return InvalidRotaData({field: [message]})
 
 
+class AuditTrailNotFound(RotaError):
+    """The rota's audit trail is not this person's to read (clinical staff, switchboard)."""
+
+
 class SwapNotFound(RotaError):
     """No such swap, or not one this person may see (the two are never told apart)."""
 

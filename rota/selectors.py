@@ -7,17 +7,25 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Concat
 
 from bleep.tokens import digest_token
-from rota.exceptions import NoHolderInChain, PersonNotFound, RoleNotFound, SwapNotFound
+from rota.exceptions import (
+    AuditTrailNotFound,
+    NoHolderInChain,
+    PersonNotFound,
+    RoleNotFound,
+    SwapNotFound,
+)
 from rota.models import (
     CalendarFeed,
     Location,
     Pattern,
     Person,
     Role,
+    RotaChange,
     RotaManagerScope,
     Shift,
     Site,
@@ -182,6 +190,44 @@ def managed_teams(person: Person) -> QuerySet[Team]:
     )
 
 
+def visible_rota_changes(person: Person) -> QuerySet[RotaChange]:
+    """Return the rota changes `person` may read, newest first: every one for a clinical
+    safety officer (or anyone an administrator lets read the trail), those within their
+    scope for a rota manager; raise AuditTrailNotFound for anyone else."""
+    changes = RotaChange.objects.select_related("actor").order_by("-at", "-pk")
+    if person.job == Person.Job.AUDITOR or person.has_perm("rota.view_rotachange"):
+        return changes
+    if not _is_rota_manager(person):
+        raise AuditTrailNotFound()
+    return _within_scope(changes, person)
+
+
+def _within_scope(changes: QuerySet[RotaChange], person: Person) -> QuerySet[RotaChange]:
+    # A change names what it was about in its before and after (`snapshot`): a role names
+    # its team, a shift or pattern its role, a swap its shifts; a record moved between teams
+    # is in both. Read from the JSON, not a column, so the rows already written are scoped
+    # too. A change that names only rows since deleted (a shift of a deleted role) is in no
+    # manager's scope: auditors still read it.
+    teams = managed_teams(person).values("pk")
+    roles = Role.objects.filter(team__in=teams).values("pk")
+    shifts = Shift.objects.filter(role__in=roles).values("pk")
+    in_scope = {
+        "site": RotaManagerScope.objects.filter(person=person, site__isnull=False).values("site"),
+        "team": teams,
+        "role": roles,
+        "pattern": Pattern.objects.filter(role__in=roles).values("pk"),
+        "shift": shifts,
+        "counterpart_shift": shifts,
+    }
+    named = Q(model="Site", object_id__in=in_scope["site"]) | Q(model="Team", object_id__in=teams)
+    for key, ids in in_scope.items():
+        for side in ("before", "after"):
+            alias = f"{side}_{key}"
+            changes = changes.alias(**{alias: Cast(KeyTextTransform(key, side), BigIntegerField())})
+            named |= Q(**{f"{alias}__in": ids})
+    return changes.filter(named)
+
+
 def visible_swaps(person: Person) -> QuerySet[SwapRequest]:
     """Return the swaps `person` asked for or was asked, and those of teams they manage."""
     return (
@@ -290,6 +336,12 @@ def directory(*, at: datetime, query: str = "") -> list[tuple[Role, list[Person]
 
     Two queries whatever the number of roles: the roles, then the shifts covering `at`.
     """
+    return [(role, holders_listed(role)) for role in directory_roles(at=at, query=query)]
+
+
+def directory_roles(*, at: datetime, query: str = "") -> QuerySet[Role]:
+    """Return the roles `directory` lists, each with its shifts covering `at` loaded (a
+    slice of them loads the shifts of that slice only); `holders_listed` reads the holders."""
     on_shift = shifts_covering(at).filter(person__is_active=True)
     roles = Role.objects.select_related("team", "site").order_by("team__name", "name", "pk")
     query = query.strip()
@@ -300,10 +352,14 @@ def directory(*, at: datetime, query: str = "") -> list[tuple[Role, list[Person]
             | Q(bleep_number__icontains=query)
             | Exists(_holders_named(on_shift, query).filter(role=OuterRef("pk")))
         )
-    roles = roles.prefetch_related(
+    return roles.prefetch_related(
         Prefetch("shifts", queryset=on_shift.select_related("person").order_by("person_id"))
     )
-    return [(role, _people_of(role.shifts.all())) for role in roles]
+
+
+def holders_listed(role: Role) -> list[Person]:
+    """Return the holders of a role from `directory_roles`, each once, with no query."""
+    return _people_of(role.shifts.all())
 
 
 def _holders_named(on_shift: QuerySet[Shift], query: str) -> QuerySet[Shift]:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.serializers import auth as serializers
-from api.views.base import device_of, person_of, valid_data
+from api.views.base import ListView, device_of, person_of, valid_data
 from messaging import selectors
 from messaging.services import devices
 
@@ -43,14 +43,17 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DeviceListView(APIView):
+class DeviceListView(ListView):
     """My signed-in devices, so a lost phone can be signed out from another."""
 
     @extend_schema(responses=serializers.DeviceDetailSerializer(many=True))
     def get(self, request: Request) -> Response:
         live = selectors.live_devices_of(person_of(request))
         context = {"current": device_of(request)}
-        return Response(serializers.DeviceDetailSerializer(live, many=True, context=context).data)
+        return self.page(
+            live,
+            lambda page: serializers.DeviceDetailSerializer(page, many=True, context=context).data,
+        )
 
 
 class DeviceDetailView(APIView):

@@ -1,5 +1,7 @@
 """Send, list, read, acknowledge and take on bleeps."""
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -10,26 +12,29 @@ from rest_framework.views import APIView
 
 from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
-from api.views.base import device_of, person_of, valid_data
+from api.views.base import ListView, device_of, person_of, valid_data
 from escalation.selectors import escalation_progress
 from escalation.services import sending, switchboard
 from messaging import selectors
 from messaging.drafts import SendBleepSerializer
+from messaging.models import Bleep
 from messaging.services import answers
 from messaging.services.bleeps import cancel_bleep
 from rota.selectors import get_person, get_role
 
-# The sent list is for a phone screen, not an archive: the newest this many.
-SENT_PAGE = 100
+
+def describe_bleeps(page: list[Bleep]) -> Any:
+    """Describe a page of bleeps as their senders and recipients see them."""
+    return serializers.BleepSerializer(page, many=True).data
 
 
-class BleepListView(APIView):
-    """Send a bleep to a role; list the open bleeps sent to me."""
+class BleepListView(ListView):
+    """Send a bleep to a role; list the open bleeps sent to me, emergencies first."""
 
     @extend_schema(responses=serializers.BleepSerializer(many=True))
     def get(self, request: Request) -> Response:
         bleeps = selectors.open_bleeps_for(person_of(request))
-        return Response(serializers.BleepSerializer(bleeps, many=True).data)
+        return self.page(bleeps, describe_bleeps, emergencies=selectors.count_emergencies(bleeps))
 
     @extend_schema(
         request=SendBleepSerializer,
@@ -46,28 +51,33 @@ class BleepListView(APIView):
         return Response(serializers.BleepSerializer(sent.bleep).data, status=code)
 
 
-class SentBleepListView(APIView):
+class SentBleepListView(ListView):
     """The bleeps I sent, newest first."""
 
     @extend_schema(responses=serializers.BleepSerializer(many=True))
     def get(self, request: Request) -> Response:
-        bleeps = selectors.sent_bleeps_of(person_of(request))[:SENT_PAGE]
-        return Response(serializers.BleepSerializer(bleeps, many=True).data)
+        return self.page(selectors.sent_bleeps_of(person_of(request)), describe_bleeps)
 
 
-class SwitchboardBoardView(APIView):
-    """Every open bleep with its age, oldest first: switchboard's board."""
+class SwitchboardBoardView(ListView):
+    """Every open bleep with its age and escalation, emergencies first, then oldest first:
+    switchboard's board."""
 
     permission_classes = [IsAuthenticated, SwitchboardOnly]
 
     @extend_schema(responses=serializers.OpenBleepSerializer(many=True))
     def get(self, request: Request) -> Response:
-        bleeps = list(selectors.open_bleeps())
-        context = {
-            "now": timezone.now(),
-            "progress": escalation_progress([bleep.pk for bleep in bleeps]),
-        }
-        return Response(serializers.OpenBleepSerializer(bleeps, many=True, context=context).data)
+        bleeps = selectors.open_bleeps()
+        return self.page(bleeps, describe_open, emergencies=selectors.count_emergencies(bleeps))
+
+
+def describe_open(page: list[Bleep]) -> Any:
+    """Describe a page of the board, reading the escalation of that page's bleeps only."""
+    context = {
+        "now": timezone.now(),
+        "progress": escalation_progress([bleep.pk for bleep in page]),
+    }
+    return serializers.OpenBleepSerializer(page, many=True, context=context).data
 
 
 class BleepDetailView(APIView):

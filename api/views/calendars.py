@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import calendars as serializers
-from api.views.base import person_of, valid_data
+from api.views.base import ListView, person_of, valid_data
 from rota import selectors
 from rota.models import CalendarFeed, Shift
 from rota.services.calendars import csv_format, ical_format
@@ -178,13 +178,13 @@ class IcalExportView(APIView):
         return file_response(body, ICAL_TYPE, "shifts.ics")
 
 
-class FeedListView(APIView):
+class FeedListView(ListView):
     """My calendar feeds; create one of my own shifts, or of a role I manage."""
 
     @extend_schema(responses=serializers.FeedSerializer(many=True))
     def get(self, request: Request) -> Response:
         feeds = selectors.feeds_of(person_of(request))
-        return Response(serializers.FeedSerializer(feeds, many=True).data)
+        return self.page(feeds, lambda page: serializers.FeedSerializer(page, many=True).data)
 
     @extend_schema(
         request=serializers.FeedCreateSerializer,

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnPolicies
 from api.serializers import escalation as serializers
-from api.views.base import device_of, person_of, valid_data
+from api.views.base import ListView, device_of, person_of, valid_data
 from escalation.models import Policy
 from escalation.selectors import effective_policy, policies_within
 from escalation.services import policies as services
@@ -46,7 +46,7 @@ def scope_of(data: dict[str, Any]) -> Policy:
     return Policy(role=data["role"], team=data["team"], site=data["site"])
 
 
-class PolicyListView(APIView):
+class PolicyListView(ListView):
     """Every escalation policy, or those inside a role, team or site; create one."""
 
     permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnPolicies]
@@ -56,9 +56,9 @@ class PolicyListView(APIView):
         responses=serializers.PolicySerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = valid_data(serializers.PolicyFilterSerializer, request.query_params)
+        filters = self.filters(serializers.PolicyFilterSerializer)
         policies = policies_within(**filters)
-        return Response(serializers.PolicySerializer(policies, many=True).data)
+        return self.page(policies, lambda page: serializers.PolicySerializer(page, many=True).data)
 
     @extend_schema(
         request=serializers.PolicyInputSerializer,

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import patterns as serializers
-from api.views.base import person_of, valid_data
+from api.views.base import ListView, person_of, valid_data
 from rota.models import Pattern, Person
 from rota.services import patterns as services
 
@@ -32,7 +32,7 @@ def members_of(pattern: Pattern) -> list[Person]:
     return [member.person for member in pattern.members.select_related("person")]
 
 
-class PatternListView(APIView):
+class PatternListView(ListView):
     """Every recurring pattern; create one for a role whose rota I manage."""
 
     permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
@@ -40,7 +40,7 @@ class PatternListView(APIView):
     @extend_schema(responses=serializers.PatternSerializer(many=True))
     def get(self, request: Request) -> Response:
         patterns = Pattern.objects.prefetch_related("members").order_by("pk")
-        return Response(serializers.PatternSerializer(patterns, many=True).data)
+        return self.page(patterns, lambda page: serializers.PatternSerializer(page, many=True).data)
 
     @extend_schema(
         request=serializers.PatternInputSerializer,

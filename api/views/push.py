@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.serializers import push as serializers
-from api.views.base import device_of, person_of, valid_data
+from api.views.base import ListView, device_of, person_of, valid_data
 from messaging import push, selectors
 
 
@@ -20,15 +20,18 @@ class PushKeyView(APIView):
         return Response({"public_key": push.application_server_key()})
 
 
-class PushSubscriptionListView(APIView):
+class PushSubscriptionListView(ListView):
     """Register this browser's push subscription; list those of all my signed-in devices."""
 
     @extend_schema(responses=serializers.PushSubscriptionSerializer(many=True))
     def get(self, request: Request) -> Response:
         subscriptions = selectors.push_subscriptions_of(person_of(request))
         context = {"current": device_of(request)}
-        return Response(
-            serializers.PushSubscriptionSerializer(subscriptions, many=True, context=context).data
+        return self.page(
+            subscriptions,
+            lambda page: (
+                serializers.PushSubscriptionSerializer(page, many=True, context=context).data
+            ),
         )
 
     @extend_schema(

@@ -13,19 +13,19 @@ from rest_framework.views import APIView
 
 from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import swaps as serializers
-from api.views.base import person_of, valid_data
+from api.views.base import ListView, person_of, valid_data
 from rota.models import Shift, SwapRequest
 from rota.selectors import access_swap, visible_swaps
 from rota.services import swaps
 
 
-class SwapListView(APIView):
+class SwapListView(ListView):
     """Offer a shift to a colleague; list the swaps I am part of or whose team I manage."""
 
     @extend_schema(responses=serializers.SwapSerializer(many=True))
     def get(self, request: Request) -> Response:
         found = visible_swaps(person_of(request))
-        return Response(serializers.SwapSerializer(found, many=True).data)
+        return self.page(found, lambda page: serializers.SwapSerializer(page, many=True).data)
 
     @extend_schema(
         request=serializers.RequestSwapSerializer, responses={201: serializers.SwapSerializer}

@@ -82,7 +82,7 @@ def test_a_token_in_the_query_string_is_not_accepted() -> None:
 def test_i_see_my_live_devices_with_the_current_one_marked(ward: Ward) -> None:
     _, tablet_token = factories.make_device(ward.doctor, "tablet")
     factories.make_device(ward.nurse, "nurse phone")
-    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()
+    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()["results"]
     assert sorted((d["name"], d["current"]) for d in devices) == [
         ("phone", True),
         ("tablet", False),
@@ -94,7 +94,7 @@ def test_signing_out_a_lost_phone_from_another_device_revokes_its_token(ward: Wa
     response = client_for(tablet_token).delete(f"/api/auth/devices/{ward.doctor_device.pk}")
     assert response.status_code == 204
     assert client_for(ward.doctor_token).get("/api/me").status_code == 401
-    names = [d["name"] for d in client_for(tablet_token).get("/api/auth/devices").json()]
+    names = [d["name"] for d in client_for(tablet_token).get("/api/auth/devices").json()["results"]]
     assert names == ["tablet"]
 
 
@@ -132,7 +132,7 @@ def test_me_carries_when_this_devices_token_expires(ward: Ward) -> None:
 def test_my_devices_list_says_when_each_expires(ward: Ward) -> None:
     signed_in = ward.doctor_device.created_at - timedelta(days=70)
     Device.objects.filter(pk=ward.doctor_device.pk).update(created_at=signed_in)
-    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()
+    devices = client_for(ward.doctor_token).get("/api/auth/devices").json()["results"]
     device = Device.objects.get(pk=ward.doctor_device.pk)
     assert [datetime.fromisoformat(d["expires_at"]) for d in devices] == [
         device.created_at + timedelta(days=90)

@@ -62,6 +62,6 @@ def test_lists_show_each_person_only_their_own_bleeps(ward: Ward, who: str) -> N
     client_for(ward.nurse_token).post(
         "/api/bleeps", {"bleep_number": "2345", "message": "x"}, format="json"
     )
-    inbox = client_for(token).get("/api/bleeps").json()
-    sent = client_for(token).get("/api/bleeps/sent").json()
+    inbox = client_for(token).get("/api/bleeps").json()["results"]
+    sent = client_for(token).get("/api/bleeps/sent").json()["results"]
     assert (len(inbox), len(sent)) == {"sender": (0, 1), "recipient": (1, 0)}.get(who, (0, 0))

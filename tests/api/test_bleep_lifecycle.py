@@ -202,16 +202,16 @@ def test_one_bleep_shows_its_history_in_order(ward: Ward) -> None:
 
 def test_my_sent_list_shows_what_i_sent_newest_first(ward: Ward) -> None:
     first, second = sent(ward), sent(ward)
-    listed = client_for(ward.nurse_token).get("/api/bleeps/sent").json()
+    listed = client_for(ward.nurse_token).get("/api/bleeps/sent").json()["results"]
     assert [b["id"] for b in listed] == [second, first]
-    assert client_for(ward.doctor_token).get("/api/bleeps/sent").json() == []
+    assert client_for(ward.doctor_token).get("/api/bleeps/sent").json()["results"] == []
 
 
 def test_the_switchboard_board_lists_open_bleeps_oldest_first_with_their_age(ward: Ward) -> None:
     first, second = sent(ward), sent(ward)
     client_for(ward.nurse_token).post(f"/api/bleeps/{second}/cancel")
     _, token = factories.make_device(ward.operator)
-    board = client_for(token).get("/api/switchboard/bleeps").json()
+    board = client_for(token).get("/api/switchboard/bleeps").json()["results"]
     assert [b["id"] for b in board] == [first]
     assert board[0]["age_seconds"] >= 0
 

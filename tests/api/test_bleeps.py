@@ -217,13 +217,13 @@ def test_the_inbox_lists_open_bleeps_sent_to_me_newest_first(ward: Ward) -> None
     nurse = client_for(ward.nurse_token)
     first = send(nurse, bleep_number="2345", message="first").json()["id"]
     second = send(nurse, bleep_number="2345", message="second").json()["id"]
-    inbox = client_for(ward.doctor_token).get("/api/bleeps").json()
+    inbox = client_for(ward.doctor_token).get("/api/bleeps").json()["results"]
     assert [b["id"] for b in inbox] == [second, first]
-    assert client_for(ward.nurse_token).get("/api/bleeps").json() == []
+    assert client_for(ward.nurse_token).get("/api/bleeps").json()["results"] == []
 
 
 def test_the_on_call_directory_lists_each_role_with_its_holders_now(ward: Ward) -> None:
-    rows = client_for(ward.nurse_token).get("/api/on-call").json()
+    rows = client_for(ward.nurse_token).get("/api/on-call").json()["results"]
     by_number = {row["role"]["bleep_number"]: row for row in rows}
     assert [h["id"] for h in by_number["2345"]["holders"]] == [ward.doctor.pk]
 

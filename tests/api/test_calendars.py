@@ -520,9 +520,10 @@ def test_my_feeds_list_only_mine_and_never_their_urls(hospital: Hospital) -> Non
     response = hospital.client("doctor").get(FEEDS)
 
     assert response.status_code == 200
-    assert [feed["id"] for feed in response.json()] == [mine["id"]]
-    assert "url" not in response.json()[0]
-    assert response.json()[0]["person"]["id"] == hospital.doctor.pk
+    feeds = response.json()["results"]
+    assert [feed["id"] for feed in feeds] == [mine["id"]]
+    assert "url" not in feeds[0]
+    assert feeds[0]["person"]["id"] == hospital.doctor.pk
 
 
 @pytest.mark.parametrize(

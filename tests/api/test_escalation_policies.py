@@ -157,7 +157,7 @@ def test_everyone_signed_in_reads_policies(world: World) -> None:
         listed = world.clients[who].get(POLICIES)
         one = world.clients[who].get(f"{POLICIES}/{created['id']}")
         assert (listed.status_code, one.status_code) == (200, 200), who
-        assert listed.json() == [created]
+        assert listed.json()["results"] == [created]
         assert one.json() == created
 
 
@@ -189,7 +189,7 @@ def test_the_list_filters_by_role_team_or_site_and_a_wider_scope_holds_the_narro
     def ids(query: str) -> list[int]:
         response = client.get(f"{POLICIES}{query}")
         assert response.status_code == 200, response.json()
-        return [policy["id"] for policy in response.json()]
+        return [policy["id"] for policy in response.json()["results"]]
 
     assert ids("") == [role_policy, team_policy, surgery_policy, site_policy, elsewhere_policy]
     assert ids(f"?role={world.registrar.pk}") == [role_policy]
@@ -306,7 +306,8 @@ def test_every_write_is_in_the_rota_audit_trail(world: World) -> None:
         f"/api/rota/changes?model=Policy&object_id={created['id']}"
     )
 
-    assert [change["action"] for change in response.json()] == ["delete", "update", "create"]
+    actions = [change["action"] for change in response.json()["results"]]
+    assert actions == ["delete", "update", "create"]
     assert RotaChange.objects.filter(model="Policy", actor=world.people["manager_this_team"])
 
 

@@ -93,7 +93,7 @@ def test_everyone_signed_in_reads_patterns(rota: Rota) -> None:
     one = rota.clients["doctor"].get(f"{PATTERNS}/{created['id']}")
 
     assert listed.status_code == 200
-    assert listed.json() == [created]
+    assert listed.json()["results"] == [created]
     assert one.json() == created
 
 

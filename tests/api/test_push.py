@@ -53,7 +53,7 @@ def test_the_same_browser_signed_in_as_another_device_moves_its_subscription_the
     moved = client_for(ward.nurse_token).post(PATH, browser.to_json(), format="json")
     assert moved.status_code == 201
     assert PushSubscription.objects.get().device == ward.nurse_device
-    assert client_for(ward.doctor_token).get(PATH).json() == []
+    assert client_for(ward.doctor_token).get(PATH).json()["results"] == []
 
 
 def test_i_see_the_subscriptions_of_all_my_live_devices_and_nobody_elses(
@@ -65,7 +65,7 @@ def test_i_see_the_subscriptions_of_all_my_live_devices_and_nobody_elses(
         client_for(token).post(PATH, push_service.subscribe().to_json(), format="json")
     revoke_device(device=lost, now=timezone.now())
 
-    listed = client_for(ward.doctor_token).get(PATH).json()
+    listed = client_for(ward.doctor_token).get(PATH).json()["results"]
 
     assert sorted((s["device"]["name"], s["current"]) for s in listed) == [
         ("phone", True),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from rota.models import Person, Role, RotaChange, RotaManagerScope, Shift
+from rota.services.swaps import request_swap
 from tests import factories
 from tests.conftest import client_for
 
@@ -316,7 +317,7 @@ def test_every_change_is_recorded_with_who_when_and_before_and_after(world: Worl
     changes = (
         manager(world)
         .get("/api/rota/changes", {"model": "Shift", "object_id": str(world.shift.pk)})
-        .json()
+        .json()["results"]
     )
     assert [c["action"] for c in changes] == ["delete", "update"]
     update = changes[1]
@@ -324,6 +325,46 @@ def test_every_change_is_recorded_with_who_when_and_before_and_after(world: Worl
     assert update["before"]["person"] == world.people["doctor"].pk
     assert update["after"]["person"] == world.people["colleague"].pk
     assert changes[0]["after"] is None
+
+
+def swap_in(role: Role, world: World, name: str) -> int:
+    """Offer a future shift of `role` to a colleague; return the swap's id."""
+    start = timezone.now() + timedelta(days=3)
+    holder = factories.make_person(f"{name}.holder")
+    shift = factories.make_shift(role, holder, start)
+    return request_swap(
+        requester=holder, shift=shift, counterpart=world.people["colleague"], now=timezone.now()
+    ).pk
+
+
+def swaps_seen(client: APIClient) -> set[int]:
+    body = client.get("/api/rota/changes", {"model": "SwapRequest"}).json()
+    return {change["object_id"] for change in body["results"]}
+
+
+def test_a_rota_manager_reads_only_the_changes_within_their_scope_and_an_auditor_all(
+    world: World,
+) -> None:
+    medicine = swap_in(world.role, world, "medicine")
+    surgery = swap_in(world.other_team_role, world, "surgery")
+    auditor = factories.make_person("clinical.safety", job=Person.Job.AUDITOR)
+
+    assert swaps_seen(world.clients["manager_this_team"]) == {medicine}
+    assert swaps_seen(world.clients["manager_other_team"]) == {surgery}
+    assert swaps_seen(world.clients["manager_site"]) == {medicine, surgery}
+    assert swaps_seen(client_for(factories.make_device(auditor)[1])) == {medicine, surgery}
+
+
+def test_a_record_moved_to_another_team_is_in_the_trail_of_both_teams(world: World) -> None:
+    moved = {"role": world.other_team_role.pk}
+    response = world.clients["manager_site"].patch(
+        f"/api/rota/shifts/{world.shift.pk}", moved, format="json"
+    )
+    assert response.status_code == 200, response.json()
+
+    for who in ("manager_this_team", "manager_other_team"):
+        body = world.clients[who].get("/api/rota/changes", {"model": "Shift"}).json()
+        assert [change["object_id"] for change in body["results"]] == [world.shift.pk], who
 
 
 def test_the_audit_trail_is_not_shown_to_clinical_staff(world: World) -> None:
@@ -349,13 +390,15 @@ def test_a_rota_change_takes_effect_for_routing_at_once(world: World) -> None:
 def test_the_shift_list_is_a_window_and_refuses_a_huge_one(world: World) -> None:
     client = world.clients["nurse"]
     now = datetime.now(UTC)
-    ids = [s["id"] for s in client.get("/api/rota/shifts").json()]
+    ids = [s["id"] for s in client.get("/api/rota/shifts").json()["results"]]
     assert world.shift.pk in ids
     later = {
         "from": (now + timedelta(days=3)).isoformat(),
         "to": (now + timedelta(days=4)).isoformat(),
     }
-    assert world.shift.pk not in [s["id"] for s in client.get("/api/rota/shifts", later).json()]
+    assert world.shift.pk not in [
+        s["id"] for s in client.get("/api/rota/shifts", later).json()["results"]
+    ]
     huge = {"from": now.isoformat(), "to": (now + timedelta(days=400)).isoformat()}
     response = client.get("/api/rota/shifts", huge)
     assert response.status_code == 400

@@ -35,7 +35,7 @@ def test_the_gaps_report_lists_each_hole_of_a_role_with_the_role(ward: Ward, wee
     )
 
     assert response.status_code == 200, response.json()
-    rows = response.json()
+    rows = response.json()["results"]
     assert [row["role"]["bleep_number"] for row in rows] == ["2001", "2001"]
     assert [(row["start"], row["end"]) for row in rows] == [
         ("2026-01-12T00:00:00Z", "2026-01-12T08:00:00Z"),
@@ -50,7 +50,7 @@ def test_the_gaps_report_shows_times_in_london_wall_clock_with_the_offset(
 
     rows = gaps_of(
         ward, **{"from": iso(june), "to": iso(june + timedelta(hours=1)), "role": week.pk}
-    ).json()
+    ).json()["results"]
 
     assert rows == [
         {
@@ -66,8 +66,8 @@ def test_the_gaps_report_of_a_team_covers_only_that_team_s_roles(ward: Ward, wee
     factories.make_role("Surgical Registrar", team=surgery, fallback=ward.switchboard_role)
     window = {"from": iso(MONDAY), "to": iso(MONDAY + timedelta(hours=1))}
 
-    everyone = gaps_of(ward, **window).json()
-    surgical = gaps_of(ward, **window, team=surgery.pk).json()
+    everyone = gaps_of(ward, **window).json()["results"]
+    surgical = gaps_of(ward, **window, team=surgery.pk).json()["results"]
 
     assert {row["role"]["team"] for row in everyone} == {"Medicine", "Surgery"}
     assert [row["role"]["name"] for row in surgical] == ["Surgical Registrar"]
@@ -139,13 +139,13 @@ def test_on_call_at_an_instant_shows_who_held_each_role_then(ward: Ward, week: R
     response = on_call(ward, at=iso(MONDAY + timedelta(hours=9)))
 
     assert response.status_code == 200, response.json()
-    rows = {row["role"]["bleep_number"]: row["holders"] for row in response.json()}
+    rows = {row["role"]["bleep_number"]: row["holders"] for row in response.json()["results"]}
     assert [holder["id"] for holder in rows["2001"]] == [ward.doctor.pk]
     assert rows["2345"] == []
 
 
 def test_on_call_without_an_instant_shows_who_holds_each_role_now(ward: Ward, week: Role) -> None:
-    rows = {row["role"]["bleep_number"]: row["holders"] for row in on_call(ward).json()}
+    rows = {row["role"]["bleep_number"]: row["holders"] for row in on_call(ward).json()["results"]}
 
     assert [holder["id"] for holder in rows["2345"]] == [ward.doctor.pk]
     assert rows["2001"] == []
@@ -167,7 +167,7 @@ def test_on_call_is_searched_with_q(ward: Ward, week: Role, query: str, numbers:
     response = on_call(ward, q=query)
 
     assert response.status_code == 200
-    assert sorted(row["role"]["bleep_number"] for row in response.json()) == numbers
+    assert sorted(row["role"]["bleep_number"] for row in response.json()["results"]) == numbers
 
 
 @pytest.mark.parametrize(

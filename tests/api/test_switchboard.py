@@ -71,7 +71,7 @@ def test_only_switchboard_escalates_or_redirects_and_only_a_recipient_confirms_r
 
 def test_the_board_shows_each_open_bleeps_age_and_escalation_step(ward: Ward) -> None:
     bleep_id = send(ward, priority="urgent")
-    [row] = operator(ward).get("/api/switchboard/bleeps").json()
+    [row] = operator(ward).get("/api/switchboard/bleeps").json()["results"]
     assert row["id"] == bleep_id
     assert row["age_seconds"] >= 0
     progress = row["escalation"]
@@ -86,7 +86,7 @@ def test_the_board_counts_the_steps_already_fired(ward: Ward) -> None:
     bleep_id = send(ward)
     Deadline.objects.filter(bleep_id=bleep_id).update(fired_at=ward.now)
     Deadline.objects.create(bleep_id=bleep_id, step=2, due_at=ward.now)
-    [row] = operator(ward).get("/api/switchboard/bleeps").json()
+    [row] = operator(ward).get("/api/switchboard/bleeps").json()["results"]
     assert (row["escalation"]["steps_fired"], row["escalation"]["next_action"]) == (1, "escalate")
 
 
@@ -280,7 +280,7 @@ def test_switchboard_takes_an_emergency_on_and_everyone_sees_it_handling_while_i
     for person in (ward.nurse, ward.doctor, ward.operator):
         event = StreamEvent.objects.get(user=person, type="bleep.handling")
         assert event.data["bleep"]["handling"] == body["handling"]
-    [row] = switchboard.get("/api/switchboard/bleeps").json()
+    [row] = switchboard.get("/api/switchboard/bleeps").json()["results"]
     assert row["handling"] == body["handling"]
     history = client_for(ward.nurse_token).get(f"/api/bleeps/{bleep_id}").json()["history"]
     [taken_on] = [entry for entry in history if entry["action"] == "handle"]

@@ -299,7 +299,7 @@ async def test_with_postgresql_stopped_the_api_answers_503_at_once_and_afterward
         # The doctor's socket stayed open through it all and gets the bleep, once.
         assert (await doctor.next_event())["bleep"]["id"] == sent.json()["id"]
         assert await doctor.settle() == []
-        mine = (await http.get("/api/bleeps/sent")).json()
+        mine = (await http.get("/api/bleeps/sent")).json()["results"]
     assert [b["id"] for b in mine] == [sent.json()["id"]]
 
 

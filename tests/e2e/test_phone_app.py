@@ -5,15 +5,17 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
 
-from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Priority
 from rota.models import Person, Role
 from tests import factories
 from tests.e2e.browser import WAIT_MS, hospital, launch_chromium, phone, sign_in, snap
@@ -232,6 +234,54 @@ def test_switchboard_takes_on_an_emergency_and_it_stays_open_until_the_doctor_ac
         "Acknowledged by Dr Omar Haddad, coming in 2 min"
     )
     expect(screen).to_be_hidden()
+
+
+def flood_of_bleeps(people: dict[str, Person], routine: int, emergencies: int) -> list[int]:
+    """Store `routine` old routine bleeps to 2345, then `emergencies` newer emergencies, open
+    (stored directly: the board reads the table, and the test's browser runs an event loop
+    that sending's after-commit events cannot share)."""
+    role = Role.objects.get(bleep_number="2345")
+    start = timezone.now() - timedelta(hours=1)
+    bleeps = Bleep.objects.bulk_create(
+        Bleep(
+            sender=people["nurse"],
+            role=role,
+            priority=Priority.ROUTINE if n < routine else Priority.EMERGENCY,
+            message=f"Flood {n}",
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(routine + emergencies)
+    )
+    return [bleep.pk for bleep in bleeps]
+
+
+@pytest.mark.hazard("HZ-23")
+def test_switchboard_pages_the_board_with_emergencies_first_and_is_told_how_many_more(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    # Oldest first alone would put both emergencies at the foot of the second page.
+    ids = flood_of_bleeps(people, routine=60, emergencies=2)
+    switchboard = sign_in(phone(chromium), bleep_server, "pat.ellis")
+    switchboard.evaluate("location.hash = '#/board'")
+
+    cards = switchboard.locator("#board > li")
+    expect(cards).to_have_count(50)
+    expect(switchboard.locator("#board-summary")).to_have_text(
+        "62 open, 2 emergencies: emergencies first, then oldest first"
+    )
+    assert [cards.nth(n).locator("article").get_attribute("data-bleep") for n in range(3)] == [
+        str(ids[60]),
+        str(ids[61]),
+        str(ids[0]),
+    ]
+    expect(switchboard.locator("#board-more-line")).to_have_text("12 more open")
+    more = switchboard.get_by_role("button", name="Show 12 more")
+    expect(more).to_have_attribute("aria-controls", "board")
+    more.click()
+
+    expect(cards).to_have_count(62)
+    expect(switchboard.locator(f"#board [data-bleep='{ids[59]}']")).to_be_visible()
+    expect(switchboard.get_by_role("button", name="Show 12 more")).to_have_count(0)
 
 
 @pytest.mark.hazard("HZ-05")

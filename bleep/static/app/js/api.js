@@ -75,6 +75,26 @@ export async function api(method, path, body) {
   return data;
 }
 
+// Every list answers one page: {count, more, next, previous, results}, and the board and the
+// inbox add how many emergencies the whole list has (docs/protocol.md, Paged lists).
+export const PAGE = 50;
+const PAGE_MAX = 200;
+
+export function listPage(path, { offset = 0, limit = PAGE } = {}) {
+  const joiner = path.includes("?") ? "&" : "?";
+  return api("GET", `${path}${joiner}limit=${limit}&offset=${offset}`);
+}
+
+// The whole of a list a picker offers (teams, wards, roles), page after page.
+export async function wholeList(path) {
+  const all = [];
+  for (;;) {
+    const page = await listPage(path, { offset: all.length, limit: PAGE_MAX });
+    all.push(...page.results);
+    if (!page.more || !page.results.length) return all;
+  }
+}
+
 // Retry-After in seconds (the server sends a number; an HTTP date from a proxy counts too).
 function retryAfter(response) {
   const value = response.headers.get("Retry-After");

@@ -5,7 +5,8 @@ import { api, Offline, savedUser, saveUser, signOut, token } from "./api.js";
 import { raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
-import { changed, putBleep, store, subscribe } from "./store.js";
+import { loadFirstPages } from "./lists.js";
+import { store, subscribe } from "./store.js";
 import { announce, duration, h, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
 import { renderBoard } from "./views/board.js";
@@ -130,9 +131,7 @@ async function begin() {
 
 async function loadLists() {
   try {
-    const [inbox, sent] = await Promise.all([api("GET", "/bleeps"), api("GET", "/bleeps/sent")]);
-    for (const bleep of [...inbox, ...sent]) putBleep(bleep);
-    changed({ loaded: true });
+    await loadFirstPages();
   } catch {
     // Offline: the socket's snapshot fills the lists when it connects.
   }

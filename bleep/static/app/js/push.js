@@ -1,6 +1,6 @@
 // Web Push: the service worker, this device's subscription, and telling the server of it.
 
-import { api } from "./api.js";
+import { api, wholeList } from "./api.js";
 
 export function pushSupported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -19,7 +19,7 @@ export async function pushState() {
   const registration = await navigator.serviceWorker.getRegistration("/");
   const subscription = registration && (await registration.pushManager.getSubscription());
   if (!subscription) return "off";
-  const known = await api("GET", "/push/subscriptions").catch(() => []);
+  const known = await wholeList("/push/subscriptions").catch(() => []);
   return known.some((row) => row.current && row.endpoint === subscription.endpoint) ? "on" : "off";
 }
 

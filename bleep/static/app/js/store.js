@@ -6,6 +6,8 @@ export const store = {
   me: null,
   bleeps: new Map(),
   overdue: null,
+  // What the server's paged lists hold past what this device loaded (js/lists.js).
+  pages: { inbox: { more: 0, emergencies: 0 }, sent: { more: 0, emergencies: 0 } },
 };
 
 const listeners = new Set();

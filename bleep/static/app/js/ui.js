@@ -118,3 +118,34 @@ export function showFieldErrors(form, fields) {
   }
   return first;
 }
+
+// "12 more open, 3 emergencies": what a list holds past what is shown, with how many of the
+// list's emergencies are not shown (the server sends them first, so usually none are).
+export function moreLine(more, emergencies, shownEmergencies) {
+  if (!more) return "";
+  const hidden = Math.min(more, Math.max(0, emergencies - shownEmergencies));
+  const those = hidden ? `, ${hidden} ${hidden === 1 ? "emergency" : "emergencies"}` : "";
+  return `${more} more open${those}`;
+}
+
+export function emergenciesIn(bleeps) {
+  return bleeps.filter((bleep) => bleep.priority === "emergency").length;
+}
+
+// The button under a paged list that loads its next page; it names the list it grows and
+// says how many it adds, and is disabled while that page loads.
+export function showMoreButton({ listId, more, page, load }) {
+  if (!more) return null;
+  const count = Math.min(more, page);
+  const button = h("button", { type: "button", class: "secondary wide more", "aria-controls": listId, onclick: async () => {
+    button.disabled = true;
+    button.textContent = "Loading…";
+    try {
+      await load();
+    } catch {
+      button.disabled = false;
+      button.textContent = `Show ${count} more (not reachable now; try again)`;
+    }
+  } }, `Show ${count} more`);
+  return button;
+}

@@ -3,7 +3,7 @@
 // on a clinician's bleep, take it on, escalate or redirect. Its thread and its append-only
 // history below.
 
-import { api, ApiError } from "../api.js";
+import { api, ApiError, wholeList } from "../api.js";
 import { markRead } from "../live.js";
 import { myDelivery, putBleep, store, subscribe, takesOnInstead } from "../store.js";
 import { badge, clock, h, replace, state, statusLine, target, WAITING, where } from "../ui.js";
@@ -170,7 +170,7 @@ export function renderBleep(view, bleepId) {
   async function loadRoles() {
     roles = [];
     try {
-      roles = (await api("GET", "/on-call")).map((row) => row.role);
+      roles = (await wholeList("/on-call")).map((row) => row.role);
     } catch {
       return; // the redirect list stays empty; the board has one too
     }

@@ -1,12 +1,15 @@
-// Switchboard's board: every open bleep, oldest first, with its age and escalation step and
-// who at switchboard is handling it; take one on, escalate or redirect it by hand; call a
-// whole team in an emergency.
+// Switchboard's board: every open bleep, emergencies first and then oldest first, with its age
+// and escalation step and who at switchboard is handling it; take one on, escalate or redirect
+// it by hand; call a whole team in an emergency. It shows a page at a time and says how many
+// more are open, and how many of those are emergencies.
 // Switchboard is not in most bleeps, so no events arrive for them: the board asks again
 // every few seconds, and at once when any event arrives.
 
-import { api, ApiError } from "../api.js";
+import { api, ApiError, listPage, PAGE, wholeList } from "../api.js";
 import { store, subscribe, takesOnInstead } from "../store.js";
-import { badge, clock, duration, h, handlingLine, replace, state, target, WAITING, where } from "../ui.js";
+import {
+  badge, clock, duration, emergenciesIn, h, handlingLine, moreLine, replace, showMoreButton, state, target, WAITING, where,
+} from "../ui.js";
 
 const REFRESH_EVERY_MS = 5000;
 // An open bleep older than this is shown as late.
@@ -20,16 +23,32 @@ const ACTION_WORDS = {
 
 export function renderBoard(view) {
   let rows = [];
+  let totals = { count: 0, more: 0, emergencies: 0 };
+  let wanted = PAGE; // how many rows the operator has asked to see ("Show more" adds a page)
   let fetchedAt = Date.now();
   let roles = [];
   const list = h("ul", { class: "list", id: "board" });
   const summary = h("p", { class: "small", id: "board-summary", role: "status" });
+  const more = h("div", { id: "board-more" });
   const teamCall = h("details", { class: "panel tool", id: "team-call" }, h("summary", {}, "Emergency team call"));
-  replace(view, h("h1", {}, "Open bleeps"), summary, list, teamCall);
+  replace(view, h("h1", {}, "Open bleeps"), summary, list, more, teamCall);
+
+  // The first `wanted` rows, a page of at most the server's maximum at a time.
+  async function fetchRows() {
+    const found = new Map();
+    let page;
+    do {
+      page = await listPage("/switchboard/bleeps", { offset: found.size, limit: wanted - found.size });
+      for (const row of page.results) found.set(row.id, row);
+    } while (page.more && page.results.length && found.size < wanted);
+    return { found: [...found.values()], page };
+  }
 
   async function load() {
     try {
-      rows = await api("GET", "/switchboard/bleeps");
+      const { found, page } = await fetchRows();
+      rows = found;
+      totals = { count: page.count, more: Math.max(0, page.count - found.length), emergencies: page.emergencies };
       fetchedAt = Date.now();
       draw();
     } catch (error) {
@@ -42,9 +61,13 @@ export function renderBoard(view) {
   }
 
   function draw() {
+    const emergencies = totals.emergencies ? `, ${totals.emergencies} ${totals.emergencies === 1 ? "emergency" : "emergencies"}` : "";
+    summary.textContent = rows.length ? `${totals.count} open${emergencies}: emergencies first, then oldest first` : "";
+    replace(more,
+      totals.more ? h("p", { class: "small", id: "board-more-line" }, moreLine(totals.more, totals.emergencies, emergenciesIn(rows))) : null,
+      showMoreButton({ listId: "board", more: totals.more, page: PAGE, load: () => { wanted += PAGE; return load(); } }));
     const busy = document.activeElement && list.contains(document.activeElement) && document.activeElement.closest("details[open]");
     if (busy) return tick(); // never pull a form from under the operator's fingers
-    summary.textContent = rows.length ? `${rows.length} open, oldest first` : "";
     const openTools = new Set([...list.querySelectorAll("details[open]")].map((d) => d.dataset.key));
     replace(list, rows.length ? rows.map((row) => h("li", {}, boardCard(row, openTools))) : h("li", { class: "empty" }, "No open bleeps."));
   }
@@ -141,7 +164,7 @@ export function renderBoard(view) {
   }
 
   async function drawTeamCall() {
-    const [teams, locations] = await Promise.all([api("GET", "/rota/teams"), api("GET", "/rota/locations")]).catch(() => [[], []]);
+    const [teams, locations] = await Promise.all([wholeList("/rota/teams"), wholeList("/rota/locations")]).catch(() => [[], []]);
     const problem = h("p", { class: "error", role: "alert" });
     const form = h("form", { onsubmit: (event) => callTeam(event, problem) },
       h("p", { class: "hint" }, "Bleeps every clinical role of the team as an emergency; each must answer."),
@@ -179,7 +202,7 @@ export function renderBoard(view) {
     }
   }
 
-  api("GET", "/on-call")
+  wholeList("/on-call")
     .then((directory) => {
       roles = directory.map((row) => row.role);
       draw();

@@ -1,22 +1,28 @@
 // The bleeps sent to me: open ones, the most urgent and newest first; then what this
 // device saw answered. Also where this phone turns on notifications for when it is closed.
 
-import { answered, inbox, myDelivery, subscribe } from "../store.js";
+import { PAGE } from "../api.js";
+import { loadMore } from "../lists.js";
+import { answered, inbox, myDelivery, store, subscribe } from "../store.js";
 import { pushState, pushSupported, turnOnPush } from "../push.js";
-import { h, replace } from "../ui.js";
+import { emergenciesIn, h, moreLine, replace, showMoreButton } from "../ui.js";
 import { bleepCard } from "./cards.js";
 
 export function renderInbox(view) {
   const open = h("ul", { class: "list", id: "inbox", "aria-live": "polite", "aria-relevant": "additions" });
   const earlier = h("ul", { class: "list", id: "answered" });
+  const more = h("div", { id: "inbox-more", role: "status" });
   const notifications = h("div", { class: "panel", id: "notifications" });
-  replace(view, h("h1", {}, "Inbox"), open, notifications, h("h2", {}, "Earlier"), earlier);
+  replace(view, h("h1", {}, "Inbox"), open, more, notifications, h("h2", {}, "Earlier"), earlier);
 
   function draw() {
     const bleeps = inbox();
     replace(open, bleeps.length
       ? bleeps.map((bleep) => h("li", {}, bleepCard(bleep, { mine: myDelivery(bleep) })))
       : h("li", { class: "empty" }, "No open bleeps for you."));
+    const { more: left, emergencies } = store.pages.inbox;
+    replace(more, left ? h("p", { class: "small" }, moreLine(left, emergencies, emergenciesIn(bleeps))) : null,
+      showMoreButton({ listId: "inbox", more: left, page: PAGE, load: () => loadMore("inbox") }));
     const done = answered();
     replace(earlier, done.length
       ? done.slice(0, 20).map((bleep) => h("li", {}, bleepCard(bleep, { mine: myDelivery(bleep) })))

@@ -3,7 +3,7 @@
 // answers 503, or does not answer) is retried by itself with the same idempotency key, so it
 // goes once, as soon as it can, unless the nurse stops it.
 
-import { api, ApiError, Offline } from "../api.js";
+import { api, ApiError, listPage, Offline, wholeList } from "../api.js";
 import { isValidNhsNumber } from "../nhs.js";
 import { announce, duration, h, PRIORITIES, PRIORITY_LABEL, replace, showFieldErrors } from "../ui.js";
 
@@ -163,7 +163,7 @@ export function renderSend(view) {
 
   async function lookUp() {
     try {
-      const rows = await api("GET", `/on-call?q=${encodeURIComponent(search.value.trim())}`);
+      const rows = (await listPage(`/on-call?q=${encodeURIComponent(search.value.trim())}`)).results;
       replace(results, rows.map((row) => h("li", {}, resultButton(row))));
       if (!rows.length) replace(results, h("li", {}, h("p", { class: "small", role: "status" }, "No role matches.")));
     } catch {
@@ -324,7 +324,7 @@ export function renderSend(view) {
   replace(view, form);
   if (outbox) watch(outbox); // a send still under way (or refused) from an earlier visit
   lookUp();
-  api("GET", "/rota/locations")
+  wholeList("/rota/locations")
     .then((locations) => {
       for (const place of locations) form.location.append(h("option", { value: String(place.id) }, place.name));
     })

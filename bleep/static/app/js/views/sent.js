@@ -1,12 +1,15 @@
 // The bleeps I sent, newest first, each with where it has got to, live.
 
-import { sent, subscribe } from "../store.js";
-import { h, replace, state } from "../ui.js";
+import { PAGE } from "../api.js";
+import { loadMore } from "../lists.js";
+import { sent, store, subscribe } from "../store.js";
+import { h, replace, showMoreButton, state } from "../ui.js";
 import { bleepCard } from "./cards.js";
 
 export function renderSent(view) {
   const list = h("ul", { class: "list", id: "sent" });
-  replace(view, h("h1", {}, "Sent"), list);
+  const more = h("div", { id: "sent-more" });
+  replace(view, h("h1", {}, "Sent"), list, more);
 
   function draw() {
     const bleeps = sent();
@@ -15,6 +18,8 @@ export function renderSent(view) {
           bleepCard(bleep),
           h("p", { class: "meta" }, bleep.deliveries.map((d) => h("span", {}, `${d.recipient.name} `, state(d.status))))))
       : h("li", { class: "empty" }, "You have not sent any bleeps yet."));
+    const left = store.pages.sent.more;
+    replace(more, showMoreButton({ listId: "sent", more: left, page: PAGE, load: () => loadMore("sent") }));
   }
 
   draw();

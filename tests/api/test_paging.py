@@ -1,0 +1,207 @@
+"""Every list is paged: the schema says so for each, a page keeps to its limit and the
+maximum, and the board and the inbox put emergencies first and count them."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
+
+from api.pagination import PAGE_DEFAULT, PAGE_MAX
+from escalation.services.sending import send_bleep
+from messaging.models import Priority
+from rota.models import Site
+from tests import factories
+from tests.conftest import Ward, client_for
+
+BOARD = "/api/switchboard/bleeps"
+INBOX = "/api/bleeps"
+
+# GET operations whose answer may be a bare array, each with why it is bounded. None is.
+UNPAGED: dict[str, str] = {}
+
+
+def schema_of(reference: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Return the schema `reference` points at, or itself when it is inline."""
+    if "$ref" not in reference:
+        return reference
+    found: dict[str, Any] = schema["components"]["schemas"][reference["$ref"].split("/")[-1]]
+    return found
+
+
+def json_answers() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Return each GET operation's path, operation and JSON 200 answer's schema."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    answers = []
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        content = (get or {}).get("responses", {}).get("200", {}).get("content", {})
+        if get and "application/json" in content:
+            answers.append((path, get, schema_of(content["application/json"]["schema"], schema)))
+    return answers
+
+
+@pytest.mark.hazard("HZ-23")
+def test_no_get_operation_in_the_schema_answers_an_unpaged_list() -> None:
+    unpaged = [
+        path
+        for path, _, answer in json_answers()
+        if answer.get("type") == "array" and path not in UNPAGED
+    ]
+    assert unpaged == []
+
+
+def test_every_paged_list_in_the_schema_takes_limit_and_offset_and_says_how_many_more() -> None:
+    paged = [
+        (path, get, answer)
+        for path, get, answer in json_answers()
+        if "results" in answer.get("properties", {})
+    ]
+    assert len(paged) >= 17
+    for path, get, answer in paged:
+        assert {"limit", "offset"} <= {p["name"] for p in get.get("parameters", [])}, path
+        assert {"count", "more", "next", "previous", "results"} <= set(answer["required"]), path
+
+
+def sites(count: int) -> None:
+    Site.objects.bulk_create(
+        Site(name=f"Site {n}", time_zone="Europe/London") for n in range(count)
+    )
+
+
+def test_a_list_answers_the_default_page_and_says_how_many_more_there_are(ward: Ward) -> None:
+    sites(PAGE_DEFAULT + 3)
+    total = Site.objects.count()
+
+    body = client_for(ward.nurse_token).get("/api/rota/sites").json()
+
+    assert (len(body["results"]), body["count"]) == (PAGE_DEFAULT, total)
+    assert body["more"] == total - PAGE_DEFAULT
+    assert body["previous"] is None
+    assert f"offset={PAGE_DEFAULT}" in body["next"]
+
+
+def test_a_list_keeps_to_the_limit_asked_and_the_offset(ward: Ward) -> None:
+    sites(5)
+    client = client_for(ward.nurse_token)
+    everything = [site["id"] for site in client.get("/api/rota/sites?limit=100").json()["results"]]
+
+    body = client.get("/api/rota/sites?limit=2&offset=2").json()
+
+    assert [site["id"] for site in body["results"]] == everything[2:4]
+    assert body["more"] == len(everything) - 4
+
+
+def test_a_limit_past_the_maximum_gets_the_maximum(ward: Ward) -> None:
+    sites(PAGE_MAX + 1)
+
+    body = client_for(ward.nurse_token).get(f"/api/rota/sites?limit={PAGE_MAX * 5}").json()
+
+    assert len(body["results"]) == PAGE_MAX
+    assert body["more"] == body["count"] - PAGE_MAX
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("limit=0", "limit"), ("limit=ten", "limit"), ("offset=-1", "offset")]
+)
+def test_a_limit_or_offset_that_is_not_a_whole_number_is_refused_naming_it(
+    ward: Ward, query: str, field: str
+) -> None:
+    response = client_for(ward.nurse_token).get(f"/api/rota/sites?{query}")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+
+
+def test_a_filtered_list_takes_limit_and_offset_beside_its_filters(ward: Ward) -> None:
+    response = client_for(ward.nurse_token).get("/api/on-call?q=2345&limit=1&offset=0")
+
+    assert response.status_code == 200, response.json()
+    assert [row["role"]["bleep_number"] for row in response.json()["results"]] == ["2345"]
+
+
+def flood(ward: Ward, priorities: str) -> list[int]:
+    """Send one bleep a second to the ward's role, `e` an emergency and `r` routine."""
+    ids = []
+    for n, letter in enumerate(priorities):
+        priority = Priority.EMERGENCY if letter == "e" else Priority.ROUTINE
+        sent = send_bleep(
+            sender=ward.nurse,
+            device=ward.nurse_device,
+            draft=factories.draft(ward.role, message=f"bleep {n}", priority=priority),
+            now=ward.now + timedelta(seconds=n),
+        )
+        ids.append(sent.bleep.pk)
+    return ids
+
+
+def pages(client: Any, url: str, limit: int) -> list[dict[str, Any]]:
+    """Walk a list page by page with its `next` links."""
+    found, page = [], client.get(f"{url}?limit={limit}").json()
+    found.append(page)
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        found.append(page)
+    return found
+
+
+@pytest.mark.hazard("HZ-23")
+def test_the_board_shows_every_emergency_first_across_its_pages_and_counts_them(
+    ward: Ward,
+) -> None:
+    r1, e1, r2, r3, e2 = flood(ward, "rerre")
+    operator = client_for(factories.make_device(ward.operator)[1])
+
+    walked = pages(operator, BOARD, limit=2)
+
+    assert [[row["id"] for row in page["results"]] for page in walked] == [
+        [e1, e2],
+        [r1, r2],
+        [r3],
+    ]
+    assert [(page["count"], page["more"], page["emergencies"]) for page in walked] == [
+        (5, 3, 2),
+        (5, 1, 2),
+        (5, 0, 2),
+    ]
+
+
+@pytest.mark.hazard("HZ-23")
+def test_the_inbox_shows_every_emergency_first_across_its_pages_and_counts_them(
+    ward: Ward,
+) -> None:
+    r1, e1, r2, e2 = flood(ward, "rere")
+
+    walked = pages(client_for(ward.doctor_token), INBOX, limit=3)
+
+    assert [[row["id"] for row in page["results"]] for page in walked] == [[e2, e1, r2], [r1]]
+    assert [(page["more"], page["emergencies"]) for page in walked] == [(1, 2), (0, 2)]
+
+
+@pytest.mark.hazard("HZ-23")
+def test_the_board_reads_as_much_for_many_open_bleeps_as_for_a_few(
+    ward: Ward, django_assert_max_num_queries: Any
+) -> None:
+    operator = client_for(factories.make_device(ward.operator)[1])
+    flood(ward, "re")
+    operator.get(BOARD)
+
+    with CaptureQueriesContext(connection) as few:
+        operator.get(BOARD)
+    flood(ward, "r" * 30 + "e" * 5)
+
+    with django_assert_max_num_queries(len(few)):
+        body = operator.get(f"{BOARD}?limit=30").json()
+    assert len(body["results"]) == 30
+
+
+def test_the_sent_list_pages_past_what_it_used_to_cut_off(ward: Ward) -> None:
+    ids = flood(ward, "r" * 3)
+
+    body = client_for(ward.nurse_token).get("/api/bleeps/sent?limit=2&offset=2").json()
+
+    assert [row["id"] for row in body["results"]] == [ids[0]]
+    assert (body["count"], body["more"]) == (3, 0)
+    assert "emergencies" not in body

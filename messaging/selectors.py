@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Model, Q, QuerySet, prefetch_related_objects
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messaging.exceptions import (
     BleepNotFound,
@@ -24,6 +25,24 @@ from messaging.models import (
 )
 from rota.models import Person, Role
 from rota.selectors import get_person, get_role
+
+# Whose account can change who is bleeped or read every bleep: a stolen password alone
+# must not be enough to take one over.
+MFA_JOBS = frozenset({Person.Job.ROTA_MANAGER, Person.Job.AUDITOR})
+
+
+def mfa_required(person: Person) -> bool:
+    """Return whether `person` must sign in with a second factor.
+
+    The one place the rule lives: sign-in, /api/me, turning MFA off and the app all ask here.
+    """
+    return person.is_superuser or person.job in MFA_JOBS
+
+
+def mfa_enrolled(person: Person) -> bool:
+    """Return whether `person` has a confirmed authenticator, so sign-in asks for a code."""
+    return TOTPDevice.objects.filter(user=person, confirmed=True).exists()
+
 
 # What a bleep's summary shows, loaded with it rather than one query per field.
 BLEEP_RELATIONS = ("role", "answering_role", "person", "sender", "location", "acknowledged_by")

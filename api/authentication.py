@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from messaging.exceptions import InvalidToken
 from messaging.models import Device
 from messaging.services.devices import authenticate_device
+from messaging.services.mfa import EnrolmentTicket, read_enrolment_token
 from rota.models import Person
 
 
@@ -39,6 +40,28 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class EnrolmentTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticate by `Authorization: Enrolment <token>`, from a sign-in that answered
+    `mfa_enrolment_required`: the person, with no device, on the enrolment routes only."""
+
+    keyword = "Enrolment"
+
+    def authenticate(self, request: Request) -> tuple[Person, EnrolmentTicket] | None:
+        header = authentication.get_authorization_header(request).decode("latin1").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("send Authorization: Enrolment <token>")
+        try:
+            ticket = read_enrolment_token(token=header[1], now=timezone.now())
+        except InvalidToken:
+            raise exceptions.AuthenticationFailed("invalid or expired enrolment token") from None
+        return ticket.person, ticket
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
 class DeviceTokenScheme(OpenApiAuthenticationExtension):
     """Describe device-token authentication in the OpenAPI schema."""
 
@@ -50,4 +73,19 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A device token from POST /api/auth/login.",
+        }
+
+
+class EnrolmentTokenScheme(OpenApiAuthenticationExtension):
+    """Describe enrolment-token authentication in the OpenAPI schema."""
+
+    target_class = EnrolmentTokenAuthentication
+    name = "enrolmentToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Enrolment <token>`, from a sign-in answered mfa_enrolment_required.",
         }

@@ -28,6 +28,12 @@ from messaging.exceptions import (
     DeviceNotFound,
     InvalidCredentials,
     InvalidPushSubscription,
+    MfaEnrolmentRequired,
+    MfaInvalid,
+    MfaMandatory,
+    MfaNotEnrolled,
+    MfaRequired,
+    MfaThrottled,
     NotAllowedToUnlock,
     NotARecipient,
     NotSwitchboard,
@@ -72,6 +78,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "forbidden",
         "only a rota manager or an administrator may clear a sign-in lockout",
     ),
+    MfaMandatory: (
+        status.HTTP_403_FORBIDDEN,
+        "mfa_mandatory",
+        "your role requires a second factor: it cannot be turned off",
+    ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
     AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
     NoHolderInChain: (
@@ -104,6 +115,10 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         )
     if isinstance(exc, SignInLockedOut):
         return _locked_out_body(exc.retry_at, exc.retry_after)
+    if isinstance(exc, MfaRequired | MfaInvalid | MfaThrottled | MfaEnrolmentRequired):
+        return _mfa_body(exc)
+    if isinstance(exc, MfaNotEnrolled):
+        return _body(409, "mfa_not_enrolled", str(exc))
     if isinstance(exc, InvalidRotaData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
@@ -172,6 +187,36 @@ def locked_out(request: HttpRequest, response: Any = None, *_: Any) -> HttpRespo
     cool_off = get_cool_off(request) or timedelta(0)
     body, headers = _locked_out(timezone.now() + cool_off, cool_off)
     return JsonResponse(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+
+
+MFA_REQUIRED_DETAIL = (
+    "this account signs in with a code: send the 6-digit code from its authenticator app, "
+    "or a recovery code, as otp"
+)
+MFA_INVALID_DETAIL = "wrong code, or a recovery code already used"
+
+
+def _mfa_body(exc: Exception) -> Response:
+    """Answer a second-factor refusal; the code's field is named `otp` wherever it is asked."""
+    if isinstance(exc, MfaRequired):
+        detail = MFA_REQUIRED_DETAIL
+        return _body(400, "mfa_required", detail, fields={"otp": [detail]})
+    if isinstance(exc, MfaInvalid):
+        return _body(400, "mfa_invalid", MFA_INVALID_DETAIL, fields={"otp": [MFA_INVALID_DETAIL]})
+    if isinstance(exc, MfaThrottled):
+        seconds = math.ceil(exc.retry_after.total_seconds())
+        detail = f"too many wrong codes in a row: try again in {seconds} seconds"
+        body = {"code": "mfa_throttled", "detail": detail, "retry_after": seconds}
+        headers = {"Retry-After": str(seconds)}
+        return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+    assert isinstance(exc, MfaEnrolmentRequired)
+    return _body(
+        403,
+        "mfa_enrolment_required",
+        "this account must enrol an authenticator app before it signs in a device",
+        enrolment_token=exc.token,
+        expires_at=exc.expires_at.isoformat(),
+    )
 
 
 def _locked_out_body(retry_at: datetime, retry_after: timedelta) -> Response:

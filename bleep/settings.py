@@ -169,6 +169,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -300,6 +303,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER, AXES_IPWARE_PROXY_COUNT = client_address_sett
 # Not strict: a client-written entry makes the chain longer than the proxies, and strict
 # ipware would then fall back to the socket peer, the proxy every client shares.
 IPWARE_STRICT = False
+
+# Second factor (django-otp). Authenticator apps show the account under this name.
+OTP_TOTP_ISSUER = "Bleep"
+# The admin lists people's authenticators (to remove a lost one) without their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -97,3 +97,38 @@ class InvalidPushSubscription(MessagingError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class MfaRequired(MessagingError):
+    """This person signs in with a second factor and none was sent."""
+
+
+class MfaInvalid(MessagingError):
+    """The second-factor code is wrong, expired, or a recovery code already used."""
+
+
+class MfaThrottled(MessagingError):
+    """Too many wrong codes in a row for this authenticator; refused until `retry_at`."""
+
+    def __init__(self, *, retry_at: datetime, retry_after: timedelta) -> None:
+        super().__init__(f"too many wrong codes; try again at {retry_at.isoformat()}")
+        self.retry_at = retry_at
+        self.retry_after = retry_after
+
+
+class MfaEnrolmentRequired(MessagingError):
+    """The password was right, but this person must enrol an authenticator before a device
+    is signed in; `token` lets them do only that, until `expires_at`."""
+
+    def __init__(self, *, token: str, expires_at: datetime) -> None:
+        super().__init__("enrol an authenticator to finish signing in")
+        self.token = token
+        self.expires_at = expires_at
+
+
+class MfaNotEnrolled(MessagingError):
+    """The action needs an enrolled authenticator, or a pending one to confirm, and has none."""
+
+
+class MfaMandatory(MessagingError):
+    """This person's role requires a second factor, so it cannot be turned off."""

@@ -15,6 +15,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messaging.exceptions import (
     BleepNotFound,
@@ -35,6 +36,24 @@ from messaging.models import (
 )
 from rota.models import Person, Role
 from rota.selectors import get_person, get_role
+
+# Whose account can change who is bleeped or read every bleep: a stolen password alone
+# must not be enough to take one over.
+MFA_JOBS = frozenset({Person.Job.ROTA_MANAGER, Person.Job.AUDITOR})
+
+
+def mfa_required(person: Person) -> bool:
+    """Return whether `person` must sign in with a second factor.
+
+    The one place the rule lives: sign-in, /api/me, turning MFA off and the app all ask here.
+    """
+    return person.is_superuser or person.job in MFA_JOBS
+
+
+def mfa_enrolled(person: Person) -> bool:
+    """Return whether `person` has a confirmed authenticator, so sign-in asks for a code."""
+    return TOTPDevice.objects.filter(user=person, confirmed=True).exists()
+
 
 # What a bleep's summary shows, loaded with it rather than one query per field (a role
 # shows its team's name: without the team, a board of 1,300 bleeps made 2,600 more queries).

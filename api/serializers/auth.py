@@ -7,7 +7,11 @@ from rest_framework import serializers
 
 from api.serializers.base import PersonSerializer, StrictSerializer
 from messaging.models import Device
+from messaging.selectors import mfa_enrolled, mfa_required
 from messaging.services.devices import device_expires_at
+from rota.models import Person
+
+OTP_HELP = "The 6-digit code from the authenticator app, or an unused recovery code."
 
 
 class LoginSerializer(StrictSerializer):
@@ -17,6 +21,49 @@ class LoginSerializer(StrictSerializer):
     end_other_sessions = serializers.BooleanField(
         default=False, help_text="Sign out every other device of this person as well."
     )
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=f"{OTP_HELP} Needed once the person has enrolled an authenticator.",
+    )
+
+
+class OtpSerializer(StrictSerializer):
+    otp = serializers.CharField(max_length=32, help_text=OTP_HELP)
+
+
+class StartEnrolmentSerializer(StrictSerializer):
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=f"{OTP_HELP} Needed only to replace an enrolled authenticator.",
+    )
+
+
+class EnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="The authenticator's secret, base32; shown once.")
+    uri = serializers.CharField(help_text="The same as an otpauth:// URI, for a QR code.")
+
+
+class MfaSerializer(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a field named `required` would shadow the serializer's own attribute.
+        return {
+            "enrolled": serializers.BooleanField(help_text="Sign-in asks this person for a code."),
+            "required": serializers.BooleanField(
+                help_text="This person's role requires a second factor."
+            ),
+        }
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Ten single-use codes, each in place of a 6-digit code; shown once.",
+    )
+    mfa = MfaSerializer()
 
 
 class DeviceSerializer(serializers.Serializer):
@@ -53,11 +100,25 @@ class LoginResponseSerializer(serializers.Serializer):
     user = PersonSerializer()
 
 
+class EnrolledSignInSerializer(RecoveryCodesSerializer, LoginResponseSerializer):
+    """The end of a sign-in finished by enrolling: recovery codes and the device's token."""
+
+
+def mfa_status(person: Person) -> dict[str, bool]:
+    """Return whether `person` has enrolled an authenticator and whether they must."""
+    return {"enrolled": mfa_enrolled(person), "required": mfa_required(person)}
+
+
 class MeSerializer(PersonSerializer):
     device = serializers.SerializerMethodField(help_text="The device this request came from.")
+    mfa = serializers.SerializerMethodField(help_text="This person's second factor.")
 
     class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "device"]
+        fields = [*PersonSerializer.Meta.fields, "device", "mfa"]
+
+    @extend_schema_field(MfaSerializer)
+    def get_mfa(self, person: Person) -> dict[str, bool]:
+        return mfa_status(person)
 
     @extend_schema_field(DeviceSerializer)
     def get_device(self, person: object) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Devices: sign in, authenticate a socket or a request, revoke, expire, disable an account."""
+"""Devices: sign in (with a second factor where one is set), authenticate a socket or a
+request, revoke, expire, disable an account."""
 
 import logging
 from datetime import datetime, timedelta
@@ -7,6 +8,7 @@ from axes.helpers import get_cool_off
 from axes.utils import reset as reset_sign_in_attempts
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -16,11 +18,16 @@ from messaging import events
 from messaging.exceptions import (
     InvalidCredentials,
     InvalidToken,
+    MfaEnrolmentRequired,
+    MfaInvalid,
+    MfaRequired,
     NotAllowedToUnlock,
     SignInLockedOut,
 )
 from messaging.models import Device
 from messaging.push import delete_push_subscription
+from messaging.selectors import mfa_enrolled, mfa_required
+from messaging.services import mfa
 from rota.models import Person
 
 logger = logging.getLogger(__name__)
@@ -49,37 +56,97 @@ def sign_in_device(
     request: HttpRequest,
     now: datetime,
     end_other_sessions: bool = False,
+    otp: str | None = None,
 ) -> tuple[Device, str]:
-    """Check the password and register a new device; return it with its token (shown once).
+    """Check the password and the second factor, and register a new device; return it with
+    its token (shown once).
 
     `request` is the sign-in's HTTP request: the throttle (django-axes, in the first
     authentication backend) counts failures by account and client address, and refuses a
-    locked-out pair before the password is checked. With `end_other_sessions`, every other
-    device of the person is signed out as well. Owns its transaction: the new device and
-    the others' ending commit together.
+    locked-out pair before the password is checked. A wrong `otp` counts as a failure there
+    too, so guessing codes locks out as guessing passwords does. Someone who must use a
+    second factor and has none yet gets no device: MfaEnrolmentRequired carries a token
+    that only enrols one (`finish_sign_in_by_enrolling`). With `end_other_sessions`, every
+    other device of the person is signed out as well.
     """
     user = authenticate(request, username=username, password=password)
-    if getattr(request, "axes_locked_out", False):
-        # Every attempt while locked out, the right password included, counts as a failure
-        # and starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT).
-        cool_off = get_cool_off(request) or timedelta(0)
-        raise SignInLockedOut(retry_at=now + cool_off, retry_after=cool_off)
+    _refuse_if_locked_out(request, now)
     if user is None or not user.is_active:
         raise InvalidCredentials()
+    if mfa_enrolled(user):
+        _check_second_factor(user, otp, request, now)
+    elif mfa_required(user):
+        token, expires_at = mfa.issue_enrolment_token(
+            person=user, device_name=device_name, end_other_sessions=end_other_sessions, now=now
+        )
+        raise MfaEnrolmentRequired(token=token, expires_at=expires_at)
+    return register_device(
+        person=user, device_name=device_name, now=now, end_other_sessions=end_other_sessions
+    )
+
+
+def finish_sign_in_by_enrolling(
+    *, ticket: mfa.EnrolmentTicket, otp: str, now: datetime
+) -> tuple[Device, list[str], str]:
+    """Confirm the authenticator started with an enrolment token and sign in the device that
+    token stood for; return the device, its token (shown once) and the recovery codes."""
+    codes = mfa.confirm_enrolment(person=ticket.person, otp=otp, now=now)
+    device, token = register_device(
+        person=ticket.person,
+        device_name=ticket.device_name,
+        now=now,
+        end_other_sessions=ticket.end_other_sessions,
+    )
+    return device, codes, token
+
+
+def register_device(
+    *, person: Person, device_name: str, now: datetime, end_other_sessions: bool = False
+) -> tuple[Device, str]:
+    """Register a new device for `person`, whose credentials are already checked; return it
+    with its token (shown once).
+
+    Owns its transaction: the new device and the others' ending (`end_other_sessions`)
+    commit together.
+    """
     token = new_token()
     with transaction.atomic():
         device = Device.objects.create(
-            user=user,
+            user=person,
             name=device_name,
             token_digest=digest_token(token),
             created_at=now,
             last_seen_at=now,
         )
         if end_other_sessions:
-            others = Device.objects.filter(user=user, revoked_at__isnull=True)
+            others = Device.objects.filter(user=person, revoked_at__isnull=True)
             for other in others.exclude(pk=device.pk).select_for_update():
                 revoke_device(device=other, now=now)
     return device, token
+
+
+def _refuse_if_locked_out(request: HttpRequest, now: datetime) -> None:
+    if getattr(request, "axes_locked_out", False):
+        # Every attempt while locked out, the right password included, counts as a failure
+        # and starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT).
+        cool_off = get_cool_off(request) or timedelta(0)
+        raise SignInLockedOut(retry_at=now + cool_off, retry_after=cool_off)
+
+
+def _check_second_factor(
+    person: Person, otp: str | None, request: HttpRequest, now: datetime
+) -> None:
+    """Refuse the sign-in unless `otp` is good; a wrong one is a failed sign-in for axes."""
+    if not otp:
+        raise MfaRequired()
+    if mfa.verify_second_factor(person=person, otp=otp, now=now):
+        return
+    # Django's own failure signal, the one `authenticate` sends for a wrong password: axes
+    # counts it, locks out at the limit and logs it, so both factors share one throttle.
+    credentials = {"username": person.get_username()}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    _refuse_if_locked_out(request, now)
+    raise MfaInvalid()
 
 
 def authenticate_device(*, token: str, now: datetime) -> Device:

@@ -16,7 +16,9 @@ Demo hospital ready: {site}. Every demo password is "{password}".
   Medical Registrar on call now  {registrar}  (bleep 2345; shifts change at 08:00 and 20:00,
                                  run `.venv/bin/python manage.py seed_demo` again for who is on)
   switchboard on now             {switchboard}
-  rota manager                   {manager}   (also: /admin/ after `manage.py createsuperuser`)
+  rota manager                   {manager}   (two-step sign-in: the phone app sets up an
+                                 authenticator app at the first sign-in; also: /admin/
+                                 after `manage.py createsuperuser`)
 
 Try it once `make run` is serving: open the phone app at http://127.0.0.1:8000/ in three
 browser windows and sign in as the nurse, the registrar and switchboard. Or, each in its

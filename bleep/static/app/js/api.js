@@ -19,6 +19,7 @@ export class ApiError extends Error {
     this.code = body.code || "error";
     this.fields = body.fields || {};
     this.current = body.current;
+    this.body = body;
     this.retryAfter = retryAfter; // seconds the server asked us to wait, or null
   }
 
@@ -49,9 +50,12 @@ export function saveUser(user) {
   localStorage.setItem(USER, JSON.stringify(user));
 }
 
-export async function api(method, path, body) {
+// `enrolment`: a sign-in's enrolment token, sent instead of this device's (there is none
+// yet) to the two routes that enrol an authenticator.
+export async function api(method, path, body, { enrolment = null } = {}) {
   const headers = { Accept: "application/json" };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (enrolment) headers.Authorization = `Enrolment ${enrolment}`;
+  else if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -64,7 +68,7 @@ export async function api(method, path, body) {
   } catch {
     throw new Offline();
   }
-  if (response.status === 401 && token()) {
+  if (response.status === 401 && token() && !enrolment) {
     // The token was revoked (signed out from another device, or the account disabled).
     await forget();
     window.dispatchEvent(new CustomEvent("bleep:signed-out"));
@@ -103,8 +107,18 @@ function retryAfter(response) {
   return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
 }
 
-export async function signIn({ username, password, deviceName }) {
-  const answer = await api("POST", "/auth/login", { username, password, device_name: deviceName });
+// Sign in; `otp` is the authenticator's code or a recovery code, for people who set one up.
+// An ApiError with code mfa_required asks for it; mfa_enrolment_required carries the token
+// that enrols one (error.body.enrolment_token) and then finishes this sign-in.
+export async function signIn({ username, password, deviceName, otp }) {
+  const body = { username, password, device_name: deviceName };
+  if (otp) body.otp = otp;
+  return keepSignIn(await api("POST", "/auth/login", body));
+}
+
+// Keep a sign-in's token and person on this device: from a login, or from confirming an
+// authenticator with an enrolment token.
+export async function keepSignIn(answer) {
   localStorage.setItem(TOKEN, answer.token);
   saveUser(answer.user);
   await keepToken(answer.token).catch(() => {});

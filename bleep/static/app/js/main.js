@@ -11,6 +11,7 @@ import { announce, duration, h, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
 import { renderBoard } from "./views/board.js";
 import { renderInbox } from "./views/inbox.js";
+import { renderAccount } from "./views/mfa.js";
 import { renderSend } from "./views/send.js";
 import { renderSent } from "./views/sent.js";
 import { renderSignIn } from "./views/signin.js";
@@ -43,6 +44,8 @@ function show() {
   teardown = null;
   if (name === "bleeps" && id) {
     teardown = renderBleep(view, id);
+  } else if (name === "account") {
+    teardown = renderAccount(view);
   } else {
     const section = sections().find((s) => s.route === name);
     if (!section) {

@@ -1,10 +1,34 @@
-// Sign in this device. The token stays on the device until it signs out.
+// Sign in this device. The token stays on the device until it signs out. People with
+// two-step sign-in are asked for their code when the server says so; people whose role
+// requires it and who have none yet set it up here before the device is signed in.
 
 import { ApiError, guessDeviceName, signIn } from "../api.js";
 import { h, replace } from "../ui.js";
+import { codeInput, codeProblem, renderEnrol } from "./mfa.js";
 
 export function renderSignIn(view, done) {
   const problem = h("p", { class: "error", id: "signin-problem", role: "alert" });
+  const otp = codeInput("otp");
+  const useRecovery = h("button", { type: "button", class: "secondary" }, "Use a recovery code instead");
+  const otpField = h(
+    "div",
+    { hidden: true, id: "otp-field" },
+    h("label", { for: "otp", id: "otp-label" }, "Code from your authenticator app"),
+    h("p", { class: "hint", id: "otp-hint" }, "The 6 digits it shows now."),
+    otp,
+    useRecovery,
+  );
+  otp.setAttribute("aria-describedby", "otp-hint");
+  useRecovery.addEventListener("click", () => {
+    // Recovery codes have letters: a digits-only keyboard could not type them.
+    otp.setAttribute("inputmode", "text");
+    otp.removeAttribute("pattern");
+    otp.setAttribute("maxlength", "20");
+    otpField.querySelector("#otp-label").textContent = "Recovery code";
+    otpField.querySelector("#otp-hint").textContent = "One of the codes you kept when you set up two-step sign-in; each works once.";
+    useRecovery.hidden = true;
+    otp.focus();
+  });
   const form = h(
     "form",
     { class: "panel signin", novalidate: true, "aria-labelledby": "signin-title" },
@@ -17,6 +41,7 @@ export function renderSignIn(view, done) {
     h("label", { for: "device-name" }, "This device"),
     h("p", { class: "hint", id: "device-hint" }, "So you can tell your phones apart and sign out a lost one."),
     h("input", { id: "device-name", name: "device_name", value: guessDeviceName(), "aria-describedby": "device-hint", required: true }),
+    otpField,
     problem,
     h("button", { type: "submit", class: "wide" }, "Sign in"),
   );
@@ -30,18 +55,33 @@ export function renderSignIn(view, done) {
         username: form.username.value.trim(),
         password: form.password.value,
         deviceName: form.device_name.value.trim() || guessDeviceName(),
+        otp: otpField.hidden ? null : otp.value.trim(),
       });
       await done();
     } catch (error) {
-      problem.textContent =
-        error instanceof ApiError && error.code === "invalid_credentials"
-          ? "Unknown username or wrong password."
-          : `Could not sign in: ${error.message}`;
-      form.password.focus();
+      answered(error);
     } finally {
       button.disabled = false;
     }
   });
+  function answered(error) {
+    const code = error instanceof ApiError ? error.code : null;
+    if (code === "mfa_enrolment_required") {
+      renderEnrol(view, { enrolment: error.body.enrolment_token, done });
+      return;
+    }
+    if (code === "mfa_required" || code === "mfa_invalid" || code === "mfa_throttled") {
+      const asking = otpField.hidden;
+      otpField.hidden = false;
+      problem.textContent = code === "mfa_required" && asking ? "Enter the code from your authenticator app." : codeProblem(error);
+      otp.value = "";
+      otp.focus();
+      return;
+    }
+    problem.textContent = code === "invalid_credentials" ? "Unknown username or wrong password." : `Could not sign in: ${error.message}`;
+    form.password.focus();
+  }
+
   replace(view, form);
   form.username.focus();
 }

@@ -1,6 +1,8 @@
 import io
 import logging
 
+import pytest
+
 from bleep.redaction import RedactingAccessLogGenerator, RedactPathsFilter, redact_path
 
 
@@ -48,6 +50,7 @@ def test_django_request_warnings_log_the_feed_path_redacted():
     assert record.getMessage() == "Not Found: /api/rota/feeds/[redacted].ics"
 
 
+@pytest.mark.hazard("HZ-08")
 def test_every_handler_a_django_request_warning_reaches_redacts_paths():
     # Django's own console handler (printing when DEBUG is on) wrote feed secrets unredacted.
     logger: logging.Logger | None = logging.getLogger("django.request")

@@ -51,7 +51,7 @@ def test_django_request_warnings_log_the_feed_path_redacted():
 
 
 @pytest.mark.hazard("HZ-08")
-def test_every_handler_a_django_request_warning_reaches_redacts_paths():
+def test_every_handler_a_django_request_warning_reaches_redacts_paths() -> None:
     # Django's own console handler (printing when DEBUG is on) wrote feed secrets unredacted.
     logger: logging.Logger | None = logging.getLogger("django.request")
     handlers: list[logging.Handler] = []

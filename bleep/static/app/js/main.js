@@ -5,6 +5,7 @@ import { api, Offline, savedUser, saveUser, signOut, token } from "./api.js";
 import { raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
+import { checkRenewal, startRenewal, stopRenewal } from "./renewal.js";
 import { changed, putBleep, store, subscribe } from "./store.js";
 import { announce, duration, h, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
@@ -51,6 +52,7 @@ function show() {
     teardown = section.render(view);
   }
   drawTabs();
+  checkRenewal();
   window.scrollTo(0, 0);
   view.focus({ preventScroll: true });
 }
@@ -95,6 +97,7 @@ function inboxCount() {
 function showSignIn() {
   if (teardown) teardown();
   teardown = null;
+  stopRenewal();
   document.getElementById("tabs").hidden = true;
   document.getElementById("sign-out").hidden = true;
   document.getElementById("who").textContent = "";
@@ -125,6 +128,7 @@ async function begin() {
   document.getElementById("connection").hidden = false;
   await loadLists();
   startLive();
+  startRenewal();
   registerWorker().catch(() => {});
 }
 
@@ -188,6 +192,7 @@ subscribe((change) => {
   if (change.note) announce(change.note, Boolean(change.event && change.event.type === "bleep.created"));
   drawCount();
   raiseEmergencies(change);
+  checkRenewal();
 });
 
 document.getElementById("sign-out").addEventListener("click", async () => {

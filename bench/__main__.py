@@ -27,7 +27,7 @@ def main() -> None:
     # Models can be imported only once Django is set up.
     from django.db import connection
 
-    from bench import delivery, escalation, report, rota
+    from bench import delivery, escalation, report, rota, sign_in
     from bleep.append_only import allow_truncate_of_a_scratch_database
 
     # Each section starts from empty bleeps, histories and rota with TRUNCATE, which the
@@ -50,6 +50,8 @@ def main() -> None:
         results["rota_lookup"] = rota.measure(
             shifts=20_000 if quick else 1_000_000, lookups=2_000 if quick else 5_000
         )
+    with _timed(sections, "sign_in"):
+        results["sign_in"] = sign_in.measure(sign_ins=100 if quick else 500)
     with _timed(sections, "delivery"):
         results |= delivery.measure(
             sizes=(500,) if quick else (1_000, 5_000, 10_000),

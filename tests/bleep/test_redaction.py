@@ -1,6 +1,9 @@
 import io
+import logging
 
-from bleep.redaction import RedactingAccessLogGenerator, redact_path
+import pytest
+
+from bleep.redaction import RedactingAccessLogGenerator, RedactPathsFilter, redact_path
 
 
 def test_a_feed_secret_in_a_path_is_redacted():
@@ -34,10 +37,6 @@ def test_the_access_log_writes_the_feed_path_redacted():
 
 
 def test_django_request_warnings_log_the_feed_path_redacted():
-    import logging
-
-    from bleep.redaction import RedactPathsFilter
-
     record = logging.LogRecord(
         "django.request",
         logging.WARNING,
@@ -49,3 +48,17 @@ def test_django_request_warnings_log_the_feed_path_redacted():
     )
     RedactPathsFilter().filter(record)
     assert record.getMessage() == "Not Found: /api/rota/feeds/[redacted].ics"
+
+
+@pytest.mark.hazard("HZ-08")
+def test_every_handler_a_django_request_warning_reaches_redacts_paths() -> None:
+    # Django's own console handler (printing when DEBUG is on) wrote feed secrets unredacted.
+    logger: logging.Logger | None = logging.getLogger("django.request")
+    handlers: list[logging.Handler] = []
+    while logger is not None:
+        # pytest's own capture handlers are not the server's.
+        handlers += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+        logger = logger.parent if logger.propagate else None
+    assert handlers
+    for handler in handlers:
+        assert any(isinstance(f, RedactPathsFilter) for f in handler.filters), handler

@@ -103,10 +103,12 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{host}:{port or 5432}/{db['NAME']}"
 
 
-def server_commands(port: int) -> dict[str, list[str]]:
+def server_commands(port: int, *, access_log: bool = False) -> dict[str, list[str]]:
     """One embedded process, or (with Redis) web and a separate worker, as the Procfile."""
     python = sys.executable
-    serve = [python, "manage.py", "serve", "--port", str(port), "--quiet"]
+    serve = [python, "manage.py", "serve", "--port", str(port)]
+    if not access_log:
+        serve.append("--quiet")
     if not settings.REDIS_URL:
         return {"web": [*serve, "--worker"]}
     return {"web": [*serve, "--no-worker"], "worker": [python, "manage.py", "worker"]}
@@ -132,7 +134,11 @@ def wait_until_healthy(server: Server) -> None:
 
 @contextmanager
 def running_server(
-    *, log: Path, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+    *,
+    log: Path,
+    redis_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    access_log: bool = False,
 ) -> Iterator[Server]:
     """Run the server as the Procfile does, its output appended to `log`."""
     port = free_port()
@@ -149,7 +155,7 @@ def running_server(
         env["REDIS_URL"] = redis_url
     server = Server(url=f"http://127.0.0.1:{port}")
     try:
-        for name, command in server_commands(port).items():
+        for name, command in server_commands(port, access_log=access_log).items():
             note(log, f"starting {name}: {' '.join(command)}")
             with log.open("ab") as out:
                 server.processes[name] = subprocess.Popen(

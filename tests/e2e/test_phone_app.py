@@ -2,10 +2,11 @@
 switchboard, each in a browser context of their own, as on three phones."""
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
 
-from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Priority
+from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Priority
 from rota.models import Person, Role
 from tests import factories
 from tests.e2e.browser import WAIT_MS, hospital, launch_chromium, phone, sign_in, snap
@@ -452,3 +453,92 @@ def test_the_service_worker_shows_a_push_without_patient_details_and_confirms_de
     lock_screen = json.dumps(shown)
     for secret in ("NEWS", "9434765919", "Bed 4"):
         assert secret not in lock_screen
+
+
+def token_ends_in(person: Person, left: timedelta) -> Device:
+    """Make `person`'s signed-in device's token end `left` from now (90 days from sign-in)."""
+    device = Device.objects.get(user=person, revoked_at__isnull=True)
+    signed_in = timezone.now() + left - timedelta(days=settings.DEVICE_LIFETIME_DAYS)
+    Device.objects.filter(pk=device.pk).update(created_at=signed_in)
+    return device
+
+
+def stored_token(page: Page) -> str:
+    return str(page.evaluate("localStorage.getItem('bleep.token')"))
+
+
+RENEW_TEXT = re.compile(
+    r"^Your sign-in ends at \d\d:\d\d (today|tomorrow)\. "
+    r"Sign in again now so bleeps keep reaching you\.$"
+)
+
+
+@pytest.mark.hazard("HZ-05")
+def test_the_app_asks_to_sign_in_again_before_its_token_ends_never_over_a_bleep_and_ends_the_old_device(  # noqa: E501
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    context = phone(chromium)
+    sockets = auth_frames_sent(context)
+    doctor = sign_in(context, bleep_server, "omar.haddad")
+    old_token = stored_token(doctor)
+    old_device = token_ends_in(people["doctor"], timedelta(hours=2))
+    with rest_login(bleep_server, "amina.okafor") as nurse:
+        sent = nurse.post(
+            "/api/bleeps",
+            json={"bleep_number": "2345", "priority": "urgent", "message": "Bed 4 NEWS 7"},
+        )
+    bleep_id = sent.json()["id"]
+    # The doctor is reading the bleep when the app learns its token ends soon.
+    doctor.goto(f"{bleep_server.url}/#/bleeps/{bleep_id}")
+    doctor.reload()
+    doctor.locator("#connection[data-state=live]").wait_for()
+    expect(doctor.locator("#bleep-state")).to_be_visible()
+    known = doctor.evaluate("JSON.parse(localStorage.getItem('bleep.user')).device.expires_at")
+    assert datetime.fromisoformat(known) < timezone.now() + timedelta(hours=3)
+    notice = doctor.get_by_role("region", name="Sign-in ending")
+    expect(notice).to_be_hidden()
+
+    doctor.get_by_role("link", name="Inbox").click()
+    expect(notice.get_by_role("status")).to_have_text(RENEW_TEXT)
+    snap(doctor, "7-sign-in-again")
+    notice.get_by_role("button", name="Sign in again").click()
+    expect(notice.get_by_label("Password")).to_be_focused()
+    notice.get_by_label("Password").fill(factories.PASSWORD)
+    notice.get_by_role("button", name="Sign in again").click()
+
+    expect(notice).to_be_hidden()
+    wait_for(
+        doctor,
+        lambda: Device.objects.get(pk=old_device.pk).revoked_at is not None,
+        "the old device to be ended",
+    )
+    new_token = stored_token(doctor)
+    assert new_token != old_token
+    wait_for(doctor, lambda: sockets[-1]["token"] == new_token, "the socket on the new token")
+    assert sockets[-1]["last_seq"] > 0 and sockets[-1]["resume"] is True
+    expect(doctor.locator("#connection")).to_have_attribute("data-state", "live")
+    new_device = Device.objects.get(user=people["doctor"], revoked_at__isnull=True)
+    assert new_device.name == old_device.name
+    with rest_login(bleep_server, "amina.okafor") as nurse:
+        again = nurse.post(
+            "/api/bleeps",
+            json={"bleep_number": "2345", "priority": "urgent", "message": "Bed 9 NEWS 6"},
+        )
+    expect(doctor.locator(f"#inbox [data-bleep='{again.json()['id']}']")).to_be_visible()
+
+
+@pytest.mark.hazard("HZ-05")
+def test_the_app_asks_to_sign_in_again_when_its_token_would_end_in_a_later_shift(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    role = Role.objects.get(bleep_number="2345")
+    night = timezone.now() + timedelta(days=3)
+    factories.make_shift(role, people["doctor"], start=night)
+    doctor = sign_in(phone(chromium), bleep_server, "omar.haddad")
+    token_ends_in(people["doctor"], timedelta(days=3, hours=6))  # in that night shift
+    doctor.reload()
+
+    notice = doctor.get_by_role("region", name="Sign-in ending")
+    expect(notice.get_by_role("status")).to_contain_text(
+        re.compile(r"^Your sign-in ends at \d\d:\d\d on \w+day \d+ \w+\. Sign in again now")
+    )

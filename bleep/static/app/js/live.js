@@ -59,6 +59,17 @@ export function stop() {
   confirmed.clear();
 }
 
+// Sign the socket in again with the token now kept (a new device of the same person),
+// resuming from the last event number: the stream is the person's, so nothing is missed.
+export function reauthenticate() {
+  if (!running) return;
+  attempt = 0;
+  clearTimers();
+  if (socket) closeQuietly(socket);
+  socket = null;
+  connect();
+}
+
 function onVisible() {
   if (document.visibilityState === "visible" && connection.state !== "live") reconnectNow();
 }
@@ -129,7 +140,8 @@ function receive(frame) {
   switch (frame.type) {
     case "authenticated":
       // Keep what /api/me said (the job decides the sections and the answers offered).
-      store.me = { ...store.me, ...frame.user };
+      store.me = { ...store.me, ...frame.user, device: frame.device };
+      changed({ device: frame.device });
       return;
     case "snapshot":
       for (const bleep of frame.bleeps) putBleep(bleep);

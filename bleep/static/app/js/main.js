@@ -6,6 +6,7 @@ import { raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
 import { loadFirstPages } from "./lists.js";
+import { checkRenewal, startRenewal, stopRenewal } from "./renewal.js";
 import { store, subscribe } from "./store.js";
 import { announce, duration, h, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
@@ -55,6 +56,7 @@ function show() {
     teardown = section.render(view);
   }
   drawTabs();
+  checkRenewal();
   window.scrollTo(0, 0);
   view.focus({ preventScroll: true });
 }
@@ -99,6 +101,7 @@ function inboxCount() {
 function showSignIn() {
   if (teardown) teardown();
   teardown = null;
+  stopRenewal();
   document.getElementById("tabs").hidden = true;
   document.getElementById("sign-out").hidden = true;
   document.getElementById("who").textContent = "";
@@ -129,6 +132,7 @@ async function begin() {
   document.getElementById("connection").hidden = false;
   await loadLists();
   startLive();
+  startRenewal();
   registerWorker().catch(() => {});
 }
 
@@ -190,6 +194,7 @@ subscribe((change) => {
   if (change.note) announce(change.note, Boolean(change.event && change.event.type === "bleep.created"));
   drawCount();
   raiseEmergencies(change);
+  checkRenewal();
 });
 
 document.getElementById("sign-out").addEventListener("click", async () => {

@@ -40,6 +40,15 @@ export function saveSubscription(subscription) {
   return api("POST", "/push/subscriptions", subscription);
 }
 
+// After signing in again: this browser's subscription, if any, moves to the new device, so
+// ending the old device does not end its pushes.
+export async function moveSubscriptionHere() {
+  if (!pushSupported() || Notification.permission !== "granted") return;
+  const registration = await navigator.serviceWorker.getRegistration("/");
+  const subscription = registration && (await registration.pushManager.getSubscription());
+  if (subscription) await saveSubscription(subscription.toJSON());
+}
+
 function fromBase64Url(text) {
   const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replaceAll("-", "+").replaceAll("_", "/");
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

@@ -1,12 +1,23 @@
 // Sign in this device. The token stays on the device until it signs out. People with
 // two-step sign-in are asked for their code when the server says so; people whose role
-// requires it and who have none yet set it up here before the device is signed in.
+// requires it and who have none yet set it up before the device is signed in. The same
+// form, with the person's name fixed, signs in again before the token ends (renewal.js).
 
 import { ApiError, guessDeviceName, signIn } from "../api.js";
 import { h, replace } from "../ui.js";
 import { codeInput, codeProblem, renderEnrol } from "./mfa.js";
 
 export function renderSignIn(view, done) {
+  const onEnrol = (enrolment) => renderEnrol(view, { enrolment, done });
+  const form = signInForm({ done, onEnrol });
+  replace(view, form);
+  form.username.focus();
+}
+
+// The sign-in form. With `username`, it signs that person in again: the name is fixed and
+// the new device keeps `deviceName`.
+export function signInForm({ done, username = null, deviceName = null, onEnrol = null }) {
+  const again = username !== null;
   const problem = h("p", { class: "error", id: "signin-problem", role: "alert" });
   const otp = codeInput("otp");
   const useRecovery = h("button", { type: "button", class: "secondary" }, "Use a recovery code instead");
@@ -31,20 +42,21 @@ export function renderSignIn(view, done) {
   });
   const form = h(
     "form",
-    { class: "panel signin", novalidate: true, "aria-labelledby": "signin-title" },
-    h("h1", { id: "signin-title" }, "Sign in to Bleep"),
-    h("p", { class: "lead" }, "Each phone signs in on its own; signing out here signs out only this phone."),
+    { class: again ? "signin again" : "panel signin", novalidate: true, "aria-labelledby": again ? null : "signin-title" },
+    again ? null : h("h1", { id: "signin-title" }, "Sign in to Bleep"),
+    again ? null : h("p", { class: "lead" }, "Each phone signs in on its own; signing out here signs out only this phone."),
     h("label", { for: "username" }, "Username"),
-    h("input", { id: "username", name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: false, required: true }),
+    h("input", { id: "username", name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: false, required: true, value: username || "", readOnly: again }),
     h("label", { for: "password" }, "Password"),
     h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
-    h("label", { for: "device-name" }, "This device"),
-    h("p", { class: "hint", id: "device-hint" }, "So you can tell your phones apart and sign out a lost one."),
-    h("input", { id: "device-name", name: "device_name", value: guessDeviceName(), "aria-describedby": "device-hint", required: true }),
+    again ? null : h("label", { for: "device-name" }, "This device"),
+    again ? null : h("p", { class: "hint", id: "device-hint" }, "So you can tell your phones apart and sign out a lost one."),
+    h("input", { id: "device-name", name: "device_name", value: deviceName || guessDeviceName(), "aria-describedby": again ? null : "device-hint", required: true, type: again ? "hidden" : "text" }),
     otpField,
     problem,
-    h("button", { type: "submit", class: "wide" }, "Sign in"),
+    h("button", { type: "submit", class: "wide" }, again ? "Sign in again" : "Sign in"),
   );
+  if (again) form.setAttribute("aria-label", "Sign in again");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
@@ -67,7 +79,11 @@ export function renderSignIn(view, done) {
   function answered(error) {
     const code = error instanceof ApiError ? error.code : null;
     if (code === "mfa_enrolment_required") {
-      renderEnrol(view, { enrolment: error.body.enrolment_token, done });
+      if (onEnrol) {
+        onEnrol(error.body.enrolment_token);
+      } else {
+        problem.textContent = "Your role now needs two-step sign-in: sign out, then sign in to set it up.";
+      }
       return;
     }
     if (code === "mfa_required" || code === "mfa_invalid" || code === "mfa_throttled") {
@@ -82,6 +98,5 @@ export function renderSignIn(view, done) {
     form.password.focus();
   }
 
-  replace(view, form);
-  form.username.focus();
+  return form;
 }

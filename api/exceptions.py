@@ -38,6 +38,8 @@ from messaging.exceptions import (
 )
 from rota.exceptions import (
     AuditTrailNotFound,
+    ImportJobNotFound,
+    ImportNotAllowed,
     InvalidRotaData,
     NoHolderInChain,
     NotYourMove,
@@ -73,6 +75,12 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "only a rota manager or an administrator may clear a sign-in lockout",
     ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
+    ImportJobNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such import"),
+    ImportNotAllowed: (
+        status.HTTP_403_FORBIDDEN,
+        "forbidden",
+        "only a rota manager may import rota files",
+    ),
     AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,

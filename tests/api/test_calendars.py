@@ -605,7 +605,7 @@ def post_csv(hospital: Hospital, who: str, text: str) -> Any:
     return hospital.client(who).post(CSV_IMPORT, text, content_type="text/csv")
 
 
-@pytest.mark.hazard("HZ-16")
+@pytest.mark.hazard("HZ-24")
 def test_an_import_is_queued_for_a_worker_and_the_request_applies_nothing(
     hospital: Hospital,
 ) -> None:
@@ -646,6 +646,7 @@ def test_an_import_is_applied_once_and_a_worker_with_none_waiting_does_nothing(
     assert RotaChange.objects.filter(action="import").count() == 2
 
 
+@pytest.mark.hazard("HZ-24")
 def test_an_import_left_running_by_a_worker_that_died_is_applied_by_the_next(
     hospital: Hospital,
 ) -> None:
@@ -660,6 +661,7 @@ def test_an_import_left_running_by_a_worker_that_died_is_applied_by_the_next(
     assert Shift.objects.count() == 2
 
 
+@pytest.mark.hazard("HZ-24")
 def test_a_csv_of_more_than_10000_shifts_fails_naming_the_cap(hospital: Hospital) -> None:
     rows = [f"2345,priya.shah,2027-01-05 08:00,2027-01-05 09:00,r{n}" for n in range(10_001)]
     text = "role,person,start,end,uid\n" + "\n".join(rows) + "\n"
@@ -670,6 +672,7 @@ def test_a_csv_of_more_than_10000_shifts_fails_naming_the_cap(hospital: Hospital
     assert not Shift.objects.exists()
 
 
+@pytest.mark.hazard("HZ-24")
 def test_a_file_of_many_bad_rows_names_the_first_50_and_counts_the_rest(
     hospital: Hospital,
 ) -> None:

@@ -62,7 +62,7 @@ async def test_healthz_is_answered_while_every_request_thread_is_held() -> None:
     await asyncio.wait_for(asyncio.gather(*held), timeout=5)
 
 
-@pytest.mark.hazard("HZ-16")
+@pytest.mark.hazard("HZ-24")
 async def test_a_bleep_is_not_queued_behind_rota_imports_and_exports_holding_threads() -> None:
     release = asyncio.Event()
     inside: list[str] = []

@@ -269,7 +269,7 @@ async def test_the_worker_ends_a_device_whose_token_expired_unused(ward: Ward) -
     )()
 
 
-@pytest.mark.hazard("HZ-16")
+@pytest.mark.hazard("HZ-24")
 async def test_an_escalation_step_fires_while_the_worker_applies_a_long_rota_import(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:

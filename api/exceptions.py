@@ -44,6 +44,8 @@ from messaging.exceptions import (
 )
 from rota.exceptions import (
     AuditTrailNotFound,
+    ImportJobNotFound,
+    ImportNotAllowed,
     InvalidRotaData,
     NoHolderInChain,
     NotYourMove,
@@ -84,6 +86,12 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "your role requires a second factor: it cannot be turned off",
     ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
+    ImportJobNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such import"),
+    ImportNotAllowed: (
+        status.HTTP_403_FORBIDDEN,
+        "forbidden",
+        "only a rota manager may import rota files",
+    ),
     AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,

@@ -95,6 +95,7 @@ urlpatterns = [
     # rota: calendars
     path("rota/imports/csv", calendars.CsvImportView.as_view(), name="rota-import-csv"),
     path("rota/imports/ical", calendars.IcalImportView.as_view(), name="rota-import-ical"),
+    path("rota/imports/<int:job_id>", calendars.ImportJobView.as_view(), name="rota-import"),
     path("rota/exports/shifts.csv", calendars.CsvExportView.as_view(), name="rota-export-csv"),
     path("rota/exports/shifts.ics", calendars.IcalExportView.as_view(), name="rota-export-ical"),
     path("rota/feeds", calendars.FeedListView.as_view(), name="rota-feeds"),

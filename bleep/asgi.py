@@ -68,6 +68,10 @@ class RequestThreads:
     # answered within a second even when every request thread is held by requests waiting
     # on a database that is down, which is exactly when it asks (docs/safety/, HZ-16).
     RESERVED_PATHS = frozenset({"/healthz"})
+    # Paths that may take a long time (rota imports, exports and calendar feeds): they may
+    # hold at most half the threads, so a nurse's bleep is never queued behind four of
+    # them (docs/safety/, HZ-16). Imports themselves only store the file for a worker.
+    BULK_PREFIXES = ("/api/rota/imports/", "/api/rota/exports/", "/api/rota/feeds/")
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -76,12 +80,20 @@ class RequestThreads:
         for n in range(limit):
             self.idle.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}"))
         self.reserved = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-health")
+        self.bulk = asyncio.Semaphore(max(1, limit // 2))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("path") in self.RESERVED_PATHS:
             async with ThreadSensitiveContext(executor=self.reserved):
                 await self.app(scope, receive, send)
             return
+        if str(scope.get("path", "")).startswith(self.BULK_PREFIXES):
+            async with self.bulk:
+                await self._run(scope, receive, send)
+        else:
+            await self._run(scope, receive, send)
+
+    async def _run(self, scope: Any, receive: Any, send: Any) -> None:
         executor = await self.idle.get()
         try:
             async with ThreadSensitiveContext(executor=executor):

@@ -1,5 +1,6 @@
 """The escalation loop: fires due deadlines, sends pushes, hands bleeps to the next shift,
-ends expired devices, keeps the heartbeat, until told to stop. The clock is read here, at the edge.
+ends expired devices, applies queued rota imports, keeps the heartbeat, until told to stop.
+The clock is read here, at the edge.
 
 A worker sleeps until the soonest deadline (at most a second), and a hint over the channel
 layer wakes it at once for a deadline set or moved nearer; the database stays the truth.
@@ -10,9 +11,10 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.watchdog import watch_deadlines
 from messaging.push import PushSender
 from messaging.services.devices import expire_devices
+from rota.services.calendars.jobs import run_next_import
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ WATCHDOG_INTERVAL = timedelta(seconds=30)
 # whatever this is (authentication checks expiry itself); the sweep is for the phone never
 # used again, whose sockets must close and whose push subscriptions must go.
 DEVICE_SWEEP_INTERVAL = timedelta(minutes=1)
+# How often a worker looks for a queued rota import when it has none to run.
+IMPORT_POLL_INTERVAL = timedelta(seconds=1)
 # After a turn that could not run at all (the database gone), wait this long so a broken
 # database is not hammered. A step that fails is the firing's own business: it alone is
 # rolled back and tried again (firing.STEP_RETRY_AFTER), so this is no longer a stall of
@@ -77,6 +82,7 @@ async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
             _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
             _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
             _every(DEVICE_SWEEP_INTERVAL, stop, chores, _expire_devices),
+            _run_imports(stop, chores, name),
         )
     finally:
         listener.cancel()
@@ -156,6 +162,23 @@ async def _every(
         except Exception:
             logger.exception("escalation chore %s failed; retrying", chore.__name__)
         await alarm.sleep(interval)
+
+
+async def _run_imports(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
+    """Apply queued rota imports one at a time, on a thread of their own.
+
+    An import may take minutes; on the thread that fires deadlines it would hold every
+    escalation step that long. Here the steps' thread never waits for it.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rota-imports") as thread:
+        run = DatabaseSyncToAsync(run_next_import, thread_sensitive=False, executor=thread)
+        while not stop.is_set():
+            try:
+                if await run(now=timezone.now()) is not None:
+                    continue
+            except Exception:
+                logger.exception("escalation worker %s failed a turn applying imports", name)
+            await alarm.sleep(IMPORT_POLL_INTERVAL)
 
 
 def _beat(name: str) -> Callable[[], Awaitable[None]]:

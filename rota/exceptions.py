@@ -37,6 +37,14 @@ class AuditTrailNotFound(RotaError):
     """The rota's audit trail is not this person's to read (clinical staff, switchboard)."""
 
 
+class ImportNotAllowed(RotaError):
+    """Only rota managers import rota files."""
+
+
+class ImportJobNotFound(RotaError):
+    """No such import, or not one this person made (the two are never told apart)."""
+
+
 class SwapNotFound(RotaError):
     """No such swap, or not one this person may see (the two are never told apart)."""
 

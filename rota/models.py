@@ -267,3 +267,45 @@ class RotaChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.model} {self.object_id}"
+
+
+class ImportJob(models.Model):
+    """A rota file waiting for, or done by, a worker: imports never hold a request thread.
+
+    The row is the truth: a worker claims it, and applies the file and marks it finished in
+    one transaction, so a crash part-way leaves it to be run again, never half-applied.
+    """
+
+    class Kind(models.TextChoices):
+        CSV = "csv"
+        ICAL = "ical"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="import_jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Emptied once the job has finished: the report is what is kept.
+    data = models.TextField()
+    options = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    report = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="import_job_unfinished",
+                condition=Q(status__in=["queued", "running"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.pk} ({self.status})"

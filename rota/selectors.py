@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Concat
 from bleep.tokens import digest_token
 from rota.exceptions import (
     AuditTrailNotFound,
+    ImportJobNotFound,
     NoHolderInChain,
     PersonNotFound,
     RoleNotFound,
@@ -21,6 +22,7 @@ from rota.exceptions import (
 )
 from rota.models import (
     CalendarFeed,
+    ImportJob,
     Location,
     Pattern,
     Person,
@@ -142,6 +144,19 @@ def switchboard_for(*, role: Role | None, at: datetime) -> list[Person]:
 
 def _is_rota_manager(person: Person) -> bool:
     return person.job == Person.Job.ROTA_MANAGER and person.is_active
+
+
+def may_import(person: Person) -> bool:
+    """Return whether `person` may import rota files (each shift is then checked on its own)."""
+    return _is_rota_manager(person)
+
+
+def access_import_job(person: Person, job_id: int) -> ImportJob:
+    """Return `person`'s own import job, or raise ImportJobNotFound."""
+    job = ImportJob.objects.filter(pk=job_id, owner=person).first()
+    if job is None:
+        raise ImportJobNotFound()
+    return job
 
 
 def manages(person: Person, team: Team) -> bool:

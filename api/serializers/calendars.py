@@ -3,6 +3,7 @@
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import dates
@@ -13,7 +14,7 @@ from api.serializers.base import (
     StrictSerializer,
 )
 from api.serializers.rota_reports import GapSerializer
-from rota.models import CalendarFeed, Person, Role
+from rota.models import CalendarFeed, ImportJob, Person, Role
 from rota.selectors import Gap
 from rota.services.calendars.applying import ImportReport, Outcome, SkipReason
 
@@ -100,11 +101,13 @@ class ImportReportSerializer(serializers.Serializer):
         source="skipped_occurrences",
         help_text="Occurrences that became no shift (an endless repeat's future not counted).",
     )
-    shifts = ImportedShiftSerializer(many=True)
+    shifts = ImportedShiftSerializer(many=True, help_text="The first 500.")
+    shifts_not_shown = serializers.IntegerField()
     skipped_events = SkippedEventSerializer(source="skipped", many=True)
     recurrence_window = RecurrenceWindowSerializer(
         allow_null=True, help_text="iCal: where repeats become shifts; null for CSV."
     )
+    skipped_events_not_shown = serializers.IntegerField()
     gaps = ImportGapSerializer(
         many=True, help_text="Where a role would have, or now has, nobody because of this file."
     )
@@ -117,6 +120,38 @@ class ImportReportSerializer(serializers.Serializer):
 
     def get_unchanged(self, report: ImportReport) -> int:
         return report.count(Outcome.UNCHANGED)
+
+
+@extend_schema_field(ImportReportSerializer)
+class StoredReportField(serializers.JSONField):
+    """A finished import's report, stored by the worker in the shape described here."""
+
+
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="Where to ask how the import went.")
+    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
+    status = serializers.ChoiceField(
+        choices=ImportJob.Status.choices,
+        help_text="queued, running, then done (see report) or failed (see error).",
+    )
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    report = StoredReportField(
+        allow_null=True,
+        help_text="When done: what the import did (a dry run: would do); lists are capped at "
+        "500 with how many were not shown.",
+    )
+    error = serializers.JSONField(
+        source="errors",
+        allow_null=True,
+        help_text="When failed: the error as any 4xx answer gives it, {code, detail, fields}; "
+        "fields name the first 50 places, and more_errors how many more.",
+    )
+
+    def get_url(self, job: ImportJob) -> str:
+        return str(self.context["url"])
 
 
 class ExportQuerySerializer(StrictSerializer):

@@ -23,10 +23,11 @@ from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import calendars as serializers
 from api.views.base import ListView, person_of, valid_data
 from rota import selectors
-from rota.models import CalendarFeed, Shift
+from rota.models import CalendarFeed, ImportJob, Shift
 from rota.services.calendars import csv_format, ical_format
-from rota.services.calendars.applying import IMPORT_MAX_BYTES, ImportReport
+from rota.services.calendars.applying import IMPORT_MAX_BYTES
 from rota.services.calendars.feeds import create_feed, revoke_feed
+from rota.services.calendars.jobs import queue_import
 
 CSV_TYPE = "text/csv; charset=utf-8"
 ICAL_TYPE = "text/calendar; charset=utf-8"
@@ -82,9 +83,11 @@ def file_of(request: Request) -> str:
     return text
 
 
-def report_response(report: ImportReport) -> Response:
-    code = status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED
-    return Response(serializers.ImportReportSerializer(report).data, status=code)
+def queued_response(request: Request, job: ImportJob) -> Response:
+    """Answer 202 with the job, and where to ask how it went."""
+    url = reverse("rota-import", kwargs={"job_id": job.pk})
+    body = serializers.ImportJobSerializer(job, context={"url": url}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
 
 def file_response(body: str | bytes, content_type: str, filename: str) -> HttpResponse:
@@ -94,8 +97,9 @@ def file_response(body: str | bytes, content_type: str, filename: str) -> HttpRe
 
 
 IMPORT_RESPONSES = {
-    200: OpenApiResponse(serializers.ImportReportSerializer, description="Dry run: nothing saved"),
-    201: OpenApiResponse(serializers.ImportReportSerializer, description="Applied"),
+    202: OpenApiResponse(
+        serializers.ImportJobSerializer, description="Queued: ask its url how it went"
+    ),
 }
 
 
@@ -111,11 +115,15 @@ class CsvImportView(APIView):
         responses=IMPORT_RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        query = valid_data(serializers.CsvImportQuerySerializer, request.query_params)
-        report = csv_format.import_csv(
-            actor=person_of(request), text=file_of(request), now=timezone.now(), **query
+        options = valid_data(serializers.CsvImportQuerySerializer, request.query_params)
+        job = queue_import(
+            actor=person_of(request),
+            kind=ImportJob.Kind.CSV,
+            data=file_of(request),
+            options=options,
+            now=timezone.now(),
         )
-        return report_response(report)
+        return queued_response(request, job)
 
 
 class IcalImportView(APIView):
@@ -131,10 +139,30 @@ class IcalImportView(APIView):
     )
     def post(self, request: Request) -> Response:
         query = valid_data(serializers.IcalImportQuerySerializer, request.query_params)
-        report = ical_format.import_ical(
-            actor=person_of(request), data=file_of(request), now=timezone.now(), **query
+        # The job keeps ids: the worker reads the role and person again when it runs.
+        options = {
+            **query,
+            **{name: getattr(query[name], "pk", None) for name in ("role", "person")},
+        }
+        job = queue_import(
+            actor=person_of(request),
+            kind=ImportJob.Kind.ICAL,
+            data=file_of(request),
+            options=options,
+            now=timezone.now(),
         )
-        return report_response(report)
+        return queued_response(request, job)
+
+
+class ImportJobView(APIView):
+    """How one of my rota imports went: queued, running, done with its report, or failed
+    with its errors (capped, with how many more)."""
+
+    @extend_schema(responses=serializers.ImportJobSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        job = selectors.access_import_job(person_of(request), job_id)
+        url = reverse("rota-import", kwargs={"job_id": job.pk})
+        return Response(serializers.ImportJobSerializer(job, context={"url": url}).data)
 
 
 def exported_shifts(request: Request) -> QuerySet[Shift]:

@@ -62,6 +62,38 @@ async def test_healthz_is_answered_while_every_request_thread_is_held() -> None:
     await asyncio.wait_for(asyncio.gather(*held), timeout=5)
 
 
+@pytest.mark.hazard("HZ-24")
+async def test_a_bleep_is_not_queued_behind_rota_imports_and_exports_holding_threads() -> None:
+    release = asyncio.Event()
+    inside: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        inside.append(scope["path"])
+        if scope["path"] != "/api/bleeps":
+            await release.wait()  # a big export, or a slow feed, still being written
+
+    threads = RequestThreads(app, limit=4)
+    bulk = [
+        "/api/rota/imports/csv",
+        "/api/rota/imports/ical",
+        "/api/rota/exports/shifts.csv",
+        "/api/rota/feeds/secret.ics",
+    ]
+    held = [asyncio.create_task(threads(_scope(path), None, None)) for path in bulk]
+    await asyncio.sleep(0.05)
+    running_before_the_bleep = list(inside)
+
+    await asyncio.wait_for(threads(_scope("/api/bleeps"), None, None), timeout=1)
+
+    # Two of the four bulk requests hold their share of the threads; the bleep took one of
+    # the others at once, while all four were still in flight.
+    assert running_before_the_bleep == bulk[:2]
+    assert not any(task.done() for task in held)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*held), timeout=5)
+    assert sorted(inside) == sorted([*bulk, "/api/bleeps"])
+
+
 async def test_a_request_runs_on_one_long_lived_thread_and_starts_none_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -3,6 +3,7 @@ for a deadline moved nearer, and it stops when told. The poll is made ten minute
 only the behaviour under test can make a step fire within the test's patience."""
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -266,3 +267,32 @@ async def test_the_worker_ends_a_device_whose_token_expired_unused(ward: Ward) -
     assert await database_sync_to_async(
         Device.objects.filter(pk=ward.nurse_device.pk, revoked_at__isnull=True).exists
     )()
+
+
+@pytest.mark.hazard("HZ-24")
+async def test_an_escalation_step_fires_while_the_worker_applies_a_long_rota_import(
+    ward: Ward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importing, release, imported = threading.Event(), threading.Event(), threading.Event()
+
+    def long_import(*, now: datetime) -> None:
+        importing.set()
+        release.wait(PATIENCE_SECONDS * 2)  # ten thousand shifts still being written
+        imported.set()
+
+    monkeypatch.setattr(worker, "run_next_import", long_import)
+    bleep = await send(ward)
+    await database_sync_to_async(Deadline.objects.filter(bleep=bleep).update)(
+        due_at=timezone.now() + timedelta(milliseconds=500)
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+
+    try:
+        await eventually(importing.is_set)
+        await eventually(lambda: first_step_fired(bleep))
+        assert not imported.is_set()
+    finally:
+        release.set()
+        stop.set()
+    await asyncio.wait_for(running, PATIENCE_SECONDS)

@@ -21,6 +21,7 @@ from rota.services.calendars.applying import (
     RowErrors,
     ShiftLine,
     apply_lines,
+    check_shift_count,
     check_size,
     own_uid,
 )
@@ -95,7 +96,8 @@ def _read_csv(text: str, errors: RowErrors) -> list[ShiftLine]:
         messages += [f"unknown column {name!r}; columns are {CSV_COLUMNS}" for name in unknown]
         raise InvalidRotaData({"header": messages})
     directory, lines = Directory(), []
-    for row in reader:
+    for count, row in enumerate(reader, start=1):
+        check_shift_count(count)
         label = f"row {reader.line_num}"
         if None in row:
             errors.add(label, "row", "more cells than columns")

@@ -16,7 +16,6 @@ import recurring_ical_events
 from rota.exceptions import invalid
 from rota.models import Person, Role, Shift
 from rota.services.calendars.applying import (
-    IMPORT_MAX_SHIFTS,
     UID_MAX_LENGTH,
     Directory,
     ImportOptions,
@@ -28,6 +27,7 @@ from rota.services.calendars.applying import (
     SkipReason,
     Window,
     apply_lines,
+    check_shift_count,
     check_size,
     own_uid,
 )
@@ -151,8 +151,7 @@ class Expansion:
 
     def _count(self, occurrences: list[icalendar.Event]) -> list[icalendar.Event]:
         self.expanded += len(occurrences)
-        if self.expanded > IMPORT_MAX_SHIFTS:
-            raise invalid("data", f"more than {IMPORT_MAX_SHIFTS} shifts: split the file")
+        check_shift_count(self.expanded)
         return occurrences
 
     def _outside(

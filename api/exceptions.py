@@ -33,6 +33,7 @@ from messaging.exceptions import (
     NotSwitchboard,
     NotTheSender,
     PushSubscriptionNotFound,
+    SendLimitReached,
     SignInLockedOut,
     SwitchboardCannotAcknowledge,
 )
@@ -102,6 +103,12 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         )
     if isinstance(exc, SignInLockedOut):
         return _locked_out_body(exc.retry_at, exc.retry_after)
+    if isinstance(exc, SendLimitReached):
+        return Response(
+            {"code": exc.code, "detail": exc.detail, "retry_after": exc.seconds},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.seconds)},
+        )
     if isinstance(exc, InvalidRotaData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):

@@ -13,10 +13,11 @@ from api.serializers import bleeps as serializers
 from api.views.base import device_of, person_of, valid_data
 from escalation.selectors import escalation_progress
 from escalation.services import sending, switchboard
-from messaging import selectors
+from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.services import answers
 from messaging.services.bleeps import cancel_bleep
+from messaging.services.limits import FLOOD_ALERT_SHOWN_FOR
 from rota.selectors import get_person, get_role
 
 # The sent list is for a phone screen, not an archive: the newest this many.
@@ -68,6 +69,17 @@ class SwitchboardBoardView(APIView):
             "progress": escalation_progress([bleep.pk for bleep in bleeps]),
         }
         return Response(serializers.OpenBleepSerializer(bleeps, many=True, context=context).data)
+
+
+class FloodAlertListView(APIView):
+    """Switchboard's flood alerts with a bleep in the last 15 minutes, the latest first."""
+
+    permission_classes = [IsAuthenticated, SwitchboardOnly]
+
+    @extend_schema(responses=serializers.FloodAlertSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        alerts = selectors.recent_flood_alerts(since=timezone.now() - FLOOD_ALERT_SHOWN_FOR)
+        return Response([events.flood_alert_summary(alert) for alert in alerts])
 
 
 class BleepDetailView(APIView):

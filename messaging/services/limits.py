@@ -66,18 +66,17 @@ def apply_send_limit(*, sender: Person, priority: str, now: datetime) -> SendLim
     wait = send_limit_wait(sender=sender, now=now)
     if wait is None:
         return None
+    goes = priority == Priority.EMERGENCY
     count, first_at = sends_since(sender=sender, since=now - SEND_WINDOW)
     note_flood(
         kind=FloodAlert.Kind.SENDER,
         subject=f"sender:{sender.pk}",
-        count=count,
+        count=count + 1 if goes else count,  # an emergency counts itself: it is sent
         first_at=first_at or now,
         now=now,
         sender=sender,
     )
-    if priority == Priority.EMERGENCY:
-        return None
-    return SendLimitReached(retry_after=wait)
+    return None if goes else SendLimitReached(retry_after=wait)
 
 
 def note_role_flood(*, role: Role, now: datetime) -> FloodAlert | None:

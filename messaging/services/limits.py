@@ -35,9 +35,12 @@ def lock_sender(*, sender: Person) -> None:
 
     One sender's sends are counted one at a time, so two web processes cannot each see room
     for one more and both send. Runs first in a send's transaction (docs: stream.py's lock
-    order), before any bleep of it exists.
+    order), before any bleep of it exists. FOR NO KEY UPDATE, not FOR UPDATE: every row that
+    names a person (a bleep, a delivery, a stream event) takes FOR KEY SHARE on that person's
+    row when written, which FOR UPDATE would block, and sends, answers and the workers' turns
+    deadlocked on it (tests/escalation/test_lock_order.py).
     """
-    Person.objects.select_for_update().filter(pk=sender.pk).exists()
+    Person.objects.select_for_update(no_key=True).filter(pk=sender.pk).exists()
 
 
 def send_limit_wait(*, sender: Person, now: datetime) -> timedelta | None:

@@ -24,17 +24,33 @@ export function renderBoard(view) {
   let roles = [];
   const list = h("ul", { class: "list", id: "board" });
   const summary = h("p", { class: "small", id: "board-summary", role: "status" });
+  // Flood alerts: a sender past the send limit, or too many bleeps to one role. Read out
+  // when they change, and kept above the bleeps: a flood can hide the one that matters.
+  const floods = h("div", { id: "board-floods", role: "alert" });
   const teamCall = h("details", { class: "panel tool", id: "team-call" }, h("summary", {}, "Emergency team call"));
-  replace(view, h("h1", {}, "Open bleeps"), summary, list, teamCall);
+  replace(view, h("h1", {}, "Open bleeps"), floods, summary, list, teamCall);
 
   async function load() {
     try {
-      rows = await api("GET", "/switchboard/bleeps");
+      const [open, alerts] = await Promise.all([api("GET", "/switchboard/bleeps"), api("GET", "/switchboard/alerts").catch(() => [])]);
+      rows = open;
       fetchedAt = Date.now();
+      drawFloods(alerts);
       draw();
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) replace(list, h("li", { class: "empty" }, "Only switchboard sees the board."));
     }
+  }
+
+  function drawFloods(alerts) {
+    const text = alerts.map((alert) => `${alert.detail} (since ${clock(alert.first_at)})`).join("\n");
+    if (floods.dataset.text === text) return; // unchanged: do not read it out again
+    floods.dataset.text = text;
+    replace(floods, alerts.length
+      ? h("section", { class: "panel flood", "aria-labelledby": "floods-title" },
+          h("h2", { id: "floods-title" }, "Flood of bleeps"),
+          h("ul", {}, alerts.map((alert) => h("li", { "data-flood": String(alert.id) }, `${alert.detail} (since ${clock(alert.first_at)})`))))
+      : null);
   }
 
   function ageOf(row) {

@@ -1,9 +1,11 @@
 """Send limits on the socket, and switchboard's sockets told of a flood, live and on resuming."""
 
+import threading
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
 from django.utils import timezone
 
 from escalation.services.sending import send_bleep
@@ -14,6 +16,9 @@ from tests.conftest import Ward
 from tests.messaging.test_consumers import open_socket, read_until_caught_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Web processes (threads here, each with its own connection) sending for one nurse at once.
+SIMULTANEOUS_SENDS = 8
 
 
 @database_sync_to_async
@@ -84,3 +89,35 @@ def test_the_limits_are_read_from_settings(ward: Ward, settings: Any) -> None:
         send_bleep(sender=ward.nurse, device=None, draft=factories.draft(ward.role), now=ward.now)
 
     assert refused.value.seconds == 60
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row locks: PostgreSQL pass"
+)
+def test_sends_from_one_nurse_at_the_same_moment_in_many_processes_stop_at_the_limit(
+    ward: Ward, settings: Any
+) -> None:
+    settings.SEND_LIMIT_PER_MINUTE, settings.SEND_LIMIT_BURST = 3, 3
+    start = threading.Barrier(SIMULTANEOUS_SENDS)
+    outcomes: list[str] = []
+
+    def one_send(n: int) -> None:
+        draft = factories.draft(ward.role, f"job {n}")
+        start.wait()
+        try:
+            send_bleep(sender=ward.nurse, device=None, draft=draft, now=ward.now)
+            outcomes.append("sent")
+        except SendLimitReached:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_send, args=(n,)) for n in range(SIMULTANEOUS_SENDS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["refused"] * (SIMULTANEOUS_SENDS - 3) + ["sent"] * 3
+    assert Bleep.objects.count() == 3
+    assert FloodAlert.objects.count() == 1

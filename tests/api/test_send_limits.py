@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -12,6 +13,7 @@ from messaging.models import Bleep, FloodAlert, Priority, StreamEvent
 from rota.models import Person
 from tests import factories
 from tests.conftest import Ward, client_for
+from tests.escalation.test_admin import assert_shown_but_never_changed
 
 BLEEPS = "/api/bleeps"
 TEAM_CALLS = "/api/team-calls"
@@ -211,3 +213,15 @@ def test_switchboard_lists_recent_flood_alerts_with_no_patient_details(
 def test_only_switchboard_lists_flood_alerts(ward: Ward, who: str) -> None:
     token = ward.nurse_token if who == "nurse" else ward.doctor_token
     assert client_for(token).get(ALERTS).status_code == 403
+
+
+def test_the_admin_shows_flood_alerts_but_never_changes_or_deletes_them(
+    ward: Ward, settings: Any, client: Client
+) -> None:
+    settings.SEND_LIMIT_PER_MINUTE, settings.SEND_LIMIT_BURST = 1, 1
+    sent_before(ward, 2)
+    emergency = factories.draft(ward.role, priority=Priority.EMERGENCY)
+    send_bleep(sender=ward.nurse, device=None, draft=emergency, now=timezone.now())
+    client.force_login(factories.make_person("root.admin", is_staff=True, is_superuser=True))
+
+    assert_shown_but_never_changed(client, FloodAlert.objects.get())

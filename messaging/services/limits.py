@@ -64,7 +64,7 @@ def apply_send_limit(*, sender: Person, priority: str, now: datetime) -> SendLim
 
     Runs in the send's transaction, after `lock_sender`. The refusal is returned, not raised,
     so the caller commits the flood alert and raises it after: a refused send stores nothing
-    else. An emergency is never refused (patient safety: HZ-23), but it counts and alerts.
+    else. An emergency is never refused (patient safety: HZ-25), but it counts and alerts.
     """
     wait = send_limit_wait(sender=sender, now=now)
     if wait is None:

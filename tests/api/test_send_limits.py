@@ -97,7 +97,7 @@ def test_a_send_is_allowed_again_once_the_oldest_has_left_the_minute(
     assert response.status_code == 201
 
 
-@pytest.mark.hazard("HZ-23")
+@pytest.mark.hazard("HZ-25")
 @pytest.mark.parametrize("priority", [Priority.ROUTINE, Priority.URGENT], ids=str)
 def test_an_emergency_from_a_nurse_refused_a_moment_ago_still_goes_and_alerts_switchboard(
     ward: Ward, priority: Priority
@@ -120,7 +120,7 @@ def test_an_emergency_from_a_nurse_refused_a_moment_ago_still_goes_and_alerts_sw
     assert flood_events(ward.nurse) == []
 
 
-@pytest.mark.hazard("HZ-23")
+@pytest.mark.hazard("HZ-25")
 def test_a_team_call_past_the_limit_is_never_refused_and_alerts_switchboard(
     ward: Ward, settings: Any
 ) -> None:
@@ -159,7 +159,7 @@ def test_an_idempotent_retry_past_the_limit_returns_the_first_bleep_and_is_not_c
     assert Bleep.objects.count() == 3
 
 
-@pytest.mark.hazard("HZ-23")
+@pytest.mark.hazard("HZ-25")
 def test_many_bleeps_to_one_role_from_several_senders_raise_one_alert_to_switchboard(
     ward: Ward, settings: Any
 ) -> None:

@@ -234,7 +234,7 @@ def test_switchboard_takes_on_an_emergency_and_it_stays_open_until_the_doctor_ac
     expect(screen).to_be_hidden()
 
 
-@pytest.mark.hazard("HZ-23")
+@pytest.mark.hazard("HZ-25")
 def test_a_nurse_past_the_send_limit_is_told_plainly_and_switchboards_board_shows_the_flood(
     bleep_server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:

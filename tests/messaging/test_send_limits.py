@@ -48,7 +48,7 @@ async def test_a_socket_send_past_the_limit_is_refused_with_the_same_code_and_re
     await nurse.disconnect()
 
 
-@pytest.mark.hazard("HZ-23")
+@pytest.mark.hazard("HZ-25")
 async def test_an_emergency_past_the_limit_goes_and_switchboard_sees_the_alert_live_and_later(
     ward: Ward, settings: Any
 ) -> None:

@@ -39,6 +39,7 @@ from messaging.exceptions import (
     NotSwitchboard,
     NotTheSender,
     PushSubscriptionNotFound,
+    SendLimitReached,
     SignInLockedOut,
     SwitchboardCannotAcknowledge,
 )
@@ -127,6 +128,12 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return _mfa_body(exc)
     if isinstance(exc, MfaNotEnrolled):
         return _body(409, "mfa_not_enrolled", str(exc))
+    if isinstance(exc, SendLimitReached):
+        return Response(
+            {"code": exc.code, "detail": exc.detail, "retry_after": exc.seconds},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.seconds)},
+        )
     if isinstance(exc, InvalidRotaData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):

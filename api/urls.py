@@ -43,6 +43,7 @@ urlpatterns = [
     path("bleeps", bleeps.BleepListView.as_view(), name="bleeps"),
     path("bleeps/sent", bleeps.SentBleepListView.as_view(), name="bleeps-sent"),
     path("switchboard/bleeps", bleeps.SwitchboardBoardView.as_view(), name="switchboard-board"),
+    path("switchboard/alerts", bleeps.FloodAlertListView.as_view(), name="switchboard-alerts"),
     path("bleeps/<int:bleep_id>", bleeps.BleepDetailView.as_view(), name="bleep"),
     path("bleeps/<int:bleep_id>/delivered", bleeps.DeliveredView.as_view(), name="bleep-delivered"),
     path("bleeps/<int:bleep_id>/read", bleeps.ReadView.as_view(), name="bleep-read"),

@@ -144,6 +144,23 @@ def _has_valid_port(host: str) -> bool:
     return port is None or port > 0
 
 
+def whole_number(env: environ.Env, name: str, default: int, *, least: int) -> int:
+    """Read a whole-number setting, stopping start-up with one line if it is not one >= `least`."""
+    try:
+        value = env.int(name, default=default)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ConfigurationError(f"set {name} to a whole number, {least} or more")
+    return value
+
+
+def check_send_limits(per_minute: int, burst: int) -> None:
+    """Stop start-up if a sender's burst allows more than their minute does."""
+    if burst > per_minute:
+        raise ConfigurationError("set SEND_LIMIT_BURST to no more than SEND_LIMIT_PER_MINUTE")
+
+
 def required(env: environ.Env, name: str, why: str) -> str:
     """Return a variable that has no default here, or stop with one line naming it."""
     value = env.str(name, default="")

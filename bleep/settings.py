@@ -11,11 +11,13 @@ from bleep.config import (
     ConfigurationError,
     check_ca_bundle,
     check_push_hosts,
+    check_send_limits,
     check_vapid_subject,
     client_address_settings,
     read_or_create_secret,
     read_or_create_vapid_key,
     required,
+    whole_number,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -243,6 +245,19 @@ except ValueError:
     HTTP_BODY_MAX_BYTES = 0
 if HTTP_BODY_MAX_BYTES < 64 * 1024:  # below a JSON body's own limit, it would refuse those
     raise ConfigurationError("set HTTP_BODY_MAX_BYTES to a number of bytes, 65536 or more")
+
+# Send limits (messaging/services/limits.py): routine and urgent bleeps past them are refused
+# 429; emergencies and team calls never are, but count, and raise a flood alert. A busy ward
+# nurse sends a few bleeps an hour, a handful in a bad ten minutes; ten in ten seconds is a
+# whole bay's jobs at once, thirty in a minute is no person typing. The 1,000 in 25 s that
+# drowned a registrar's phone would be stopped after the tenth.
+SEND_LIMIT_PER_MINUTE = whole_number(env, "SEND_LIMIT_PER_MINUTE", 30, least=1)
+SEND_LIMIT_BURST = whole_number(env, "SEND_LIMIT_BURST", 10, least=1)
+check_send_limits(SEND_LIMIT_PER_MINUTE, SEND_LIMIT_BURST)
+# A role's bleeps in a minute, from everyone, past which switchboard is alerted: a registrar
+# on call answers one every few minutes on a bad night; twenty in a minute means misuse or a
+# major incident, and switchboard must see either.
+FLOOD_ROLE_PER_MINUTE = whole_number(env, "FLOOD_ROLE_PER_MINUTE", 20, least=1)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="bleep")

@@ -8,7 +8,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bleep.admin import ReadOnlyAdmin
-from messaging.models import Bleep, Delivery, Device, HistoryEntry, PushMessage, PushSubscription
+from messaging.models import (
+    Bleep,
+    Delivery,
+    Device,
+    FloodAlert,
+    HistoryEntry,
+    PushMessage,
+    PushSubscription,
+)
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
 from rota.models import Person
@@ -46,6 +54,13 @@ class BleepAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "priority", "role", "sender", "status"]
     list_filter = ["status", "priority"]
     inlines = [DeliveryInline]
+
+
+# Raised and kept current only by the send limits (messaging/services/limits.py).
+@admin.register(FloodAlert)
+class FloodAlertAdmin(ReadOnlyAdmin):
+    list_display = ["raised_at", "kind", "sender", "role", "count", "last_at", "closed_at"]
+    list_filter = ["kind"]
 
 
 @admin.register(HistoryEntry)

@@ -23,6 +23,7 @@ from messaging.exceptions import (
     IllegalTransition,
     InvalidToken,
     NotARecipient,
+    SendLimitReached,
     SwitchboardRefusal,
 )
 from messaging.models import Bleep, Delivery, Device, Reply
@@ -395,6 +396,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
                 "no_holder",
                 "nobody holds this role or any role on its fallback chain: phone switchboard",
             )
+        except SendLimitReached as refusal:
+            await self._error(content, refusal.code, refusal.detail, retry_after=refusal.seconds)
         else:
             await self.send_json(
                 {"type": "ok", "ref": content.get("ref"), "bleep_id": bleep.pk, "created": created}

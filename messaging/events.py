@@ -8,7 +8,15 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Bleep, Delivery, DeliveryStatus, Device, Reply, StreamEvent
+from messaging.models import (
+    Bleep,
+    Delivery,
+    DeliveryStatus,
+    Device,
+    FloodAlert,
+    Reply,
+    StreamEvent,
+)
 from rota.models import Person, Role
 
 logger = logging.getLogger(__name__)
@@ -170,6 +178,41 @@ def bleep_widened(
         "added": [person_summary(delivery.recipient) for delivery in added],
         "bleep": bleep_summary(bleep),
     }
+
+
+def flood_alert_summary(alert: FloodAlert) -> dict[str, Any]:
+    """Describe a flood alert for switchboard, over REST and in its event alike.
+
+    Who sent and to which role, how many and when: never a patient's details.
+    """
+    if alert.kind == FloodAlert.Kind.SENDER:
+        assert alert.sender is not None
+        detail = (
+            f"{alert.sender} sent {alert.count} bleeps in a minute, past the send limit: "
+            "their routine and urgent bleeps wait, emergencies still go"
+        )
+    else:
+        assert alert.role is not None
+        detail = (
+            f"{alert.count} bleeps to {alert.role.name} in a minute: "
+            "check its holder is not drowning in bleeps"
+        )
+    return {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "sender": person_summary(alert.sender) if alert.sender else None,
+        "role": role_summary(alert.role),
+        "count": alert.count,
+        "first_at": alert.first_at.isoformat(),
+        "last_at": alert.last_at.isoformat(),
+        "raised_at": alert.raised_at.isoformat(),
+        "detail": detail,
+    }
+
+
+def flood_alert(alert: FloodAlert) -> Event:
+    """Switchboard's alarm: a sender, or bleeps to a role, passed a limit in the last minute."""
+    return {"type": "switchboard.flood", "alert": flood_alert_summary(alert)}
 
 
 def wire_format(stored: StreamEvent) -> Event:

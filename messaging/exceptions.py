@@ -1,5 +1,6 @@
 """Errors of the messaging domain; api/exceptions.py maps them to HTTP."""
 
+import math
 from datetime import datetime, timedelta
 
 from bleep.transitions import IllegalMove
@@ -59,6 +60,27 @@ class NotSwitchboard(SwitchboardRefusal):
 
     code = "not_switchboard"
     detail = "only switchboard takes a bleep on; a clinician acknowledges or declines it"
+
+
+class SendLimitReached(MessagingError):
+    """A routine or urgent bleep past its sender's send limit; wait `retry_after` to send again.
+
+    REST answers 429 with Retry-After and the socket an error frame, both with `code` and
+    `detail`, so the nurse reads the same words either way.
+    """
+
+    code = "too_many_bleeps"
+
+    def __init__(self, *, retry_after: timedelta) -> None:
+        self.retry_after = retry_after
+        # Whole seconds, rounded up: trying again a moment early would be refused again.
+        self.seconds = max(1, math.ceil(retry_after.total_seconds()))
+        unit = "second" if self.seconds == 1 else "seconds"
+        self.detail = (
+            f"Too many bleeps sent in the last minute. Try again in {self.seconds} {unit}, "
+            "or send it as an emergency if it is one."
+        )
+        super().__init__(self.detail)
 
 
 class InvalidCredentials(MessagingError):

@@ -58,6 +58,8 @@ class TeamCall(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        # A sender's send limit counts their recent calls (messaging/services/limits.py).
+        indexes = [models.Index(fields=["sender", "created_at"], name="team_call_sender_created")]
         constraints = [
             models.UniqueConstraint(
                 fields=["sender", "idempotency_key"],
@@ -114,7 +116,12 @@ class Bleep(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="bleep_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="bleep_status_created"),
+            # Send limits and flood alerts count a sender's, and a role's, last minute.
+            models.Index(fields=["sender", "created_at"], name="bleep_sender_created"),
+            models.Index(fields=["role", "created_at"], name="bleep_role_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["sender", "idempotency_key"],
@@ -341,3 +348,52 @@ class PushMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Push for {self.bleep} ({self.status})"
+
+
+class FloodAlert(models.Model):
+    """Switchboard's warning: one sender passed the send limit, or one role got too many bleeps.
+
+    One alert covers a whole flood: it stays open (`closed_at` empty) while bleeps keep coming
+    within a minute of each other, its `count` and `last_at` kept current, and a partial unique
+    index lets only one be open per subject. It names who sent and which role, never a patient.
+    """
+
+    class Kind(models.TextChoices):
+        SENDER = "sender", "One sender past the send limit"
+        ROLE = "role", "Too many bleeps to one role"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # "sender:<person id>" or "role:<role id>": what the one-open-alert rule is kept on.
+    subject = models.CharField(max_length=40)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, null=True, blank=True, related_name="flood_alerts"
+    )
+    # Bleeps counted in the minute before `last_at`, the first of them sent at `first_at`.
+    count = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    raised_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_at"], name="flood_alert_last")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_open_flood_alert_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="sender", sender__isnull=False)
+                    | models.Q(kind="role", role__isnull=False)
+                ),
+                name="flood_alert_names_its_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Flood of {self.count} ({self.subject}) from {self.first_at:%H:%M:%S}"

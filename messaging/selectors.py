@@ -28,11 +28,13 @@ from messaging.models import (
     BleepStatus,
     Delivery,
     Device,
+    FloodAlert,
     Priority,
     PushMessage,
     PushStatus,
     PushSubscription,
     StreamEvent,
+    TeamCall,
 )
 from rota.models import Person, Role
 from rota.selectors import get_person, get_role
@@ -281,3 +283,53 @@ def push_backlog(*, now: datetime) -> PushBacklog:
         oldest_due_at=oldest,
         late=oldest is not None and now - oldest > PUSH_LATE_AFTER,
     )
+
+
+def recent_send_times(*, sender: Person, since: datetime, newest: int) -> list[datetime]:
+    """Return when `sender` sent after `since`, newest first, at most `newest` of them.
+
+    A team call is one send, not one per role it bleeps.
+    """
+    bleeps = Bleep.objects.filter(sender=sender, created_at__gt=since, team_call__isnull=True)
+    calls = TeamCall.objects.filter(sender=sender, created_at__gt=since)
+    # One statement on a send's path: the union of both, newest first.
+    times = (
+        bleeps.values_list("created_at", flat=True)
+        .union(calls.values_list("created_at", flat=True), all=True)
+        .order_by("-created_at")[:newest]
+    )
+    return list(times)
+
+
+def sends_since(*, sender: Person, since: datetime) -> tuple[int, datetime | None]:
+    """Return how many sends `sender` made after `since` (a team call is one), and the first."""
+    bleeps = Bleep.objects.filter(sender=sender, created_at__gt=since, team_call__isnull=True)
+    calls = TeamCall.objects.filter(sender=sender, created_at__gt=since)
+    counted = [
+        found.aggregate(count=Count("pk"), first=Min("created_at")) for found in (bleeps, calls)
+    ]
+    firsts = [found["first"] for found in counted if found["first"] is not None]
+    return sum(found["count"] for found in counted), min(firsts, default=None)
+
+
+def bleeps_to_role_since(*, role: Role, since: datetime) -> tuple[int, datetime | None]:
+    """Return how many bleeps went to `role` after `since`, from anyone, and when the first did."""
+    found = Bleep.objects.filter(role=role, created_at__gt=since).aggregate(
+        count=Count("pk"), first=Min("created_at")
+    )
+    return found["count"], found["first"]
+
+
+def switchboard_operator_ids() -> list[int]:
+    """Return the ids of every active switchboard operator."""
+    return list(
+        Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def recent_flood_alerts(*, since: datetime) -> QuerySet[FloodAlert]:
+    """Return the flood alerts with a bleep after `since`, the latest first."""
+    alerts = FloodAlert.objects.filter(last_at__gt=since).select_related("sender", "role")
+    return alerts.order_by("-last_at", "-pk")

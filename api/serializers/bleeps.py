@@ -12,6 +12,7 @@ from messaging.models import (
     BleepStatus,
     Delivery,
     DeliveryStatus,
+    FloodAlert,
     HistoryEntry,
     Priority,
     Reply,
@@ -193,3 +194,27 @@ class RedirectSerializer(StrictSerializer):
         if ("role" in attrs) == ("person" in attrs):
             raise serializers.ValidationError({"role": ["give exactly one of role or person"]})
         return attrs
+
+
+class RoleSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    bleep_number = serializers.CharField()
+
+
+class FloodAlertSerializer(serializers.Serializer):
+    """A flood alert as `events.flood_alert_summary` describes it, for REST and events alike.
+
+    Documents the answer's shape only: the view answers with the events' description, so the
+    board and the `switchboard.flood` event never differ.
+    """
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=FloodAlert.Kind.choices)
+    sender = PersonBriefSerializer(allow_null=True)
+    role = RoleSummarySerializer(allow_null=True)
+    count = serializers.IntegerField(help_text="The most bleeps counted in one minute of it.")
+    first_at = serializers.DateTimeField()
+    last_at = serializers.DateTimeField()
+    raised_at = serializers.DateTimeField()
+    detail = serializers.CharField()

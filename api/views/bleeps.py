@@ -15,11 +15,12 @@ from api.serializers import bleeps as serializers
 from api.views.base import ListView, device_of, person_of, valid_data
 from escalation.selectors import escalation_progress
 from escalation.services import sending, switchboard
-from messaging import selectors
+from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
-from messaging.models import Bleep
+from messaging.models import Bleep, FloodAlert
 from messaging.services import answers
 from messaging.services.bleeps import cancel_bleep
+from messaging.services.limits import FLOOD_ALERT_SHOWN_FOR
 from rota.selectors import get_person, get_role
 
 
@@ -78,6 +79,22 @@ def describe_open(page: list[Bleep]) -> Any:
         "progress": escalation_progress([bleep.pk for bleep in page]),
     }
     return serializers.OpenBleepSerializer(page, many=True, context=context).data
+
+
+class FloodAlertListView(ListView):
+    """Switchboard's flood alerts with a bleep in the last 15 minutes, the latest first."""
+
+    permission_classes = [IsAuthenticated, SwitchboardOnly]
+
+    @extend_schema(responses=serializers.FloodAlertSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        alerts = selectors.recent_flood_alerts(since=timezone.now() - FLOOD_ALERT_SHOWN_FOR)
+        return self.page(alerts, describe_alerts)
+
+
+def describe_alerts(page: list[FloodAlert]) -> Any:
+    """Describe a page of flood alerts as the `switchboard.flood` event does."""
+    return [events.flood_alert_summary(alert) for alert in page]
 
 
 class BleepDetailView(APIView):

@@ -13,7 +13,7 @@ from escalation.selectors import policy_for, policy_source
 from escalation.services.pushing import push_to
 from messaging.models import Bleep, Delivery, Device, Priority, TeamCall
 from messaging.selectors import find_sent_bleep
-from messaging.services import answers
+from messaging.services import answers, limits
 from messaging.services.bleeps import BleepDraft, create_bleep
 from messaging.services.stream import retry_on_conflict, stream_transaction
 from messaging.states import WAITING
@@ -32,24 +32,41 @@ class Sent(NamedTuple):
 def send_bleep(*, sender: Person, device: Device | None, draft: BleepDraft, now: datetime) -> Sent:
     """Send a bleep to whoever holds its role now and start its escalation clock, atomically.
 
-    Owns its transaction, retried whole on a deadlock. Idempotent by the draft's key: the
-    same sender sending the same key again, even at the same moment from a retrying phone,
-    gets the first bleep back and nobody is bleeped twice.
+    Owns its transaction, retried whole on a deadlock, and locks the sender's row first
+    (`limits.lock_sender`). Idempotent by the draft's key: the same sender sending the same
+    key again, even at the same moment from a retrying phone, gets the first bleep back,
+    nobody is bleeped twice and the retry does not count towards the send limit. Past the
+    limit a routine or urgent bleep raises `SendLimitReached`; an emergency still goes.
     """
-    if draft.idempotency_key:
-        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
-        if earlier is not None:
-            return Sent(earlier, created=False)
+    earlier = _sent_earlier(sender=sender, key=draft.idempotency_key)
+    if earlier is not None:
+        return Sent(earlier, created=False)
     try:
         with stream_transaction():
-            bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
-            start_escalation(bleep=bleep, now=now)
+            limits.lock_sender(sender=sender)
+            # A retry that waited for the lock behind its own first send finds it now.
+            earlier = _sent_earlier(sender=sender, key=draft.idempotency_key)
+            if earlier is not None:
+                return Sent(earlier, created=False)
+            refusal = limits.apply_send_limit(sender=sender, priority=draft.priority, now=now)
+            if refusal is None:
+                bleep = create_bleep(sender=sender, device=device, draft=draft, now=now)
+                start_escalation(bleep=bleep, now=now)
+                if bleep.role is not None:
+                    limits.note_role_flood(role=bleep.role, now=now)
     except IntegrityError:
-        earlier = find_sent_bleep(sender=sender, idempotency_key=draft.idempotency_key)
-        if not draft.idempotency_key or earlier is None:
+        earlier = _sent_earlier(sender=sender, key=draft.idempotency_key)
+        if earlier is None:
             raise
         return Sent(earlier, created=False)
+    if refusal is not None:
+        # Raised after commit: the flood alert it raised stands, and nothing else was stored.
+        raise refusal
     return Sent(bleep, created=True)
+
+
+def _sent_earlier(*, sender: Person, key: str) -> Bleep | None:
+    return find_sent_bleep(sender=sender, idempotency_key=key) if key else None
 
 
 def start_escalation(*, bleep: Bleep, now: datetime) -> Deadline:
@@ -98,8 +115,9 @@ def send_team_call(
     `draft` is the message and patient context, without a target.
 
     Each role's bleep escalates on its own until that role answers, so the call is only
-    over when every role has. Owns its transaction, retried whole on a deadlock; idempotent
-    by the draft's key.
+    over when every role has. Owns its transaction, retried whole on a deadlock, and locks
+    the sender's row first; idempotent by the draft's key. Never refused by the send limit,
+    but counted as one send: past it, or with too many bleeps to a role, switchboard is told.
     """
     key = draft.idempotency_key
     earlier = _team_call_sent(sender=sender, key=key)
@@ -135,6 +153,12 @@ def _call_team(
 ) -> TeamCallSent:
     key = draft.idempotency_key
     with stream_transaction():
+        limits.lock_sender(sender=sender)
+        earlier = _team_call_sent(sender=sender, key=key)
+        if earlier is not None:
+            return earlier
+        # Never refused (an emergency), but counted: past the limit, switchboard is told.
+        limits.apply_send_limit(sender=sender, priority=Priority.EMERGENCY, now=now)
         call = TeamCall.objects.create(
             sender=sender, team=roles[0].team, idempotency_key=key, created_at=now
         )
@@ -143,6 +167,7 @@ def _call_team(
             one = replace(draft, role=role, priority=Priority.EMERGENCY, idempotency_key="")
             bleep = create_bleep(sender=sender, device=device, draft=one, now=now, team_call=call)
             start_escalation(bleep=bleep, now=now)
+            limits.note_role_flood(role=role, now=now)
             bleeps.append(bleep)
     return TeamCallSent(call, bleeps, created=True)
 

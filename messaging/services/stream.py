@@ -3,6 +3,8 @@
 **Lock order.** Every service transaction takes its row locks in this order, so no two
 transactions can each wait for the other:
 
+0. a send only: its sender's person row, FOR NO KEY UPDATE (`limits.lock_sender`), so one
+   sender's send limit is counted one send at a time;
 1. the bleep row it changes, `SELECT … FOR UPDATE`, before anything of that bleep (a
    worker's turn holds many, but claims them with SKIP LOCKED, so it never waits for one);
 2. that bleep's deliveries, by pk;

@@ -58,6 +58,10 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "set SECURE_PROXY_SSL_HEADER"),
         ({"DEVICE_IDLE_DAYS": "0"}, "set DEVICE_IDLE_DAYS"),
         ({"DEVICE_LIFETIME_DAYS": "ninety"}, "DEVICE_LIFETIME_DAYS"),
+        ({"SEND_LIMIT_PER_MINUTE": "0"}, "set SEND_LIMIT_PER_MINUTE"),
+        ({"SEND_LIMIT_BURST": "many"}, "set SEND_LIMIT_BURST"),
+        ({"SEND_LIMIT_PER_MINUTE": "5", "SEND_LIMIT_BURST": "10"}, "set SEND_LIMIT_BURST"),
+        ({"FLOOD_ROLE_PER_MINUTE": "-1"}, "set FLOOD_ROLE_PER_MINUTE"),
     ],
 )
 @pytest.mark.parametrize(

@@ -285,6 +285,36 @@ def test_switchboard_pages_the_board_with_emergencies_first_and_is_told_how_many
     expect(switchboard.get_by_role("button", name="Show 12 more")).to_have_count(0)
 
 
+@pytest.mark.hazard("HZ-25")
+def test_a_nurse_past_the_send_limit_is_told_plainly_and_switchboards_board_shows_the_flood(
+    bleep_server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    nurse = sign_in(phone(chromium), bleep_server, "amina.okafor")
+    switchboard = sign_in(phone(chromium), bleep_server, "pat.ellis")
+    with rest_login(bleep_server, "amina.okafor") as nurses_other_phone:
+        for n in range(settings.SEND_LIMIT_BURST):
+            body = {"bleep_number": "2345", "message": f"job {n}"}
+            assert nurses_other_phone.post("/api/bleeps", json=body).status_code == 201
+
+    nurse.get_by_label("Search who is on call").fill("2345")
+    nurse.get_by_role("button", name="Medical Registrar on call").click()
+    nurse.get_by_label("Message").fill("Bed 9 fluids chart")
+    nurse.get_by_role("button", name="Send bleep").click()
+
+    expect(nurse.locator("#send-problem")).to_contain_text(
+        "Not sent: Too many bleeps sent in the last minute. Try again in"
+    )
+    expect(nurse.locator("#send-problem")).to_contain_text(
+        "or send it as an emergency if it is one."
+    )
+    switchboard.evaluate("location.hash = '#/board'")
+    flood = switchboard.locator("#board-floods")
+    expect(flood).to_contain_text("Flood of bleeps", timeout=BOARD_REFRESH_WAIT_MS)
+    expect(flood).to_contain_text("sent 10 bleeps in a minute, past the send limit")
+    expect(flood).not_to_contain_text("Bed 9")
+    snap(switchboard, "9-switchboard-flood")
+
+
 @pytest.mark.hazard("HZ-05")
 def test_offline_the_app_says_so_plainly_and_back_online_it_resumes_from_its_last_event(
     bleep_server: Server, chromium: Browser, people: dict[str, Person]

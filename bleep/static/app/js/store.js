@@ -103,6 +103,8 @@ export function applyEvent(event) {
     case "escalation.overdue":
       store.overdue = event;
       return event.detail;
+    case "switchboard.flood":
+      return event.alert.detail;
     case "escalation.recovered":
       store.overdue = null;
       return "Escalations are running again";

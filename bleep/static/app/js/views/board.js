@@ -30,8 +30,11 @@ export function renderBoard(view) {
   const list = h("ul", { class: "list", id: "board" });
   const summary = h("p", { class: "small", id: "board-summary", role: "status" });
   const more = h("div", { id: "board-more" });
+  // Flood alerts: a sender past the send limit, or too many bleeps to one role. Read out
+  // when they change, and kept above the bleeps: a flood can hide the one that matters.
+  const floods = h("div", { id: "board-floods", role: "alert" });
   const teamCall = h("details", { class: "panel tool", id: "team-call" }, h("summary", {}, "Emergency team call"));
-  replace(view, h("h1", {}, "Open bleeps"), summary, list, more, teamCall);
+  replace(view, h("h1", {}, "Open bleeps"), floods, summary, list, more, teamCall);
 
   // The first `wanted` rows, a page of at most the server's maximum at a time.
   async function fetchRows() {
@@ -46,14 +49,29 @@ export function renderBoard(view) {
 
   async function load() {
     try {
-      const { found, page } = await fetchRows();
+      const [{ found, page }, alerts] = await Promise.all([
+        fetchRows(),
+        listPage("/switchboard/alerts", { offset: 0 }).then((answer) => answer.results).catch(() => []),
+      ]);
       rows = found;
       totals = { count: page.count, more: Math.max(0, page.count - found.length), emergencies: page.emergencies };
       fetchedAt = Date.now();
+      drawFloods(alerts);
       draw();
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) replace(list, h("li", { class: "empty" }, "Only switchboard sees the board."));
     }
+  }
+
+  function drawFloods(alerts) {
+    const text = alerts.map((alert) => `${alert.detail} (since ${clock(alert.first_at)})`).join("\n");
+    if (floods.dataset.text === text) return; // unchanged: do not read it out again
+    floods.dataset.text = text;
+    replace(floods, alerts.length
+      ? h("section", { class: "panel flood", "aria-labelledby": "floods-title" },
+          h("h2", { id: "floods-title" }, "Flood of bleeps"),
+          h("ul", {}, alerts.map((alert) => h("li", { "data-flood": String(alert.id) }, `${alert.detail} (since ${clock(alert.first_at)})`))))
+      : null);
   }
 
   function ageOf(row) {

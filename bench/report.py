@@ -75,8 +75,24 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"| rota lookup, {rota['shifts']:,} shifts | p99 {_ms(rota['p99_ms'])} (floor "
         f"{_ms(rota['floor_p99_ms'])}) | p99 ≤ {_ms(GOALS['rota_p99_ms'])} |",
         *_sign_in_rows(results.get("sign_in")),
+        *_import_rows(results.get("imports")),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _import_rows(imports: dict[str, Any] | None) -> list[str]:
+    """Emergency sends while the maximum rota imports are applied, beside the same with none."""
+    if imports is None:
+        return []
+    busy, quiet = imports["four_imports"], imports["none"]
+    return [
+        f"| emergency send, {imports['sends']} while {imports['imports']} imports of "
+        f"{imports['shifts_per_import']:,} shifts are applied ({imports['unfinished_after_sends']}"
+        f" still unfinished after the last send; each import answered 202 in p99 "
+        f"{_ms(imports['import_answer_ms']['p99_ms'])}) | p99 {_ms(busy['p99_ms'])}, p50 "
+        f"{_ms(busy['p50_ms'])} (with no import: p99 {_ms(quiet['p99_ms'])}, p50 "
+        f"{_ms(quiet['p50_ms'])}) | reported |"
+    ]
 
 
 def _sign_in_rows(sign_in: dict[str, Any] | None) -> list[str]:

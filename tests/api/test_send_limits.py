@@ -201,7 +201,7 @@ def test_switchboard_lists_recent_flood_alerts_with_no_patient_details(
     response = client_for(operator_token).get(ALERTS)
 
     assert response.status_code == 200
-    [alert] = response.json()
+    [alert] = response.json()["results"]
     assert alert == flood_events(ward.operator)[0]["alert"]
     assert alert["kind"] == "sender" and alert["count"] == 1
     assert "past the send limit" in alert["detail"]

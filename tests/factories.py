@@ -5,8 +5,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messaging.models import Device
 from messaging.services.bleeps import BleepDraft
@@ -82,3 +84,14 @@ def draft(role: Role, message: str = "Please review bed 4", **overrides: Any) ->
     """Return a plain routine bleep to `role`, bed 4, callback 4321."""
     fields: dict[str, Any] = {"bed": "4", "callback_extension": "4321", **overrides}
     return BleepDraft(role=role, message=message, **fields)
+
+
+def sign_in_to_admin(client: Client, person: Person) -> Client:
+    """Sign `person` in to the admin as its sign-in form does: password and a second factor
+    (a confirmed authenticator, verified for this session)."""
+    device = TOTPDevice.objects.create(user=person, name="authenticator", confirmed=True)
+    client.force_login(person)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

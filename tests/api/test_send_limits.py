@@ -222,6 +222,8 @@ def test_the_admin_shows_flood_alerts_but_never_changes_or_deletes_them(
     sent_before(ward, 2)
     emergency = factories.draft(ward.role, priority=Priority.EMERGENCY)
     send_bleep(sender=ward.nurse, device=None, draft=emergency, now=timezone.now())
-    client.force_login(factories.make_person("root.admin", is_staff=True, is_superuser=True))
+    factories.sign_in_to_admin(
+        client, factories.make_person("root.admin", is_staff=True, is_superuser=True)
+    )
 
     assert_shown_but_never_changed(client, FloodAlert.objects.get())

@@ -205,7 +205,7 @@ def test_an_administrator_clears_a_lockout_in_the_admin(ward: Ward) -> None:
     lock_out()
     admin = factories.make_person("root.admin", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(admin)
+    factories.sign_in_to_admin(client, admin)
     attempt = AccessAttempt.objects.get(username="omar.haddad")
     page = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
     assert client.post(page, {"post": "yes"}).status_code == 302
@@ -239,7 +239,7 @@ def test_the_test_password_meets_the_rules(ward: Ward) -> None:
 def test_the_admin_refuses_to_set_a_short_password(ward: Ward) -> None:
     admin = factories.make_person("root.admin", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(admin)
+    factories.sign_in_to_admin(client, admin)
     page = f"/admin/rota/person/{ward.doctor.pk}/password/"
     response = client.post(page, {"password1": "short-pass1", "password2": "short-pass1"})
     assert response.status_code == 200

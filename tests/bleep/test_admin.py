@@ -38,7 +38,7 @@ def admin_client_with_data(ward: Ward) -> Client:
     )
     superuser = factories.make_person("root.admin", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(superuser)
+    factories.sign_in_to_admin(client, superuser)
     return client
 
 
@@ -157,3 +157,19 @@ def test_a_device_named_in_a_history_cannot_be_deleted_so_the_history_stays_whol
         ward.nurse_device.delete()
     assert HistoryEntry.objects.get(pk=entry.pk).device_id == ward.nurse_device.pk
     assert "history intact" in check_history()
+
+
+@pytest.mark.hazard("HZ-08")
+def test_the_admin_asks_a_superuser_signed_in_with_a_password_alone_for_a_code(
+    db: None,
+) -> None:
+    superuser = factories.make_person("root.admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(superuser)
+
+    refused = client.get(reverse("admin:index"))
+    login = client.get(refused["Location"])
+
+    assert refused.status_code == 302
+    assert refused["Location"].startswith(reverse("admin:login"))
+    assert 'name="otp_token"' in login.content.decode()

@@ -32,7 +32,7 @@ ADD = reverse("admin:escalation_policy_add")
 def admin(ward: Ward) -> Client:
     superuser = factories.make_person("root.admin", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(superuser)
+    factories.sign_in_to_admin(client, superuser)
     return client
 
 

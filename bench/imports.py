@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bench.servers import product_commands, running
 from bench.stats import summary_ms
+from bench.world import clear_bleeps
 from bleep.tokens import digest_token, new_token
 from messaging.models import Device
 from rota.models import ImportJob, Person, Role, RotaManagerScope, Shift, Site, Team
@@ -131,11 +132,7 @@ def _token(person: Person) -> str:
 
 
 def _clear() -> None:
-    """Forget the section's jobs, shifts and bleeps, so no worker applies them later."""
+    """Forget the section's bleeps, jobs and shifts, so no worker applies them later."""
+    clear_bleeps()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE rota_importjob, rota_shift, rota_rotachange, escalation_deadline, "
-            "escalation_bleepplan, messaging_historyentry, messaging_streamevent, "
-            "messaging_streamhead, messaging_delivery, messaging_reply, messaging_bleep "
-            "CASCADE"
-        )
+        cursor.execute("TRUNCATE rota_importjob, rota_shift, rota_rotachange CASCADE")

@@ -83,8 +83,15 @@ def file_of(request: Request) -> str:
     return text
 
 
-def queued_response(request: Request, job: ImportJob) -> Response:
-    """Answer 202 with the job, and where to ask how it went."""
+def queue_file(request: Request, kind: ImportJob.Kind, options: dict[str, Any]) -> Response:
+    """Queue the uploaded file for a worker; answer 202 with the job, and where to ask."""
+    job = queue_import(
+        actor=person_of(request),
+        kind=kind,
+        data=file_of(request),
+        options=options,
+        now=timezone.now(),
+    )
     url = reverse("rota-import", kwargs={"job_id": job.pk})
     body = serializers.ImportJobSerializer(job, context={"url": url}).data
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
@@ -116,14 +123,7 @@ class CsvImportView(APIView):
     )
     def post(self, request: Request) -> Response:
         options = valid_data(serializers.CsvImportQuerySerializer, request.query_params)
-        job = queue_import(
-            actor=person_of(request),
-            kind=ImportJob.Kind.CSV,
-            data=file_of(request),
-            options=options,
-            now=timezone.now(),
-        )
-        return queued_response(request, job)
+        return queue_file(request, ImportJob.Kind.CSV, options)
 
 
 class IcalImportView(APIView):
@@ -144,14 +144,7 @@ class IcalImportView(APIView):
             **query,
             **{name: getattr(query[name], "pk", None) for name in ("role", "person")},
         }
-        job = queue_import(
-            actor=person_of(request),
-            kind=ImportJob.Kind.ICAL,
-            data=file_of(request),
-            options=options,
-            now=timezone.now(),
-        )
-        return queued_response(request, job)
+        return queue_file(request, ImportJob.Kind.ICAL, options)
 
 
 class ImportJobView(APIView):

@@ -24,11 +24,9 @@ from rota.models import (
     Site,
     Team,
 )
+from rota.selectors import MAX_FALLBACK_DEPTH
 
 M = TypeVar("M", bound=models.Model)
-
-# A fallback chain longer than this is a loop in the data, not a real escalation ladder.
-MAX_CHAIN_LENGTH = 10
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
@@ -168,7 +166,7 @@ def check_role(role: Role) -> None:
 def _check_chain(role: Role) -> None:
     seen = {role.pk} if role.pk else set()
     step = role.fallback
-    for _ in range(MAX_CHAIN_LENGTH):
+    for _ in range(MAX_FALLBACK_DEPTH):
         if step is None:
             break
         if step.pk in seen:

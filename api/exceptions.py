@@ -35,6 +35,7 @@ from messaging.exceptions import (
     MfaRequired,
     MfaThrottled,
     NotAllowedToUnlock,
+    NotAnOperator,
     NotARecipient,
     NotSwitchboard,
     NotTheSender,
@@ -71,6 +72,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         SwitchboardCannotAcknowledge.detail,
     ),
     NotSwitchboard: (status.HTTP_403_FORBIDDEN, NotSwitchboard.code, NotSwitchboard.detail),
+    NotAnOperator: (status.HTTP_403_FORBIDDEN, NotAnOperator.code, NotAnOperator.detail),
     InvalidCredentials: (
         status.HTTP_400_BAD_REQUEST,
         "invalid_credentials",

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from escalation.models import Policy
 from escalation.selectors import may_change_policy
 from rota.models import Person
-from rota.selectors import may_change
+from rota.selectors import is_switchboard, may_change
 
 
 class RotaManagersChangeTheirOwnRota(BasePermission):
@@ -42,4 +42,4 @@ class SwitchboardOnly(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return isinstance(user, Person) and user.job == Person.Job.SWITCHBOARD
+        return isinstance(user, Person) and is_switchboard(user)

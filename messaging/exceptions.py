@@ -62,6 +62,13 @@ class NotSwitchboard(SwitchboardRefusal):
     detail = "only switchboard takes a bleep on; a clinician acknowledges or declines it"
 
 
+class NotAnOperator(SwitchboardRefusal):
+    """Someone other than a switchboard operator tried switchboard's escalate or redirect."""
+
+    code = "switchboard_only"
+    detail = "only switchboard escalates or redirects a bleep"
+
+
 class SendLimitReached(MessagingError):
     """A routine or urgent bleep past its sender's send limit; wait `retry_after` to send again.
 

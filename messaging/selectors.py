@@ -37,7 +37,7 @@ from messaging.models import (
     TeamCall,
 )
 from rota.models import Person, Role
-from rota.selectors import get_person, get_role
+from rota.selectors import every_operator, get_person, get_role
 
 # Whose account can change who is bleeped or read every bleep: a stolen password alone
 # must not be enough to take one over.
@@ -322,11 +322,7 @@ def bleeps_to_role_since(*, role: Role, since: datetime) -> tuple[int, datetime 
 
 def switchboard_operator_ids() -> list[int]:
     """Return the ids of every active switchboard operator."""
-    return list(
-        Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).values_list(
-            "pk", flat=True
-        )
-    )
+    return list(every_operator().values_list("pk", flat=True))
 
 
 def recent_flood_alerts(*, since: datetime) -> QuerySet[FloodAlert]:

@@ -118,9 +118,7 @@ def resolve_role(*, role: Role, at: datetime) -> Resolution:
         holders = holders_at(role=answering, at=at)
         if not holders and answering.kind == Role.Kind.SWITCHBOARD:
             # The last line: with a hole in the switchboard rota, every operator is bleeped.
-            holders = list(
-                Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).order_by("pk")
-            )
+            holders = list(every_operator())
         if holders:
             return Resolution(addressed=role, answering=answering, holders=holders)
         answering = answering.fallback
@@ -139,7 +137,18 @@ def switchboard_for(*, role: Role | None, at: datetime) -> list[Person]:
         role = role.fallback
     if role is not None and role.kind == Role.Kind.SWITCHBOARD:
         return resolve_role(role=role, at=at).holders
-    return list(Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).order_by("pk"))
+    return list(every_operator())
+
+
+def every_operator() -> QuerySet[Person]:
+    """Return every active switchboard operator: whom switchboard's alerts reach, and who
+    answers for switchboard when its rota has a hole."""
+    return Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).order_by("pk")
+
+
+def is_switchboard(person: Person) -> bool:
+    """Return whether `person` is a switchboard operator, with switchboard's rights."""
+    return person.job == Person.Job.SWITCHBOARD
 
 
 def _is_rota_manager(person: Person) -> bool:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
-from messaging.exceptions import BleepNotFound, IllegalTransition
+from messaging.exceptions import BleepNotFound, IllegalTransition, NotAnOperator
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device
 from messaging.services.bleeps import widen_bleep
 from messaging.services.history import move_delivery
@@ -12,6 +12,7 @@ from messaging.services.stream import retry_on_conflict, stream_transaction
 from messaging.states import WAITING
 from rota.exceptions import invalid
 from rota.models import Person, Role
+from rota.selectors import is_switchboard
 
 
 @retry_on_conflict
@@ -25,6 +26,7 @@ def escalate_bleep(
     bleep keeps their copy, and the escalation clock runs on from the role reached. Returns
     the new deliveries.
     """
+    _require_switchboard(actor)
     with stream_transaction():
         bleep = _lock_open_bleep(bleep_id=bleep_id, action="escalate")
         plan = bleep.plan
@@ -61,6 +63,7 @@ def redirect_bleep(
     """
     if (role is None) == (person is None):
         raise ValueError("a bleep is redirected to exactly one role or one person")
+    _require_switchboard(actor)
     with stream_transaction():
         bleep = _lock_open_bleep(bleep_id=bleep_id, action="redirect")
         if person is not None:
@@ -80,6 +83,13 @@ def redirect_bleep(
         newcomers = [delivery.recipient_id for delivery in added]
         push_to(bleep=bleep, plan=bleep.plan, recipient_ids=newcomers, kind="new", now=now)
     return added
+
+
+def _require_switchboard(actor: Person) -> None:
+    """Refuse anyone but a switchboard operator: the service checks its actor itself, so
+    the socket, a command or the admin cannot skip the rule the REST view also applies."""
+    if not is_switchboard(actor):
+        raise NotAnOperator()
 
 
 def _lock_open_bleep(*, bleep_id: int, action: str) -> Bleep:

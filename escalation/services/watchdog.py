@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from escalation import events
 from escalation.models import OverdueAlert
 from escalation.selectors import overdue_deadlines
+from messaging.selectors import switchboard_operator_ids
 from messaging.services.stream import append_events, stream_transaction
-from rota.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ def watch_deadlines(*, now: datetime) -> OverdueAlert | None:
             count,
             oldest.isoformat(),
         )
-        append_events(user_ids=_operators(), event=events.escalations_overdue(alert), now=now)
+        append_events(
+            user_ids=switchboard_operator_ids(), event=events.escalations_overdue(alert), now=now
+        )
     return alert
 
 
@@ -53,12 +55,6 @@ def _clear(*, alert: OverdueAlert, now: datetime) -> None:
     alert.cleared_at = now
     alert.save(update_fields=["cleared_at"])
     logger.warning("escalation steps are being fired again")
-    append_events(user_ids=_operators(), event=events.escalations_recovered(alert), now=now)
-
-
-def _operators() -> list[int]:
-    return list(
-        Person.objects.filter(job=Person.Job.SWITCHBOARD, is_active=True).values_list(
-            "pk", flat=True
-        )
+    append_events(
+        user_ids=switchboard_operator_ids(), event=events.escalations_recovered(alert), now=now
     )

@@ -9,7 +9,9 @@ import pytest
 from django.utils import timezone
 
 from escalation.models import BleepPlan, Deadline
+from escalation.services import switchboard
 from escalation.services.firing import fire_due_deadlines
+from messaging.exceptions import NotAnOperator
 from messaging.models import Bleep, Delivery, HistoryEntry, StreamEvent
 from rota.models import Person, Role
 from tests import factories
@@ -410,3 +412,27 @@ def test_a_redirect_or_a_cancel_ends_switchboards_take_on(ward: Ward, ending: st
     assert response.status_code == 200, response.content
     assert statuses(bleep_id)[ward.operator.pk] == "cancelled"
     assert response.json()["handling"] == []
+
+
+@pytest.mark.parametrize("action", ["escalate", "redirect"])
+def test_escalate_and_redirect_check_their_actor_themselves_with_no_view_involved(
+    ward: Ward, action: str
+) -> None:
+    bleep_id = send(ward)
+    before = stored()
+
+    with pytest.raises(NotAnOperator):
+        if action == "escalate":
+            switchboard.escalate_bleep(
+                actor=ward.nurse, device=None, bleep_id=bleep_id, role=None, now=timezone.now()
+            )
+        else:
+            switchboard.redirect_bleep(
+                actor=ward.nurse,
+                device=None,
+                bleep_id=bleep_id,
+                person=ward.doctor,
+                now=timezone.now(),
+            )
+
+    assert stored() == before

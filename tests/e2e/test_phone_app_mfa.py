@@ -37,10 +37,16 @@ def manager(transactional_db: None) -> Person:
     return person
 
 
-def code_for(secret: str, *, steps_ahead: int = 0) -> str:
-    """Return what an authenticator app with `secret` shows, `steps_ahead` steps from now."""
+def code_for(secret: str, *, at: float | None = None, steps_ahead: int = 0) -> str:
+    """Return what an authenticator app with `secret` shows at `at` (default: now),
+    `steps_ahead` steps later.
+
+    The code after the one that confirmed is counted from the confirming code's time, not
+    from the time of the next sign-in: django-otp refuses any code not after the last one
+    used, and, when that one arrived as the step turned, moves its clock a step back.
+    """
     totp = TOTP(b32decode(secret.replace(" ", "")))
-    totp.time = time.time() + steps_ahead * STEP
+    totp.time = (time.time() if at is None else at) + steps_ahead * STEP
     return f"{totp.token():06d}"
 
 
@@ -63,7 +69,8 @@ def test_a_rota_manager_enrols_then_signs_in_with_a_code_and_with_a_recovery_cod
     expect(code_box).to_have_attribute("autocomplete", "one-time-code")
     expect(code_box).to_have_attribute("inputmode", "numeric")
     snap(first, "mfa-1-enrol")
-    code_box.fill(code_for(secret))
+    confirmed_at = time.time()
+    code_box.fill(code_for(secret, at=confirmed_at))
     first.get_by_role("button", name="Confirm").click()
 
     expect(first.get_by_role("heading", name="Your recovery codes")).to_be_visible()
@@ -82,7 +89,7 @@ def test_a_rota_manager_enrols_then_signs_in_with_a_code_and_with_a_recovery_cod
         "Enter the code from your authenticator app."
     )
     # The first code was used to confirm; the app now shows the next one.
-    asked.fill(code_for(secret, steps_ahead=1))
+    asked.fill(code_for(secret, at=confirmed_at, steps_ahead=1))
     second.get_by_role("button", name="Sign in").click()
     second.locator("#connection[data-state=live]").wait_for()
 
@@ -102,14 +109,15 @@ def test_a_wrong_code_is_refused_plainly_and_the_right_one_then_signs_in(
 ) -> None:
     page = open_sign_in(phone(chromium), bleep_server)
     secret = page.locator("#mfa-secret").inner_text()
-    page.get_by_label("2. The 6-digit code the app shows").fill(code_for(secret))
+    confirmed_at = time.time()
+    page.get_by_label("2. The 6-digit code the app shows").fill(code_for(secret, at=confirmed_at))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_label("I have kept these codes").check()
     page.get_by_role("button", name="Continue").click()
     page.locator("#connection[data-state=live]").wait_for()
 
     other = open_sign_in(phone(chromium), bleep_server)
-    right = code_for(secret, steps_ahead=1)
+    right = code_for(secret, at=confirmed_at, steps_ahead=1)
     other.get_by_label("Code from your authenticator app").fill(
         f"{(int(right) + 1) % 1_000_000:06d}"
     )

@@ -2,6 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# The phone app's checks (ESLint, Node's own test runner), from package-lock.json.
+NODE_MODULES := node_modules/.installed
+APP_TESTS := tests/app/*.test.mjs
 
 .PHONY: run test lint format worker bench soak safety clean
 
@@ -10,14 +13,16 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve
 
-test: $(VENV)/.installed-dev lint
+test: $(VENV)/.installed-dev $(NODE_MODULES) lint
+	node --test $(APP_TESTS)
 	scripts/test-passes
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+	node_modules/.bin/eslint
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
@@ -54,5 +59,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# Again whenever package-lock.json changes, exactly as it pins (npm ci starts afresh).
+$(NODE_MODULES): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

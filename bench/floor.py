@@ -27,10 +27,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from daphne.endpoints import build_endpoint_description_strings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from bleep.management.commands.serve import (  # noqa: E402
-    WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS,
-    settle_collector,
-)
+from bleep.management.commands.serve import WEBSOCKET_HANDSHAKE_TIMEOUT_SECONDS  # noqa: E402
+from bleep.runtime.collector import settle_collector  # noqa: E402
 
 
 class FloorConsumer(AsyncJsonWebsocketConsumer):

@@ -3,19 +3,17 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
-from asgiref.sync import sync_to_async
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from bleep import json_depth
 from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from bleep.runtime.consumers import DirectDispatch
+from bleep.runtime.db_threads import on_db_thread
 from messaging import events, selectors
 from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
@@ -48,29 +46,6 @@ CLOSE_AUTH_TIMEOUT = 4408
 # autobahn, which sends only 1000 and 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503
 
-# Sockets' database work runs on this many threads of the process. Left to
-# `database_sync_to_async`'s default it would all run on the one thread asgiref keeps for
-# the whole process (Channels gives a socket no thread of its own), so every socket's sign-in,
-# catch-up and acknowledgement queued behind every other's: a reconnect storm ran one
-# sign-in at a time (docs/benchmarks.md). Each call is whole in itself (its own transaction,
-# its connection handed back to the pool), so any thread will do; one socket's calls still
-# run one after another.
-SOCKET_DB_THREADS = 4
-_socket_db_threads = ThreadPoolExecutor(SOCKET_DB_THREADS, thread_name_prefix="socket-db")
-
-
-def on_db_thread(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Wrap a blocking database call for a socket, to run on the sockets' threads."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        finally:
-            # Back to the pool now: an idle thread must not sit on a connection.
-            connection.close()
-
-    return sync_to_async(call, thread_sensitive=False, executor=_socket_db_threads)
-
 
 class SendBleep(Protocol):
     """Send a bleep and start its escalation clock; return it and whether it is new."""
@@ -88,7 +63,7 @@ class DeclineBleep(Protocol):
     ) -> Delivery: ...
 
 
-class DeviceConsumer(AsyncJsonWebsocketConsumer):
+class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     """One device's socket: authenticate, catch up from a sequence number, then stay live."""
 
     device: Device | None = None
@@ -104,20 +79,6 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.send_bleep = send_bleep
         self.decline_bleep = decline_bleep
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Handle one message, without Channels' closing of stale database connections first.
-
-        Channels runs `close_old_connections` before every message a consumer handles, on
-        asgiref's one thread for the whole process: every frame to every socket (a bleep, a
-        receipt, a pong) queued on that thread and back (docs/benchmarks.md). This consumer
-        touches the database only through `on_db_thread`, whose calls hand their connection
-        back when they end, so there is nothing stale to close.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"no handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()

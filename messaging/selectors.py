@@ -1,6 +1,5 @@
 """Reads of messaging data; every read of one bleep goes through `access_bleep`."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,7 +7,6 @@ from django.db.models import (
     Case,
     Count,
     Min,
-    Model,
     Q,
     QuerySet,
     Value,
@@ -108,18 +106,6 @@ def load_bleep(bleep_id: int) -> Bleep:
         .prefetch_related("deliveries__recipient")
         .get(pk=bleep_id)
     )
-
-
-def prefetch_known(instance: Model, relation: str, objects: Sequence[Model]) -> None:
-    """Attach rows a service just wrote as `instance.<relation>.all()`, with no query.
-
-    As `prefetch_related` leaves them. Django has no public call for rows already in hand,
-    and reading back what was just inserted costs a send two queries per bleep.
-    """
-    queryset = getattr(instance, relation).all()
-    queryset._result_cache = list(objects)
-    queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
 
 
 def access_bleep_with_thread(user: Person, bleep_id: int) -> Bleep:

@@ -25,13 +25,12 @@ from typing import Any, Self, TypeVar
 
 import aiohttp
 import certifi
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 from py_vapid import Vapid
 from pywebpush import WebPusher
 
 from bleep.config import load_vapid_key
+from bleep.runtime.db_threads import on_executor
 from messaging.push.outbox import (
     ACCEPTED,
     Lane,
@@ -420,15 +419,7 @@ class _Stalls:
 
 async def _on(executor: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> T:
     """Run a blocking call on one of the sender's threads."""
-
-    def call() -> T:
-        try:
-            return func(*args)
-        finally:
-            # Back to the pool now: an idle thread must not sit on a connection.
-            connection.close()
-
-    return await sync_to_async(call, thread_sensitive=False, executor=executor)()
+    return await on_executor(func, executor)(*args)
 
 
 def _json(payload: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bleep.runtime.orm import prefetch_known
 from messaging import events
 from messaging.exceptions import NotTheSender
 from messaging.models import (
@@ -16,7 +17,7 @@ from messaging.models import (
     Priority,
     TeamCall,
 )
-from messaging.selectors import access_bleep, load_bleep, prefetch_known
+from messaging.selectors import access_bleep, load_bleep
 from messaging.services.history import (
     history_entry,
     move_bleep,

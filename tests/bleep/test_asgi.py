@@ -12,7 +12,8 @@ from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from bleep.asgi import BodyLimit, QuietClose, RequestThreads, application, django_asgi_app
+from bleep.asgi import BodyLimit, QuietClose, application, django_asgi_app
+from bleep.runtime.http import RequestThreads
 from escalation.services.sending import send_bleep
 from tests import factories
 from tests.conftest import Ward

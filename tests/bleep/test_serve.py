@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from bleep.management.commands import serve
+from bleep.runtime.collector import collect_fully
 
 
 class FakeServer:
@@ -66,7 +67,7 @@ async def test_the_web_process_collects_cyclic_garbage_on_a_timer_whatever_the_t
         gone = weakref.ref(garbage)
         del garbage
         stop = asyncio.Event()
-        collecting = asyncio.create_task(serve.collect_fully(stop=stop, every=0.05))
+        collecting = asyncio.create_task(collect_fully(stop=stop, every=0.05))
         await asyncio.sleep(0.2)
         assert gone() is None
         stop.set()

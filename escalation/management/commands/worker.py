@@ -1,12 +1,12 @@
 """Run the escalation worker as its own process (Procfile: worker)."""
 
 import asyncio
-import gc
 import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from bleep.runtime.collector import freeze_start_up
 from escalation.worker import run_worker
 
 
@@ -21,7 +21,6 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        # As in `serve`: a full collection walking start-up's objects stalls the loop (and so
-        # a due escalation); they live until exit, so keep them out of the collector's sight.
-        gc.freeze()
+        # A full collection walking start-up's objects would stall a due escalation.
+        freeze_start_up()
         await run_worker(stop=stop)

@@ -1,7 +1,7 @@
 // The inbox and the sent list from the server, a page at a time; the socket's events keep
 // what is loaded current, and "Show more" asks for the next page.
 
-import { listPage, PAGE } from "./api.js";
+import { listPage } from "./api.js";
 import { changed, inbox, putBleep, sent, store } from "./store.js";
 
 const PATHS = { inbox: "/bleeps", sent: "/bleeps/sent" };

@@ -5,13 +5,16 @@ BIN := $(VENV)/bin
 # The phone app's checks (ESLint, Node's own test runner), from package-lock.json.
 NODE_MODULES := node_modules/.installed
 APP_TESTS := tests/app/*.test.mjs
+# Where `make run` serves, such as `make run PORT=8001` when 8000 is taken.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint format worker bench soak safety clean
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py serve
+	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev $(NODE_MODULES) lint
 	node --test $(APP_TESTS)

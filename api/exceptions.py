@@ -73,8 +73,9 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     ),
     NotSwitchboard: (status.HTTP_403_FORBIDDEN, NotSwitchboard.code, NotSwitchboard.detail),
     NotAnOperator: (status.HTTP_403_FORBIDDEN, NotAnOperator.code, NotAnOperator.detail),
+    # 401, as for a bad token: the credentials themselves were refused, not the request's form.
     InvalidCredentials: (
-        status.HTTP_400_BAD_REQUEST,
+        status.HTTP_401_UNAUTHORIZED,
         "invalid_credentials",
         "unknown username or wrong password",
     ),

@@ -62,7 +62,7 @@ def _pairs(username: str, sign_ins: int) -> tuple[dict[str, list[float]], dict[s
         for name, (client, context) in (("axes", with_axes), ("floor", without_axes)):
             with context():
                 took_good = _time(client, username, PASSWORD, 201, number)
-                took_bad = _time(client, username, "wrong " + PASSWORD, 400, number)
+                took_bad = _time(client, username, "wrong " + PASSWORD, 401, number)
             if number >= WARM_UP:
                 good[name].append(took_good)
                 bad[name].append(took_bad)

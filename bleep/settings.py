@@ -364,6 +364,11 @@ SPECTACULAR_SETTINGS = {
         "BleepStatusEnum": "messaging.models.BleepStatus",
         "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation's 4xx and 5xx answers, in the API's one error shape.
+        "api.schema.document_errors",
+    ],
 }
 
 # One process runs the escalation loop inside the server unless the worker is separate.

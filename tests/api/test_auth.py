@@ -36,12 +36,12 @@ def test_one_person_may_hold_several_devices_each_with_its_own_token() -> None:
 
 
 @pytest.mark.django_db
-def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong() -> None:
+def test_a_wrong_password_is_refused_401_without_saying_which_part_was_wrong() -> None:
     factories.make_person("omar.haddad")
     response = APIClient().post(
         "/api/auth/login", {"username": "omar.haddad", "password": "nope"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
     assert Device.objects.count() == 0
 
@@ -54,7 +54,7 @@ def test_a_disabled_account_cannot_sign_in() -> None:
         {"username": "left.trust", "password": factories.PASSWORD},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 401
 
 
 def test_logout_revokes_only_this_devices_token(ward: Ward) -> None:

@@ -61,7 +61,7 @@ def sign_in(
 def lock_out(**where: Any) -> Any:
     """Fail LIMIT times; return the last answer, the one that locks."""
     for _ in range(LIMIT - 1):
-        assert sign_in(WRONG, **where).status_code == 400
+        assert sign_in(WRONG, **where).status_code == 401
     return sign_in(WRONG, **where)
 
 
@@ -75,10 +75,10 @@ def assert_locked_out(response: Any) -> None:
     assert "retry_at" in body
 
 
-def test_wrong_passwords_below_the_limit_answer_400_as_before(ward: Ward) -> None:
+def test_wrong_passwords_below_the_limit_answer_401_as_before(ward: Ward) -> None:
     for _ in range(LIMIT - 1):
         response = sign_in(WRONG)
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json()["code"] == "invalid_credentials"
     assert sign_in(factories.PASSWORD).status_code == 201
 
@@ -105,7 +105,7 @@ def test_a_rotating_x_forwarded_for_does_not_bypass_the_lockout_without_trusted_
     ward: Ward,
 ) -> None:
     for n in range(LIMIT - 1):
-        assert sign_in(WRONG, forwarded_for=f"81.2.69.{n}").status_code == 400
+        assert sign_in(WRONG, forwarded_for=f"81.2.69.{n}").status_code == 401
     assert_locked_out(sign_in(WRONG, forwarded_for="81.2.69.200"))
     assert_locked_out(sign_in(factories.PASSWORD, forwarded_for="81.2.69.201"))
 
@@ -116,7 +116,7 @@ def test_behind_one_trusted_proxy_the_client_address_is_the_one_the_proxy_append
     # The client writes its own X-Forwarded-For; the proxy appends the address it saw.
     for n in range(LIMIT - 1):
         chain = f"81.2.69.{n}, 10.20.0.5"
-        assert sign_in(WRONG, address=HOSPITAL_PROXY, forwarded_for=chain).status_code == 400
+        assert sign_in(WRONG, address=HOSPITAL_PROXY, forwarded_for=chain).status_code == 401
     chain = "81.2.69.200, 10.20.0.5"
     assert_locked_out(sign_in(WRONG, address=HOSPITAL_PROXY, forwarded_for=chain))
     # The same phone without a header of its own is the same client, still locked out.

@@ -2,12 +2,13 @@
 
 import asyncio
 import gc
+import socket
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from bleep.management.commands import serve
 from bleep.runtime.collector import collect_fully
@@ -30,8 +31,23 @@ def test_a_slow_websocket_handshake_is_given_30_seconds_not_daphnes_5(
 ) -> None:
     # At 5 s a reconnect storm's queued handshakes were dropped and came back as new ones.
     monkeypatch.setattr(serve, "Server", FakeServer)
-    call_command("serve", "--no-worker", "--quiet")
+    call_command("serve", "--no-worker", "--quiet", "--port", "0")
     assert FakeServer.built["websocket_handshake_timeout"] == 30
+
+
+def test_serving_on_a_port_already_in_use_fails_at_once_naming_the_port_and_another_to_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # daphne alone logged the failed listen, served nothing and exited 0 when stopped.
+    monkeypatch.setattr(serve, "Server", FakeServer)
+    FakeServer.built = {}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"127.0.0.1:{port} .*make run PORT={port + 1}"):
+            call_command("serve", "--no-worker", "--quiet", "--port", str(port))
+    assert FakeServer.built == {}
 
 
 @pytest.fixture

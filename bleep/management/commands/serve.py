@@ -10,13 +10,14 @@ from daphne.server import Server  # isort: skip
 
 import argparse
 import asyncio
+import socket
 import sys
 from typing import Any
 
 from channels.routing import get_default_application
 from daphne.endpoints import build_endpoint_description_strings
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from twisted.internet import defer, reactor
 
 from bleep.redaction import RedactingAccessLogGenerator
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_free_port(host=options["host"], port=options["port"])
         # The default WebSocket origins name the port served, so set it before the app loads.
         settings.SERVE_PORT = options["port"]
         server = Server(
@@ -63,6 +65,23 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Bleep on http://{options['host']}:{options['port']}/  (Ctrl-C stops)")
         server.run()
+
+
+def require_free_port(*, host: str, port: int) -> None:
+    """Raise CommandError, naming the port and the way out, if it cannot be listened on."""
+    # daphne only logs a failed listen and goes on running with nothing to serve, and exits 0
+    # when stopped: a second `make run` looked as if it had worked. Binding first, with the
+    # SO_REUSEADDR Twisted sets, fails exactly when daphne's listen would.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise CommandError(
+            f"cannot serve on {host}:{port} ({error.strerror}): is Bleep already running there? "
+            f"Stop it, or choose another port: make run PORT={port + 1}"
+        ) from None
 
 
 def ready(*, worker: bool) -> None:

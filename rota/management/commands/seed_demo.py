@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from rota import demo
 from rota.models import Location
 from rota.selectors import get_role, holders_at
 from rota.services.demo import seed_demo_hospital, username_for
+
+DEFAULT_URL = "http://127.0.0.1:8000"
 
 EXAMPLE = """
 Demo hospital ready: {site}. Every demo password is "{password}".
@@ -20,35 +22,42 @@ Demo hospital ready: {site}. Every demo password is "{password}".
                                  authenticator app at the first sign-in; also: /admin/
                                  after `manage.py createsuperuser`)
 
-Try it once `make run` is serving: open the phone app at http://127.0.0.1:8000/ in three
+Try it once `make run` is serving: open the phone app at {url}/ in three
 browser windows and sign in as the nurse, the registrar and switchboard. Or, each in its
 own terminal from this folder:
 
   # 1. the registrar's phone: prints what arrives and acknowledges each new bleep
-  .venv/bin/python manage.py listen {registrar} --acknowledge "coming, 10 min"
+  .venv/bin/python manage.py listen {registrar}{url_option} --acknowledge "coming, 10 min"
 
   # 2. the nurse's phone: prints what arrives, including the acknowledgement
-  .venv/bin/python manage.py listen {nurse}
+  .venv/bin/python manage.py listen {nurse}{url_option}
 
-  # 3. the nurse sends a bleep to bleep 2345 over REST
-  TOKEN=$(curl -s -X POST http://127.0.0.1:8000/api/auth/login \\
+  # 3. the nurse sends a bleep to bleep 2345 over REST, from Ward 7 (location {ward7})
+  TOKEN=$(curl -s -X POST {url}/api/auth/login \\
     -H 'Content-Type: application/json' \\
     -d '{{"username": "{nurse}", "password": "{password}", "device_name": "curl"}}' \\
     | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-  curl -s -X POST http://127.0.0.1:8000/api/bleeps \\
+  curl -s -X POST {url}/api/bleeps \\
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
     -d '{{"bleep_number": "2345", "priority": "urgent", "message": "Bed 4 NEWS 7, please review",
          "location": {ward7}, "bed": "4", "callback_extension": "4321"}}'
 
-API docs: http://127.0.0.1:8000/api/docs/   Health: http://127.0.0.1:8000/healthz
+API docs: {url}/api/docs/   Health: {url}/healthz
 """
 
 
 class Command(BaseCommand):
     help = "Create the demo hospital with 14 days of shifts around today (safe to run again)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default=DEFAULT_URL,
+            help=f"where the server is, for the example (default {DEFAULT_URL})",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
+        now, url = timezone.now(), options["url"].rstrip("/")
         site = seed_demo_hospital(today=timezone.localdate(now))
         registrar = next(iter(holders_at(role=get_role(bleep_number="2345"), at=now)), None)
         switchboard = next(iter(holders_at(role=get_role(bleep_number="1000"), at=now)), None)
@@ -61,5 +70,7 @@ class Command(BaseCommand):
                 switchboard=switchboard.username if switchboard else "(nobody)",
                 manager=username_for(demo.ROTA_MANAGERS[0]),
                 ward7=Location.objects.get(site=site, name="Ward 7").pk,
+                url=url,
+                url_option="" if url == DEFAULT_URL else f" --url {url}",
             )
         )

@@ -68,7 +68,7 @@ export async function api(method, path, body, { enrolment = null } = {}) {
   } catch {
     throw new Offline();
   }
-  if (response.status === 401 && token() && !enrolment) {
+  if (response.status === 401 && token() && !enrolment && path !== "/auth/login") {
     // The token was revoked (signed out from another device, or the account disabled).
     await forget();
     window.dispatchEvent(new CustomEvent("bleep:signed-out"));

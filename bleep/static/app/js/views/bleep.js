@@ -39,7 +39,7 @@ export function renderBleep(view, bleepId) {
   const historyBox = h("ol", { class: "timeline", id: "history" });
   const replyForm = replyBox();
   const threadPanel = h("div", { class: "panel" }, h("h2", {}, "Replies"), repliesBox, replyForm, h("h2", {}, "History"), historyBox);
-  replace(view, h("a", { href: "#/", class: "small", onclick: back }, "← Back"), top, live, answers, threadPanel);
+  replace(view, h("a", { href: "#/", class: "back", onclick: back }, "← Back"), top, live, answers, threadPanel);
 
   function back(event) {
     event.preventDefault();

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from bleep import json_depth
 from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from messaging import events, selectors
+from messaging.actions import Action
 from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
     BleepNotFound,
@@ -299,8 +300,8 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
     def _actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {
             "ping": self._pong,
-            "delivered": self._receipt("deliver"),
-            "read": self._receipt("read"),
+            "delivered": self._receipt(Action.DELIVER),
+            "read": self._receipt(Action.READ),
             "acknowledge": self._acknowledge,
             "decline": self._decline,
             "handle": self._handle,
@@ -314,7 +315,7 @@ class DeviceConsumer(AsyncJsonWebsocketConsumer):
         await self._catch_up()
         await self.send_json({"type": "pong", "ref": content.get("ref"), "seq": self.last_seq})
 
-    def _receipt(self, action: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    def _receipt(self, action: Action) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def handle(content: dict[str, Any]) -> None:
             await self._call(
                 content, answers.record_receipt, action=action, bleep_id=content.get("bleep_id")

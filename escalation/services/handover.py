@@ -4,9 +4,11 @@ import logging
 from datetime import datetime
 
 from escalation.services.pushing import push_to
+from messaging.actions import Action
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import widen_bleep
 from messaging.services.stream import stream_transaction
+from messaging.states import BLEEP_TRANSITIONS, allows
 from rota.exceptions import NoHolderInChain
 from rota.models import Person, Role
 from rota.selectors import resolve_role
@@ -44,9 +46,10 @@ def _hand_over(*, bleep_id: int, people: list[tuple[Person, Role]], now: datetim
         bleep = (
             Bleep.objects.select_for_update(of=("self",)).select_related("plan").get(pk=bleep_id)
         )
-        if bleep.status != BleepStatus.OPEN:
+        # Answered or withdrawn since it was listed: it stays with whoever it reached.
+        if not allows(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.HANDOVER):
             return 0
-        added = widen_bleep(bleep=bleep, people=people, action="handover", now=now)
+        added = widen_bleep(bleep=bleep, people=people, action=Action.HANDOVER, now=now)
         newcomers = [delivery.recipient_id for delivery in added]
         push_to(bleep=bleep, plan=bleep.plan, recipient_ids=newcomers, kind="new", now=now)
     return len(added)

@@ -4,6 +4,7 @@ error for a move the table does not allow."""
 from typing import TypeVar
 
 S = TypeVar("S")
+A = TypeVar("A", bound=str)
 
 
 class IllegalMove(Exception):
@@ -18,11 +19,14 @@ class IllegalMove(Exception):
         self.action = action
 
 
-def next_state(
-    table: dict[tuple[S, str], S], current: S, action: str, error: type[IllegalMove]
-) -> S:
+def next_state(table: dict[tuple[S, A], S], current: S, action: A, error: type[IllegalMove]) -> S:
     """Return the state `action` moves `current` to, or raise `error`."""
     try:
         return table[(current, action)]
     except KeyError:
-        raise error(current=str(current), action=action) from None
+        raise error(current=str(current), action=str(action)) from None
+
+
+def may(table: dict[tuple[S, A], S], current: S, action: A) -> bool:
+    """Return whether the table allows `action` from `current`: for callers that skip it."""
+    return (current, action) in table

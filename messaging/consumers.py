@@ -15,6 +15,7 @@ from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from bleep.runtime.consumers import DirectDispatch
 from bleep.runtime.db_threads import on_db_thread
 from messaging import events, selectors
+from messaging.actions import Action
 from messaging.drafts import SendBleepSerializer
 from messaging.exceptions import (
     BleepNotFound,
@@ -260,8 +261,8 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     def _actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {
             "ping": self._pong,
-            "delivered": self._receipt("deliver"),
-            "read": self._receipt("read"),
+            "delivered": self._receipt(Action.DELIVER),
+            "read": self._receipt(Action.READ),
             "acknowledge": self._acknowledge,
             "decline": self._decline,
             "handle": self._handle,
@@ -275,7 +276,7 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         await self._catch_up()
         await self.send_json({"type": "pong", "ref": content.get("ref"), "seq": self.last_seq})
 
-    def _receipt(self, action: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    def _receipt(self, action: Action) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def handle(content: dict[str, Any]) -> None:
             await self._call(
                 content, answers.record_receipt, action=action, bleep_id=content.get("bleep_id")

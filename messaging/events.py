@@ -8,6 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from messaging.actions import EVENT_TYPES, Action
 from messaging.models import (
     Bleep,
     Delivery,
@@ -91,12 +92,12 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
 
 
 def bleep_created(bleep: Bleep) -> Event:
-    return {"type": "bleep.created", "bleep": bleep_summary(bleep)}
+    return {"type": EVENT_TYPES[Action.SEND], "bleep": bleep_summary(bleep)}
 
 
 def delivery_updated(delivery: Delivery) -> Event:
     return {
-        "type": "delivery.updated",
+        "type": EVENT_TYPES[Action.DELIVER],
         "bleep_id": delivery.bleep_id,
         "delivery": delivery_summary(delivery),
     }
@@ -104,7 +105,7 @@ def delivery_updated(delivery: Delivery) -> Event:
 
 def bleep_acknowledged(delivery: Delivery) -> Event:
     return {
-        "type": "bleep.acknowledged",
+        "type": EVENT_TYPES[Action.ACKNOWLEDGE],
         "bleep_id": delivery.bleep_id,
         "by": person_summary(delivery.recipient),
         "eta_minutes": delivery.eta_minutes,
@@ -115,7 +116,7 @@ def bleep_acknowledged(delivery: Delivery) -> Event:
 
 def bleep_declined(delivery: Delivery) -> Event:
     return {
-        "type": "bleep.declined",
+        "type": EVENT_TYPES[Action.DECLINE],
         "bleep_id": delivery.bleep_id,
         "by": person_summary(delivery.recipient),
         "reason": delivery.decline_reason,
@@ -126,7 +127,7 @@ def bleep_declined(delivery: Delivery) -> Event:
 def bleep_handling(delivery: Delivery, bleep: Bleep) -> Event:
     """Switchboard took the bleep on: it stays open, and clinicians are still being sought."""
     return {
-        "type": "bleep.handling",
+        "type": EVENT_TYPES[Action.HANDLE],
         "bleep_id": bleep.pk,
         "by": person_summary(delivery.recipient),
         "note": delivery.comment,
@@ -136,12 +137,12 @@ def bleep_handling(delivery: Delivery, bleep: Bleep) -> Event:
 
 
 def bleep_cancelled(bleep: Bleep, *, by: Person) -> Event:
-    return {"type": "bleep.cancelled", "bleep_id": bleep.pk, "by": person_summary(by)}
+    return {"type": EVENT_TYPES[Action.CANCEL], "bleep_id": bleep.pk, "by": person_summary(by)}
 
 
 def bleep_reply(reply: Reply) -> Event:
     return {
-        "type": "bleep.reply",
+        "type": EVENT_TYPES[Action.REPLY],
         "bleep_id": reply.bleep_id,
         "reply": {
             "id": reply.pk,
@@ -153,26 +154,22 @@ def bleep_reply(reply: Reply) -> Event:
 
 
 def bleep_renotified(bleep: Bleep, *, step: int) -> Event:
-    return {"type": "bleep.renotified", "bleep_id": bleep.pk, "step": step}
-
-
-# The event a widening sends, by its action; every other action is an escalation.
-WIDENING_TYPES = {"handover": "bleep.handed_over", "redirect": "bleep.redirected"}
+    return {"type": EVENT_TYPES[Action.RENOTIFY], "bleep_id": bleep.pk, "step": step}
 
 
 def bleep_widened(
     bleep: Bleep,
     *,
-    action: str,
+    action: Action,
     step: int | None,
     added: list[Delivery],
     by: Person | None = None,
 ) -> Event:
     """More people were brought in: a handover, an escalation step, or switchboard's hand."""
     return {
-        "type": WIDENING_TYPES.get(action, "bleep.escalated"),
+        "type": EVENT_TYPES[action],
         "bleep_id": bleep.pk,
-        "action": action,
+        "action": str(action),
         "step": step,
         "by": person_summary(by) if by else None,
         "added": [person_summary(delivery.recipient) for delivery in added],

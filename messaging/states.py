@@ -1,42 +1,68 @@
-"""The transition tables of a delivery and of a bleep, and the one function that moves them."""
+"""The transition tables of a delivery, a bleep and a push, and the functions that read them."""
 
 from typing import TypeVar
 
-from bleep.transitions import next_state
+from bleep.transitions import may, next_state
+from messaging.actions import Action, PushAction
 from messaging.exceptions import IllegalTransition
-from messaging.models import BleepStatus, DeliveryStatus
+from messaging.models import BleepStatus, DeliveryStatus, PushStatus
 
-S = TypeVar("S", BleepStatus, DeliveryStatus)
+S = TypeVar("S", BleepStatus, DeliveryStatus, PushStatus)
+A = TypeVar("A", Action, PushAction)
 
-DELIVERY_TRANSITIONS: dict[tuple[DeliveryStatus, str], DeliveryStatus] = {
-    (DeliveryStatus.SENT, "deliver"): DeliveryStatus.DELIVERED,
-    (DeliveryStatus.SENT, "read"): DeliveryStatus.READ,
-    (DeliveryStatus.DELIVERED, "read"): DeliveryStatus.READ,
-    (DeliveryStatus.SENT, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
-    (DeliveryStatus.DELIVERED, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
-    (DeliveryStatus.READ, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
-    (DeliveryStatus.SENT, "decline"): DeliveryStatus.DECLINED,
-    (DeliveryStatus.DELIVERED, "decline"): DeliveryStatus.DECLINED,
-    (DeliveryStatus.READ, "decline"): DeliveryStatus.DECLINED,
-    (DeliveryStatus.SENT, "cancel"): DeliveryStatus.CANCELLED,
-    (DeliveryStatus.DELIVERED, "cancel"): DeliveryStatus.CANCELLED,
-    (DeliveryStatus.READ, "cancel"): DeliveryStatus.CANCELLED,
-    (DeliveryStatus.DECLINED, "cancel"): DeliveryStatus.CANCELLED,
+DELIVERY_TRANSITIONS: dict[tuple[DeliveryStatus, Action], DeliveryStatus] = {
+    (DeliveryStatus.SENT, Action.DELIVER): DeliveryStatus.DELIVERED,
+    (DeliveryStatus.SENT, Action.READ): DeliveryStatus.READ,
+    (DeliveryStatus.DELIVERED, Action.READ): DeliveryStatus.READ,
+    (DeliveryStatus.SENT, Action.ACKNOWLEDGE): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.DELIVERED, Action.ACKNOWLEDGE): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.READ, Action.ACKNOWLEDGE): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.SENT, Action.DECLINE): DeliveryStatus.DECLINED,
+    (DeliveryStatus.DELIVERED, Action.DECLINE): DeliveryStatus.DECLINED,
+    (DeliveryStatus.READ, Action.DECLINE): DeliveryStatus.DECLINED,
+    (DeliveryStatus.SENT, Action.CANCEL): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.DELIVERED, Action.CANCEL): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.READ, Action.CANCEL): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.DECLINED, Action.CANCEL): DeliveryStatus.CANCELLED,
     # Switchboard takes on a bleep it was brought into. The copy stops waiting (no more
     # reminders to switchboard) but the bleep stays open: escalation to clinicians goes on.
-    (DeliveryStatus.SENT, "handle"): DeliveryStatus.HANDLING,
-    (DeliveryStatus.DELIVERED, "handle"): DeliveryStatus.HANDLING,
-    (DeliveryStatus.READ, "handle"): DeliveryStatus.HANDLING,
+    (DeliveryStatus.SENT, Action.HANDLE): DeliveryStatus.HANDLING,
+    (DeliveryStatus.DELIVERED, Action.HANDLE): DeliveryStatus.HANDLING,
+    (DeliveryStatus.READ, Action.HANDLE): DeliveryStatus.HANDLING,
     # Only on a bleep addressed to switchboard itself; the service says who may.
-    (DeliveryStatus.HANDLING, "acknowledge"): DeliveryStatus.ACKNOWLEDGED,
-    (DeliveryStatus.HANDLING, "cancel"): DeliveryStatus.CANCELLED,
+    (DeliveryStatus.HANDLING, Action.ACKNOWLEDGE): DeliveryStatus.ACKNOWLEDGED,
+    (DeliveryStatus.HANDLING, Action.CANCEL): DeliveryStatus.CANCELLED,
 }
 
-BLEEP_TRANSITIONS: dict[tuple[BleepStatus, str], BleepStatus] = {
-    (BleepStatus.OPEN, "acknowledge"): BleepStatus.ACKNOWLEDGED,
-    (BleepStatus.OPEN, "cancel"): BleepStatus.CANCELLED,
-    # Taking a bleep on leaves it open, and is only allowed while it is.
-    (BleepStatus.OPEN, "handle"): BleepStatus.OPEN,
+BLEEP_TRANSITIONS: dict[tuple[BleepStatus, Action], BleepStatus] = {
+    (BleepStatus.OPEN, Action.ACKNOWLEDGE): BleepStatus.ACKNOWLEDGED,
+    (BleepStatus.OPEN, Action.CANCEL): BleepStatus.CANCELLED,
+    # Everything else happens only while the bleep is open, and leaves it open: once it is
+    # answered or withdrawn nothing more may bring people in, remind or ring a phone about it.
+    (BleepStatus.OPEN, Action.DECLINE): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.HANDLE): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.ESCALATE): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.NOTIFY_SWITCHBOARD): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.BROADCAST_TEAM): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.HANDOVER): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.REDIRECT): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.RENOTIFY): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.SKIP): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.FIRE): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.PUSH): BleepStatus.OPEN,
+    # The thread stays open after an acknowledgement ("10 min, start fluids"); only a
+    # cancelled bleep takes no more replies.
+    (BleepStatus.OPEN, Action.REPLY): BleepStatus.OPEN,
+    (BleepStatus.ACKNOWLEDGED, Action.REPLY): BleepStatus.ACKNOWLEDGED,
+}
+
+# A push is only ever moved out of `pending`; retrying leaves it there with a later due_at.
+PUSH_TRANSITIONS: dict[tuple[PushStatus, PushAction], PushStatus] = {
+    (PushStatus.PENDING, PushAction.ACCEPT): PushStatus.SENT,
+    (PushStatus.PENDING, PushAction.RETRY): PushStatus.PENDING,
+    (PushStatus.PENDING, PushAction.FORGET): PushStatus.GONE,
+    (PushStatus.PENDING, PushAction.FAIL): PushStatus.FAILED,
+    (PushStatus.PENDING, PushAction.SKIP): PushStatus.SKIPPED,
 }
 
 DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)
@@ -46,6 +72,16 @@ DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)
 WAITING = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
-def next_status(table: dict[tuple[S, str], S], current: S, action: str) -> S:
+def next_status(table: dict[tuple[S, A], S], current: S, action: A) -> S:
     """Return the state `action` moves `current` to, or raise IllegalTransition."""
     return next_state(table, current, action, IllegalTransition)
+
+
+def allows(table: dict[tuple[S, A], S], current: S, action: A) -> bool:
+    """Return whether `action` may happen from `current`: for a caller that skips, not refuses."""
+    return may(table, current, action)
+
+
+def moves_by(table: dict[tuple[S, A], S], action: A) -> dict[S, S]:
+    """Return each state `action` may happen from, with the state it moves to."""
+    return {state: after for (state, by), after in table.items() if by == action}

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import PersonSerializer, StrictSerializer
+from messaging.actions import WORDS
 from messaging.models import Device
 from messaging.selectors import mfa_enrolled, mfa_required
 from messaging.services.devices import device_expires_at
@@ -109,12 +110,29 @@ def mfa_status(person: Person) -> dict[str, bool]:
     return {"enrolled": mfa_enrolled(person), "required": mfa_required(person)}
 
 
+class WordsSerializer(serializers.Serializer):
+    actions = serializers.DictField(
+        child=serializers.CharField(), help_text="Each action as a line of a bleep's history."
+    )
+    steps = serializers.DictField(
+        child=serializers.CharField(), help_text="Each escalation step as what comes next."
+    )
+    statuses = serializers.DictField(
+        child=serializers.CharField(), help_text="Each status of a bleep or a copy of it."
+    )
+
+
 class MeSerializer(PersonSerializer):
     device = serializers.SerializerMethodField(help_text="The device this request came from.")
     mfa = serializers.SerializerMethodField(help_text="This person's second factor.")
+    words = serializers.SerializerMethodField(help_text="What the app shows for each value.")
 
     class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "device", "mfa"]
+        fields = [*PersonSerializer.Meta.fields, "device", "mfa", "words"]
+
+    @extend_schema_field(WordsSerializer)
+    def get_words(self, person: Person) -> dict[str, dict[str, str]]:
+        return WORDS
 
     @extend_schema_field(MfaSerializer)
     def get_mfa(self, person: Person) -> dict[str, bool]:

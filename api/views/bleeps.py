@@ -16,6 +16,7 @@ from api.views.base import ListView, device_of, person_of, valid_data
 from escalation.selectors import escalation_progress
 from escalation.services import sending, switchboard
 from messaging import events, selectors
+from messaging.actions import Action
 from messaging.drafts import SendBleepSerializer
 from messaging.models import Bleep, FloodAlert
 from messaging.services import answers
@@ -109,7 +110,7 @@ class BleepDetailView(APIView):
 class ReceiptView(APIView):
     """Record a receipt (`action`) for a bleep sent to me."""
 
-    action: str
+    action: Action
 
     @extend_schema(request=None, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
@@ -122,13 +123,13 @@ class ReceiptView(APIView):
 class DeliveredView(ReceiptView):
     """Confirm a bleep sent to me reached this device (a service worker shown a push)."""
 
-    action = "deliver"
+    action = Action.DELIVER
 
 
 class ReadView(ReceiptView):
     """Mark a bleep sent to me as read."""
 
-    action = "read"
+    action = Action.READ
 
 
 class DeclineView(APIView):

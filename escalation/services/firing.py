@@ -10,9 +10,11 @@ from django.db.models import Q
 from escalation.models import BleepPlan, Deadline, StepAction, WorkerHeartbeat
 from escalation.plans import PlanStep, in_tail, step_of_plan
 from escalation.services.pushing import push_to
+from messaging.actions import Action
 from messaging.models import Bleep, BleepStatus
 from messaging.services.bleeps import renotify_bleep, widen_bleep
 from messaging.services.stream import retry_on_conflict, store_events, stream_transaction
+from messaging.states import BLEEP_TRANSITIONS, allows
 from rota.models import Person, Role
 from rota.selectors import holders_at, resolve_role, switchboard_for
 
@@ -92,7 +94,7 @@ def _fire(*, deadline: Deadline, now: datetime) -> Deadline | None:
     decline by the last one waiting escalates at once, not an interval later.
     """
     bleep = deadline.bleep
-    if bleep.status != BleepStatus.OPEN:
+    if not allows(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.FIRE):
         return None
     plan = bleep.plan
     reached = _run_step(bleep=bleep, plan=plan, number=deadline.step, now=now)
@@ -118,7 +120,9 @@ def _run_step(*, bleep: Bleep, plan: BleepPlan, number: int, now: datetime) -> b
         logger.exception("step %d of bleep %d (%s) failed; reminding", number, bleep.pk, step)
         people = None
     if people is not None:
-        added = widen_bleep(bleep=bleep, people=people, action=step.action, now=now, step=number)
+        added = widen_bleep(
+            bleep=bleep, people=people, action=Action(step.action), now=now, step=number
+        )
         if added:
             newcomers = [delivery.recipient_id for delivery in added]
             push_to(bleep=bleep, plan=plan, recipient_ids=newcomers, kind="escalated", now=now)

@@ -4,12 +4,13 @@ from datetime import datetime
 
 from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
-from messaging.exceptions import BleepNotFound, IllegalTransition, NotAnOperator
+from messaging.actions import Action
+from messaging.exceptions import BleepNotFound, NotAnOperator
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device
 from messaging.services.bleeps import widen_bleep
 from messaging.services.history import move_delivery
 from messaging.services.stream import retry_on_conflict, stream_transaction
-from messaging.states import WAITING
+from messaging.states import BLEEP_TRANSITIONS, WAITING, next_status
 from rota.exceptions import invalid
 from rota.models import Person, Role
 from rota.selectors import is_switchboard
@@ -28,13 +29,13 @@ def escalate_bleep(
     """
     _require_switchboard(actor)
     with stream_transaction():
-        bleep = _lock_open_bleep(bleep_id=bleep_id, action="escalate")
+        bleep = _lock_open_bleep(bleep_id=bleep_id, action=Action.ESCALATE)
         plan = bleep.plan
         people = reach_role(plan=plan, role=role, now=now)
         if people is None:
             raise invalid("role", "nothing is above this bleep's role on its chain: name a role")
         added = widen_bleep(
-            bleep=bleep, people=people, action="escalate", now=now, actor=actor, device=device
+            bleep=bleep, people=people, action=Action.ESCALATE, now=now, actor=actor, device=device
         )
         if not added:
             raise invalid("role", f"everyone holding {plan.reached_role} is in this bleep")
@@ -65,7 +66,7 @@ def redirect_bleep(
         raise ValueError("a bleep is redirected to exactly one role or one person")
     _require_switchboard(actor)
     with stream_transaction():
-        bleep = _lock_open_bleep(bleep_id=bleep_id, action="redirect")
+        bleep = _lock_open_bleep(bleep_id=bleep_id, action=Action.REDIRECT)
         if person is not None:
             people: list[tuple[Person, Role | None]] = [(person, None)]
             bleep.plan.reached_role = None
@@ -76,7 +77,7 @@ def redirect_bleep(
         keep = {holder.pk for holder, _ in people}
         _release_others(bleep=bleep, keep=keep, actor=actor, device=device, now=now)
         added = widen_bleep(
-            bleep=bleep, people=people, action="redirect", now=now, actor=actor, device=device
+            bleep=bleep, people=people, action=Action.REDIRECT, now=now, actor=actor, device=device
         )
         if not added:
             raise invalid("role" if role else "person", "already in this bleep")
@@ -92,7 +93,7 @@ def _require_switchboard(actor: Person) -> None:
         raise NotAnOperator()
 
 
-def _lock_open_bleep(*, bleep_id: int, action: str) -> Bleep:
+def _lock_open_bleep(*, bleep_id: int, action: Action) -> Bleep:
     bleep = (
         Bleep.objects.select_for_update(of=("self",))
         .select_related("plan__reached_role__fallback", "role")
@@ -101,8 +102,7 @@ def _lock_open_bleep(*, bleep_id: int, action: str) -> Bleep:
     )
     if bleep is None:
         raise BleepNotFound()
-    if bleep.status != BleepStatus.OPEN:
-        raise IllegalTransition(current=bleep.status, action=action)
+    next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), action)
     return bleep
 
 
@@ -125,7 +125,7 @@ def _release_others(
         move_delivery(
             delivery=delivery,
             device=device,
-            action="cancel",
+            action=Action.CANCEL,
             now=now,
             actor=actor,
             reason="redirected",

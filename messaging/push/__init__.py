@@ -11,7 +11,6 @@ own request, so that a push service that stalls holds up nothing but its own pus
 
 from messaging.push.outbox import (
     CLAIM_LEASE,
-    PUSH_TRANSITIONS,
     RETRY_AFTER_MAX,
     RETRY_FIRST,
     RETRY_MAX,
@@ -25,6 +24,7 @@ from messaging.push.subscriptions import (
     delete_push_subscription,
     register_push_subscription,
 )
+from messaging.states import PUSH_TRANSITIONS
 
 __all__ = [
     "CLAIM_LEASE",

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from bleep.transitions import next_state
-from messaging.exceptions import IllegalTransition
+from messaging.actions import Action, PushAction
 from messaging.models import (
     Bleep,
     BleepStatus,
@@ -27,7 +26,7 @@ from messaging.models import (
     PushUrgency,
 )
 from messaging.push.subscriptions import forget_push_subscription
-from messaging.states import WAITING
+from messaging.states import BLEEP_TRANSITIONS, PUSH_TRANSITIONS, WAITING, allows, next_status
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +59,6 @@ PAYLOAD_TOO_LARGE = 413
 # Besides 5xx and no answer at all: worth trying again later.
 RETRYABLE = {408, TOO_MANY_REQUESTS}
 SERVER_ERROR = 500
-
-# A push is only ever moved out of `pending`; retrying leaves it there with a later due_at.
-PUSH_TRANSITIONS: dict[tuple[PushStatus, str], PushStatus] = {
-    (PushStatus.PENDING, "accept"): PushStatus.SENT,
-    (PushStatus.PENDING, "retry"): PushStatus.PENDING,
-    (PushStatus.PENDING, "forget"): PushStatus.GONE,
-    (PushStatus.PENDING, "fail"): PushStatus.FAILED,
-    (PushStatus.PENDING, "skip"): PushStatus.SKIPPED,
-}
 
 
 def queue_pushes(
@@ -217,24 +207,24 @@ def _due(
     return rows.order_by("due_at", "pk")
 
 
-def _unsendable(message: PushMessage, *, now: datetime) -> tuple[str, str] | None:
+def _unsendable(message: PushMessage, *, now: datetime) -> tuple[PushAction, str] | None:
     """Return the action and reason that settle a push without sending it, if any."""
-    if message.bleep.status != BleepStatus.OPEN:
+    if not allows(BLEEP_TRANSITIONS, BleepStatus(message.bleep.status), Action.PUSH):
         # Nothing may ring a phone about a bleep someone has answered or its sender withdrew.
-        return "skip", f"bleep {message.bleep.status}"
+        return PushAction.SKIP, f"bleep {message.bleep.status}"
     subscription = message.subscription
     if subscription is None:
-        return "forget", "subscription deleted"
+        return PushAction.FORGET, "subscription deleted"
     device = subscription.device
     if device.revoked_at is not None or not device.user.is_active:
-        return "forget", "device signed out"
+        return PushAction.FORGET, "device signed out"
     if not getattr(message, "recipient_waiting", True):
         # Its own recipient has answered (declined, or switchboard took it on) or was
         # released by a redirect: ringing that phone again would be noise, not a bleep.
-        return "skip", "recipient no longer waiting"
+        return PushAction.SKIP, "recipient no longer waiting"
     if now >= message.created_at + timedelta(seconds=message.ttl_seconds):
         logger.warning("push %s expired before it could be sent", message.pk)
-        return "fail", "expired before it could be sent"
+        return PushAction.FAIL, "expired before it could be sent"
     return None
 
 
@@ -265,7 +255,7 @@ def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -
     """
     status = answer.status
     if status in ACCEPTED:
-        _settle(claim.message_id, claim.attempt, action="accept", detail="", now=now)
+        _settle(claim.message_id, claim.attempt, action=PushAction.ACCEPT, detail="", now=now)
     elif status in SUBSCRIPTION_GONE:
         logger.info("push %s: subscription gone (%s); deleting it", claim.message_id, status)
         forget_push_subscription(subscription_id=claim.subscription_id, reason=answer.detail)
@@ -276,7 +266,9 @@ def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -
         # bug or our configuration, never fixed by trying again.
         what = "payload too large" if status == PAYLOAD_TOO_LARGE else "refused"
         logger.error("push %s %s by the push service: %s", claim.message_id, what, answer.detail)
-        _settle(claim.message_id, claim.attempt, action="fail", detail=answer.detail, now=now)
+        _settle(
+            claim.message_id, claim.attempt, action=PushAction.FAIL, detail=answer.detail, now=now
+        )
 
 
 def _retry_or_fail(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
@@ -288,13 +280,15 @@ def _retry_or_fail(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> No
         logger.warning(
             "push %s: %s; giving up, its TTL has passed", claim.message_id, answer.detail
         )
-        _settle(claim.message_id, claim.attempt, action="fail", detail=answer.detail, now=now)
+        _settle(
+            claim.message_id, claim.attempt, action=PushAction.FAIL, detail=answer.detail, now=now
+        )
         return
     logger.warning("push %s: %s; retrying at %s", claim.message_id, answer.detail, retry_at)
     _settle(
         claim.message_id,
         claim.attempt,
-        action="retry",
+        action=PushAction.RETRY,
         detail=answer.detail,
         now=now,
         retry_at=retry_at,
@@ -305,15 +299,15 @@ def _settle(
     message_id: int,
     attempt: int,
     *,
-    action: str,
+    action: PushAction,
     detail: str,
     now: datetime,
     retry_at: datetime | None = None,
 ) -> None:
     """Move one pending push by `action`, unless another sender has claimed it since."""
-    status = next_state(PUSH_TRANSITIONS, PushStatus.PENDING, action, IllegalTransition)
+    status = next_status(PUSH_TRANSITIONS, PushStatus.PENDING, action)
     changes: dict[str, Any] = {"status": status, "last_error": detail[:200]}
-    if action == "accept":
+    if action == PushAction.ACCEPT:
         changes["sent_at"] = now
     if retry_at is not None:
         changes["due_at"] = retry_at

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import transaction
 
 from bleep.config import vapid_public_key
-from messaging.models import Device, PushMessage, PushStatus, PushSubscription
+from messaging.actions import PushAction
+from messaging.models import Device, PushMessage, PushSubscription
+from messaging.states import PUSH_TRANSITIONS, moves_by
 from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
 
 # A browser keeps one subscription per site; a few more allow for renewals, and the cap
@@ -58,10 +60,12 @@ def forget_push_subscription(*, subscription_id: int, reason: str) -> None:
 
     Owns its transaction: the subscription and its pending pushes change together.
     """
+    pushes = PushMessage.objects.filter(subscription_id=subscription_id)
     with transaction.atomic():
-        PushMessage.objects.filter(
-            subscription_id=subscription_id, status=PushStatus.PENDING
-        ).update(status=PushStatus.GONE, last_error=reason[:200])
+        # One UPDATE per state the table lets `forget` move (only `pending` today), rather
+        # than a row at a time: a push already settled keeps what happened to it.
+        for before, after in moves_by(PUSH_TRANSITIONS, PushAction.FORGET).items():
+            pushes.filter(status=before).update(status=after, last_error=reason[:200])
         PushSubscription.objects.filter(pk=subscription_id).delete()
 
 

@@ -4,6 +4,7 @@ and replies in its thread."""
 from datetime import datetime
 
 from messaging import events
+from messaging.actions import Action
 from messaging.exceptions import (
     AlreadyAcknowledged,
     IllegalTransition,
@@ -15,12 +16,12 @@ from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Devic
 from messaging.selectors import access_bleep, access_delivery, load_bleep
 from messaging.services.history import move_bleep, move_delivery, participants
 from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
-from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, next_status
+from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, allows, next_status
 from rota.models import Person
 
 
 @retry_on_conflict
-def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime) -> Delivery:
+def record_receipt(*, device: Device, bleep_id: int, action: Action, now: datetime) -> Delivery:
     """Move the device owner's delivery on by a `deliver` or `read` receipt and tell the sender.
 
     Owns its transaction and locks the bleep row, then the delivery (the lock order in
@@ -31,7 +32,7 @@ def record_receipt(*, device: Device, bleep_id: int, action: str, now: datetime)
         access_delivery(device.user, bleep_id)
         Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
-        if (DeliveryStatus(delivery.status), action) not in DELIVERY_TRANSITIONS:
+        if not allows(DELIVERY_TRANSITIONS, DeliveryStatus(delivery.status), action):
             return delivery
         move_delivery(delivery=delivery, device=device, action=action, now=now)
         append_events(
@@ -57,15 +58,15 @@ def acknowledge_bleep(
         mine = access_delivery(device.user, bleep_id)
         _refuse_switchboard_for_a_clinician(person=device.user, bleep=mine.bleep)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-        if bleep.status == BleepStatus.ACKNOWLEDGED:
-            raise AlreadyAcknowledged(by=str(bleep.acknowledged_by))
-        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "acknowledge")
+        _require_acknowledgeable(bleep)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         delivery.eta_minutes = eta_minutes
         delivery.comment = comment
-        move_delivery(delivery=delivery, device=device, action="acknowledge", now=now)
+        move_delivery(delivery=delivery, device=device, action=Action.ACKNOWLEDGE, now=now)
         bleep.acknowledged_by = device.user
-        move_bleep(bleep=bleep, actor=device.user, device=device, action="acknowledge", now=now)
+        move_bleep(
+            bleep=bleep, actor=device.user, device=device, action=Action.ACKNOWLEDGE, now=now
+        )
         append_events(
             user_ids=participants(bleep), event=events.bleep_acknowledged(delivery), now=now
         )
@@ -83,11 +84,12 @@ def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) 
     with stream_transaction():
         access_delivery(device.user, bleep_id)
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-        if bleep.status != BleepStatus.OPEN:
-            raise IllegalTransition(current=bleep.status, action="decline")
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.DECLINE)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         delivery.decline_reason = reason
-        move_delivery(delivery=delivery, device=device, action="decline", now=now, reason=reason)
+        move_delivery(
+            delivery=delivery, device=device, action=Action.DECLINE, now=now, reason=reason
+        )
         append_events(user_ids=participants(bleep), event=events.bleep_declined(delivery), now=now)
     return delivery
 
@@ -107,10 +109,10 @@ def handle_bleep(*, device: Device, bleep_id: int, note: str, now: datetime) -> 
         if device.user.job != Person.Job.SWITCHBOARD:
             raise NotSwitchboard()
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "handle")
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.HANDLE)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
         delivery.comment = note
-        move_delivery(delivery=delivery, device=device, action="handle", now=now, reason=note)
+        move_delivery(delivery=delivery, device=device, action=Action.HANDLE, now=now, reason=note)
         handled = load_bleep(bleep_id)
         append_events(
             user_ids=participants(handled),
@@ -134,13 +136,23 @@ def reply_to_bleep(*, device: Device, bleep_id: int, text: str, now: datetime) -
         if device.user.job == Person.Job.AUDITOR and device.user.pk not in participants(bleep):
             # An auditor reads every thread; writing in one is for the people in the bleep.
             raise NotARecipient()
-        if locked.status == BleepStatus.CANCELLED:
-            raise IllegalTransition(current=locked.status, action="reply")
+        next_status(BLEEP_TRANSITIONS, BleepStatus(locked.status), Action.REPLY)
         reply = Reply.objects.create(
             bleep=bleep, author=device.user, device=device, text=text, created_at=now
         )
         append_events(user_ids=participants(bleep), event=events.bleep_reply(reply), now=now)
     return reply
+
+
+def _require_acknowledgeable(bleep: Bleep) -> None:
+    """Refuse an acknowledgement the table does not allow, naming who won if someone did."""
+    try:
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.ACKNOWLEDGE)
+    except IllegalTransition:
+        # A second acknowledgement is told who is coming, not only that it is too late.
+        if bleep.acknowledged_by_id is not None:
+            raise AlreadyAcknowledged(by=str(bleep.acknowledged_by)) from None
+        raise
 
 
 def _refuse_switchboard_for_a_clinician(*, person: Person, bleep: Bleep) -> None:

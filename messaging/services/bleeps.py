@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bleep.runtime.orm import prefetch_known
 from messaging import events
+from messaging.actions import WIDENINGS, Action
 from messaging.exceptions import NotTheSender
 from messaging.models import (
     Bleep,
@@ -27,7 +28,13 @@ from messaging.services.history import (
     record_all,
 )
 from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
-from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, WAITING, next_status
+from messaging.states import (
+    BLEEP_TRANSITIONS,
+    DELIVERY_TRANSITIONS,
+    WAITING,
+    allows,
+    next_status,
+)
 from rota.models import Location, Person, Role
 from rota.selectors import resolve_role
 
@@ -116,13 +123,13 @@ def create_bleep(
             bleep=bleep,
             actor=sender,
             device=device,
-            action="send",
+            action=Action.SEND,
             to_status=bleep.status,
             now=now,
             detail={"via_fallback": recipients.via_fallback},
         )
         record_all(
-            [sent, *_delivery_entries(deliveries, actor=sender, device=device, action="send")]
+            [sent, *_delivery_entries(deliveries, actor=sender, device=device, action=Action.SEND)]
         )
         # The rows just written are the bleep's deliveries: readers of `bleep.deliveries`
         # (its events, its answer to the sender) need not read them back.
@@ -138,7 +145,7 @@ def add_deliveries(
     actor: Person | None,
     device: Device | None,
     now: datetime,
-    action: str = "send",
+    action: Action = Action.SEND,
 ) -> list[Delivery]:
     """Give each person not yet in the bleep their own copy; runs in the caller's transaction."""
     already = set(bleep.deliveries.values_list("recipient_id", flat=True))
@@ -165,7 +172,7 @@ def _new_deliveries(
 
 
 def _delivery_entries(
-    deliveries: Sequence[Delivery], *, actor: Person | None, device: Device | None, action: str
+    deliveries: Sequence[Delivery], *, actor: Person | None, device: Device | None, action: Action
 ) -> list[HistoryEntry]:
     return [
         history_entry(
@@ -193,13 +200,13 @@ def cancel_bleep(*, actor: Person, device: Device | None, bleep_id: int, now: da
         if bleep.sender_id != actor.pk and actor.job != Person.Job.SWITCHBOARD:
             raise NotTheSender()
         bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
-        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), "cancel")
+        next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), Action.CANCEL)
         for delivery in bleep.deliveries.select_for_update().order_by("pk"):
-            if (DeliveryStatus(delivery.status), "cancel") in DELIVERY_TRANSITIONS:
+            if allows(DELIVERY_TRANSITIONS, DeliveryStatus(delivery.status), Action.CANCEL):
                 move_delivery(
-                    delivery=delivery, device=device, action="cancel", now=now, actor=actor
+                    delivery=delivery, device=device, action=Action.CANCEL, now=now, actor=actor
                 )
-        move_bleep(bleep=bleep, actor=actor, device=device, action="cancel", now=now)
+        move_bleep(bleep=bleep, actor=actor, device=device, action=Action.CANCEL, now=now)
         append_events(
             user_ids=participants(bleep), event=events.bleep_cancelled(bleep, by=actor), now=now
         )
@@ -215,11 +222,13 @@ def renotify_bleep(*, bleep: Bleep, step: int, now: datetime) -> list[int]:
     waiting = list(
         bleep.deliveries.filter(status__in=WAITING).values_list("recipient_id", flat=True)
     )
+    action = Action.RENOTIFY if waiting else Action.SKIP
+    next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), action)
     record(
         bleep=bleep,
         actor=None,
         device=None,
-        action="renotify" if waiting else "skip",
+        action=action,
         from_status=bleep.status,
         to_status=bleep.status,
         now=now,
@@ -239,7 +248,7 @@ def widen_bleep(
     *,
     bleep: Bleep,
     people: Sequence[tuple[Person, Role | None]],
-    action: str,
+    action: Action,
     now: datetime,
     step: int | None = None,
     actor: Person | None = None,
@@ -252,6 +261,9 @@ def widen_bleep(
     came on shift) or `redirect` (switchboard sent it elsewhere). Returns the new
     deliveries; with nobody new to bring in, nothing is recorded or sent.
     """
+    if action not in WIDENINGS:
+        raise ValueError(f"{action} does not bring people into a bleep")
+    next_status(BLEEP_TRANSITIONS, BleepStatus(bleep.status), action)
     added = add_deliveries(
         bleep=bleep, people=people, actor=actor, device=device, now=now, action=action
     )

@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from messaging.actions import Action
 from messaging.models import (
     Bleep,
     BleepStatus,
@@ -48,7 +49,7 @@ def participants(bleep: Bleep) -> list[int]:
 
 
 def move_bleep(
-    *, bleep: Bleep, actor: Person, device: Device | None, action: str, now: datetime
+    *, bleep: Bleep, actor: Person, device: Device | None, action: Action, now: datetime
 ) -> None:
     """Move a bleep by `action` through its transition table, save it and record the move."""
     from_status = bleep.status
@@ -69,7 +70,7 @@ def move_delivery(
     *,
     delivery: Delivery,
     device: Device | None,
-    action: str,
+    action: Action,
     now: datetime,
     actor: Person | None = None,
     reason: str = "",
@@ -98,7 +99,7 @@ class EntryFields(TypedDict):
     bleep: Bleep
     actor: Person | None
     device: Device | None
-    action: str
+    action: Action
     to_status: str
     now: datetime
     delivery: NotRequired[Delivery | None]

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from messaging.actions import WORDS
 from messaging.models import Device
 from tests import factories
 from tests.conftest import Ward, client_for
@@ -163,3 +164,11 @@ def test_end_other_sessions_that_is_not_a_yes_or_no_is_refused_naming_the_field(
     )
     assert response.status_code == 400
     assert "end_other_sessions" in str(response.json())
+
+
+def test_me_serves_the_words_the_app_shows_for_every_action_step_and_status(ward: Ward) -> None:
+    words = client_for(ward.doctor_token).get("/api/me").json()["words"]
+
+    assert words == WORDS
+    assert words["statuses"]["handling"] == "Handling"
+    assert words["steps"]["notify_switchboard"] == "bring in switchboard"

@@ -149,6 +149,8 @@ def test_a_nurse_bleeps_a_role_the_doctor_acknowledges_and_everyone_sees_it_live
         "Acknowledged by Dr Omar Haddad, coming in 10 min"
     )
     snap(nurse, "3-nurse-watching-acknowledged")
+    # The history's words are the server's (/api/me), not the action's bare name.
+    expect(nurse.locator("#history")).to_contain_text("Dr Omar Haddad: acknowledged")
     expect(board_card).to_have_count(0, timeout=BOARD_REFRESH_WAIT_MS)
     assert delivery_status(people["doctor"], bleep_id) == DeliveryStatus.ACKNOWLEDGED
 

@@ -22,6 +22,7 @@ from escalation.models import BleepPlan, Deadline
 from escalation.plans import default_steps
 from escalation.services.firing import fire_due_deadlines
 from escalation.services.sending import send_bleep
+from messaging.actions import Action
 from messaging.models import (
     Bleep,
     BleepStatus,
@@ -178,7 +179,7 @@ def doctors_answer(crowd: Crowd, doctors: list[Person]) -> Callable[[], None]:
                     )
                     crowd.acknowledged.append(bleep_id)
                 else:
-                    record_receipt(device=device, bleep_id=bleep_id, action="deliver", now=now)
+                    record_receipt(device=device, bleep_id=bleep_id, action=Action.DELIVER, now=now)
 
     return work
 

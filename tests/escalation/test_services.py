@@ -16,6 +16,7 @@ from escalation.selectors import HEARTBEAT_STALE_AFTER, latest_heartbeat, next_d
 from escalation.services import firing
 from escalation.services.firing import beat_heartbeat, fire_due_deadlines
 from escalation.services.sending import decline_bleep, send_bleep
+from messaging.actions import Action
 from messaging.models import Bleep, HistoryEntry, Priority, StreamEvent
 from messaging.services.answers import acknowledge_bleep, record_receipt, reply_to_bleep
 from messaging.services.bleeps import cancel_bleep
@@ -247,7 +248,7 @@ def test_every_writer_takes_the_stream_heads_once_and_after_all_its_other_writes
     writers = {
         "send": lambda: send(ward),
         "receipt": lambda: record_receipt(
-            device=sara_device, bleep_id=first.pk, action="deliver", now=ward.now
+            device=sara_device, bleep_id=first.pk, action=Action.DELIVER, now=ward.now
         ),
         "reply": lambda: reply_to_bleep(
             device=sara_device, bleep_id=first.pk, text="on my way", now=ward.now

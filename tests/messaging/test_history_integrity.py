@@ -18,6 +18,7 @@ from bleep.append_only import (
 )
 from escalation.services.firing import fire_due_deadlines
 from escalation.services.sending import send_bleep
+from messaging.actions import Action
 from messaging.models import Bleep, Device, HistoryEntry, HistoryHead
 from messaging.services.answers import acknowledge_bleep, record_receipt
 from messaging.services.history import CHAIN_START, chain_hash, chained_content
@@ -39,7 +40,7 @@ def live_bleep(ward: Ward) -> Bleep:
     bleep = send_bleep(
         sender=ward.nurse, device=ward.nurse_device, draft=draft(ward.role), now=ward.now
     ).bleep
-    for action in ("deliver", "read"):
+    for action in (Action.DELIVER, Action.READ):
         record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action=action, now=ward.now)
     fire_due_deadlines(now=ward.now + timedelta(minutes=10))
     acknowledge_bleep(
@@ -235,7 +236,7 @@ def receipts_in_thread(
 ) -> None:
     """Send a `deliver` then a `read` receipt once `start` releases every thread."""
     try:
-        for action in ("deliver", "read"):
+        for action in (Action.DELIVER, Action.READ):
             start.wait(timeout=10)
             record_receipt(device=device, bleep_id=bleep_id, action=action, now=ward.now)
     except Exception as error:  # asserted on below, never lost

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bleep.transitions import IllegalMove, next_state
 from messaging import push
+from messaging.actions import PushAction
 from messaging.exceptions import IllegalTransition, InvalidPushSubscription
 from messaging.models import (
     Bleep,
@@ -497,16 +498,16 @@ def test_a_push_needs_a_known_kind_and_a_ttl_between_a_second_and_28_days(
 
 
 @pytest.mark.parametrize("status", list(PushStatus))
-@pytest.mark.parametrize("action", ["accept", "retry", "forget", "fail", "skip"])
+@pytest.mark.parametrize("action", list(PushAction))
 def test_only_a_pending_push_moves_and_each_action_has_one_outcome(
-    status: PushStatus, action: str
+    status: PushStatus, action: PushAction
 ) -> None:
     expected = {
-        "accept": PushStatus.SENT,
-        "retry": PushStatus.PENDING,
-        "forget": PushStatus.GONE,
-        "fail": PushStatus.FAILED,
-        "skip": PushStatus.SKIPPED,
+        PushAction.ACCEPT: PushStatus.SENT,
+        PushAction.RETRY: PushStatus.PENDING,
+        PushAction.FORGET: PushStatus.GONE,
+        PushAction.FAIL: PushStatus.FAILED,
+        PushAction.SKIP: PushStatus.SKIPPED,
     }
     if status == PushStatus.PENDING:
         moved = next_state(push.PUSH_TRANSITIONS, status, action, IllegalTransition)

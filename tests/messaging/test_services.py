@@ -10,6 +10,7 @@ from django.db import OperationalError, connection, transaction
 from psycopg import errors as psycopg_errors
 
 from bleep.tokens import digest_token
+from messaging.actions import Action
 from messaging.exceptions import (
     AlreadyAcknowledged,
     BleepNotFound,
@@ -255,10 +256,10 @@ def test_a_receipt_moves_a_delivery_to_delivered_and_then_to_read(ward: Ward) ->
     t1, t2 = ward.now + timedelta(seconds=1), ward.now + timedelta(seconds=30)
 
     delivered = record_receipt(
-        device=ward.doctor_device, bleep_id=bleep.pk, action="deliver", now=t1
+        device=ward.doctor_device, bleep_id=bleep.pk, action=Action.DELIVER, now=t1
     )
     assert (delivered.status, delivered.updated_at) == (DeliveryStatus.DELIVERED, t1)
-    read = record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action="read", now=t2)
+    read = record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action=Action.READ, now=t2)
 
     assert delivery_of(bleep, ward.doctor).status == DeliveryStatus.READ
     assert read.updated_at == t2
@@ -273,7 +274,9 @@ def test_a_receipt_is_streamed_to_the_sender_and_that_recipient_only(ward: Ward)
     sara, _ = second_holder(ward)
     bleep = send(ward)
 
-    record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action="deliver", now=ward.now)
+    record_receipt(
+        device=ward.doctor_device, bleep_id=bleep.pk, action=Action.DELIVER, now=ward.now
+    )
 
     assert stream(ward.nurse) == [(1, "bleep.created"), (2, "delivery.updated")]
     assert stream(ward.doctor) == [(1, "bleep.created"), (2, "delivery.updated")]
@@ -285,12 +288,14 @@ def test_a_receipt_is_streamed_to_the_sender_and_that_recipient_only(ward: Ward)
 def test_a_repeated_deliver_receipt_from_a_second_device_changes_nothing(ward: Ward) -> None:
     bleep = send(ward)
     tablet, _ = make_device(ward.doctor, name="tablet")
-    record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action="deliver", now=ward.now)
+    record_receipt(
+        device=ward.doctor_device, bleep_id=bleep.pk, action=Action.DELIVER, now=ward.now
+    )
     history_before = history(bleep)
     events_before = StreamEvent.objects.count()
 
     again = record_receipt(
-        device=tablet, bleep_id=bleep.pk, action="deliver", now=ward.now + timedelta(seconds=5)
+        device=tablet, bleep_id=bleep.pk, action=Action.DELIVER, now=ward.now + timedelta(seconds=5)
     )
 
     assert again.status == DeliveryStatus.DELIVERED
@@ -306,7 +311,9 @@ def test_a_late_read_receipt_after_acknowledging_changes_nothing(ward: Ward) -> 
     )
     events_before = StreamEvent.objects.count()
 
-    late = record_receipt(device=ward.doctor_device, bleep_id=bleep.pk, action="read", now=ward.now)
+    late = record_receipt(
+        device=ward.doctor_device, bleep_id=bleep.pk, action=Action.READ, now=ward.now
+    )
 
     assert late.status == DeliveryStatus.ACKNOWLEDGED
     assert StreamEvent.objects.count() == events_before
@@ -344,7 +351,7 @@ def test_a_stranger_acknowledging_a_bleep_is_told_it_does_not_exist(ward: Ward) 
             device=stranger_phone, bleep_id=bleep.pk, eta_minutes=None, comment="", now=ward.now
         )
     with pytest.raises(BleepNotFound):
-        record_receipt(device=stranger_phone, bleep_id=bleep.pk, action="read", now=ward.now)
+        record_receipt(device=stranger_phone, bleep_id=bleep.pk, action=Action.READ, now=ward.now)
 
     assert Bleep.objects.get(pk=bleep.pk).status == BleepStatus.OPEN
 

@@ -8,7 +8,7 @@ import { registerWorker } from "./push.js";
 import { loadFirstPages } from "./lists.js";
 import { checkRenewal, startRenewal, stopRenewal } from "./renewal.js";
 import { store, subscribe } from "./store.js";
-import { announce, duration, h, replace } from "./ui.js";
+import { announce, duration, h, learnWords, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
 import { renderBoard } from "./views/board.js";
 import { renderInbox } from "./views/inbox.js";
@@ -127,6 +127,7 @@ async function begin() {
     if (!(error instanceof Offline)) throw error;
     store.me = savedUser(); // no signal: open with what this device knew
   }
+  learnWords(store.me);
   document.getElementById("who").textContent = store.me ? store.me.name : "";
   document.getElementById("sign-out").hidden = false;
   document.getElementById("connection").hidden = false;

@@ -13,7 +13,7 @@ import { api, saveUser } from "./api.js";
 import { reauthenticate } from "./live.js";
 import { moveSubscriptionHere } from "./push.js";
 import { store } from "./store.js";
-import { announce, h, replace } from "./ui.js";
+import { announce, h, learnWords, replace } from "./ui.js";
 import { signInForm } from "./views/signin.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -129,6 +129,7 @@ async function renewed(oldDeviceId) {
   try {
     store.me = await api("GET", "/me");
     saveUser(store.me);
+    learnWords(store.me);
   } catch {
     // The authenticated frame brings the new device's expiry as well.
   }

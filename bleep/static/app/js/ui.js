@@ -22,16 +22,18 @@ export function replace(node, ...children) {
 
 export const PRIORITIES = ["routine", "urgent", "emergency"];
 export const PRIORITY_LABEL = { routine: "Routine", urgent: "Urgent", emergency: "Emergency" };
-export const STATUS_LABEL = {
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  handling: "Handling",
-  acknowledged: "Acknowledged",
-  declined: "Declined",
-  cancelled: "Cancelled",
-  open: "Open",
-};
+// The words for each action, escalation step and status, as the server names them (the
+// `words` of /api/me, from messaging/actions.py): the app keeps no copy of its own.
+const WORDS = { actions: {}, steps: {}, statuses: {} };
+
+export function learnWords(me) {
+  if (me && me.words) Object.assign(WORDS, me.words);
+}
+
+// What to show for `value` (an action, a step or a status); the value itself if unknown.
+export function words(kind, value) {
+  return WORDS[kind][value] || value;
+}
 export const WAITING = new Set(["sent", "delivered", "read"]);
 
 export function target(bleep) {
@@ -62,7 +64,7 @@ export function badge(priority) {
 }
 
 export function state(status) {
-  return h("span", { class: "state", "data-status": status }, STATUS_LABEL[status] || status);
+  return h("span", { class: "state", "data-status": status }, words("statuses", status));
 }
 
 // Who at switchboard has taken the bleep on: never an acknowledgement, and said so.

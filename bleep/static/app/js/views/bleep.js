@@ -6,27 +6,10 @@
 import { api, ApiError, wholeList } from "../api.js";
 import { markRead } from "../live.js";
 import { myDelivery, putBleep, store, subscribe, takesOnInstead } from "../store.js";
-import { badge, clock, h, replace, state, statusLine, target, WAITING, where } from "../ui.js";
+import { badge, clock, h, replace, state, statusLine, target, WAITING, where, words } from "../ui.js";
 
 const ETAS = [null, 2, 5, 10, 15, 20, 30, 45, 60];
 const REFRESH_DELAY_MS = 300;
-const HISTORY_WORDS = {
-  send: "sent",
-  deliver: "delivered",
-  read: "read",
-  acknowledge: "acknowledged",
-  decline: "declined",
-  handle: "took it on for switchboard",
-  cancel: "cancelled",
-  renotify: "reminder sent",
-  skip: "no reminder",
-  escalate: "escalated",
-  notify_switchboard: "switchboard brought in",
-  broadcast_team: "team bleeped",
-  handover: "handed over to the next shift",
-  redirect: "redirected",
-};
-
 export function renderBleep(view, bleepId) {
   let thread = null; // the bleep with replies and history, from REST
   let refreshTimer = null;
@@ -243,12 +226,12 @@ export function renderBleep(view, bleepId) {
   }
 
   function historyText(entry) {
-    const words = HISTORY_WORDS[entry.action] || entry.action;
+    const what = words("actions", entry.action);
     const who = entry.actor ? entry.actor.name : "Bleep";
     const recipient = entry.delivery && bleep() ? (bleep().deliveries.find((d) => d.id === entry.delivery) || {}).recipient : null;
     if (entry.action === "send" && recipient) return `${recipient.name}'s copy sent`;
-    if (entry.detail && entry.detail.reason) return `${who}: ${words} (“${entry.detail.reason}”)`;
-    return `${who}: ${words}`;
+    if (entry.detail && entry.detail.reason) return `${who}: ${what} (“${entry.detail.reason}”)`;
+    return `${who}: ${what}`;
   }
 
   function replyBox() {

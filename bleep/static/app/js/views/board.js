@@ -8,18 +8,12 @@
 import { api, ApiError, listPage, PAGE, wholeList } from "../api.js";
 import { store, subscribe, takesOnInstead } from "../store.js";
 import {
-  badge, clock, duration, emergenciesIn, h, handlingLine, moreLine, replace, showMoreButton, state, target, WAITING, where,
+  badge, clock, duration, emergenciesIn, h, handlingLine, moreLine, replace, showMoreButton, state, target, WAITING, where, words,
 } from "../ui.js";
 
 const REFRESH_EVERY_MS = 5000;
 // An open bleep older than this is shown as late.
 const LATE_AFTER_SECONDS = 300;
-const ACTION_WORDS = {
-  renotify: "remind",
-  escalate: "escalate",
-  notify_switchboard: "bring in switchboard",
-  broadcast_team: "bleep the team",
-};
 
 export function renderBoard(view) {
   let rows = [];
@@ -145,7 +139,7 @@ export function renderBoard(view) {
     const done = `Escalation step ${progress.steps_fired} of ${progress.steps_planned} done`;
     const reached = progress.reached_role ? `; reached ${progress.reached_role.name}` : "";
     if (!progress.next_due_at) return done + reached;
-    const next = ACTION_WORDS[progress.next_action] || progress.next_action;
+    const next = words("steps", progress.next_action);
     return `${done}${reached}; next: ${next} at ${clock(progress.next_due_at)}`;
   }
 

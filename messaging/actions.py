@@ -1,0 +1,122 @@
+"""What may happen to a bleep, by name: the actions its tables, its history, its events and
+the app's words all share."""
+
+from enum import StrEnum
+
+from messaging.models import BleepStatus, DeliveryStatus
+
+
+class Action(StrEnum):
+    """One thing that happens to a bleep or a copy of it; the value is what its history stores."""
+
+    SEND = "send"
+    DELIVER = "deliver"
+    READ = "read"
+    ACKNOWLEDGE = "acknowledge"
+    DECLINE = "decline"
+    # Switchboard takes a clinician's bleep on ("phoning the team").
+    HANDLE = "handle"
+    CANCEL = "cancel"
+    REPLY = "reply"
+    RENOTIFY = "renotify"
+    # A reminder step with nobody left waiting to remind.
+    SKIP = "skip"
+    ESCALATE = "escalate"
+    NOTIFY_SWITCHBOARD = "notify_switchboard"
+    BROADCAST_TEAM = "broadcast_team"
+    HANDOVER = "handover"
+    REDIRECT = "redirect"
+    # A step of the escalation plan coming due; what it does is one of the actions above.
+    FIRE = "fire"
+    # A push waking a phone about the bleep.
+    PUSH = "push"
+
+
+class PushAction(StrEnum):
+    """What settles one push in the outbox; never stored, only moves its status."""
+
+    ACCEPT = "accept"
+    RETRY = "retry"
+    FORGET = "forget"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+# The actions that bring more people into a bleep (`widen_bleep`).
+WIDENINGS = frozenset(
+    {
+        Action.ESCALATE,
+        Action.NOTIFY_SWITCHBOARD,
+        Action.BROADCAST_TEAM,
+        Action.HANDOVER,
+        Action.REDIRECT,
+    }
+)
+
+# The event each action sends to the people in the bleep; None for an action that tells
+# nobody by itself (a skipped reminder, a step firing, a push: what they lead to does).
+EVENT_TYPES: dict[Action, str | None] = {
+    Action.SEND: "bleep.created",
+    Action.DELIVER: "delivery.updated",
+    Action.READ: "delivery.updated",
+    Action.ACKNOWLEDGE: "bleep.acknowledged",
+    Action.DECLINE: "bleep.declined",
+    Action.HANDLE: "bleep.handling",
+    Action.CANCEL: "bleep.cancelled",
+    Action.REPLY: "bleep.reply",
+    Action.RENOTIFY: "bleep.renotified",
+    Action.SKIP: None,
+    Action.ESCALATE: "bleep.escalated",
+    Action.NOTIFY_SWITCHBOARD: "bleep.escalated",
+    Action.BROADCAST_TEAM: "bleep.escalated",
+    Action.HANDOVER: "bleep.handed_over",
+    Action.REDIRECT: "bleep.redirected",
+    Action.FIRE: None,
+    Action.PUSH: None,
+}
+
+# What the app shows, served to it in /api/me's `words` so that it keeps no copy: each
+# action as a line of a bleep's history, each escalation step as what the board says comes
+# next, and each status of a bleep or a copy.
+HISTORY_WORDS: dict[Action, str] = {
+    Action.SEND: "sent",
+    Action.DELIVER: "delivered",
+    Action.READ: "read",
+    Action.ACKNOWLEDGE: "acknowledged",
+    Action.DECLINE: "declined",
+    Action.HANDLE: "took it on for switchboard",
+    Action.CANCEL: "cancelled",
+    Action.REPLY: "replied",
+    Action.RENOTIFY: "reminder sent",
+    Action.SKIP: "no reminder",
+    Action.ESCALATE: "escalated",
+    Action.NOTIFY_SWITCHBOARD: "switchboard brought in",
+    Action.BROADCAST_TEAM: "team bleeped",
+    Action.HANDOVER: "handed over to the next shift",
+    Action.REDIRECT: "redirected",
+    Action.FIRE: "escalation step",
+    Action.PUSH: "phone woken",
+}
+NEXT_STEP_WORDS: dict[Action, str] = {
+    Action.RENOTIFY: "remind",
+    Action.ESCALATE: "escalate",
+    Action.NOTIFY_SWITCHBOARD: "bring in switchboard",
+    Action.BROADCAST_TEAM: "bleep the team",
+}
+STATUS_WORDS: dict[BleepStatus | DeliveryStatus, str] = {
+    DeliveryStatus.SENT: "Sent",
+    DeliveryStatus.DELIVERED: "Delivered",
+    DeliveryStatus.READ: "Read",
+    DeliveryStatus.HANDLING: "Handling",
+    DeliveryStatus.ACKNOWLEDGED: "Acknowledged",
+    DeliveryStatus.DECLINED: "Declined",
+    DeliveryStatus.CANCELLED: "Cancelled",
+    BleepStatus.OPEN: "Open",
+    BleepStatus.ACKNOWLEDGED: "Acknowledged",
+    BleepStatus.CANCELLED: "Cancelled",
+}
+WORDS: dict[str, dict[str, str]] = {
+    "actions": {str(action): words for action, words in HISTORY_WORDS.items()},
+    "steps": {str(action): words for action, words in NEXT_STEP_WORDS.items()},
+    "statuses": {str(status): words for status, words in STATUS_WORDS.items()},
+}

@@ -17,7 +17,8 @@ from django.db.models import Q
 
 from rota.exceptions import ImportNotAllowed, InvalidRotaData, RotaError
 from rota.models import ImportJob, Person, Role
-from rota.selectors import Gap, may_import
+from rota.permissions import may_import
+from rota.selectors import Gap
 from rota.services.calendars import csv_format, ical_format
 from rota.services.calendars.applying import (
     ImportReport,

@@ -84,7 +84,8 @@ def change_the_team_policy(hospital: Hospital, actor: Person) -> object:
 
 
 def delete_the_team_policy(hospital: Hospital, actor: Person) -> object:
-    return delete_policy(actor=actor, policy=hospital.policy, now=NOW)
+    delete_policy(actor=actor, policy=hospital.policy, now=NOW)
+    return None
 
 
 def create_a_site_policy(hospital: Hospital, actor: Person) -> object:

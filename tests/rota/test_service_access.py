@@ -113,7 +113,8 @@ def change_a_shift(hospital: Hospital, actor: Person) -> object:
 
 
 def delete_a_shift(hospital: Hospital, actor: Person) -> object:
-    return delete_record(actor=actor, instance=hospital.shift, now=NOW)
+    delete_record(actor=actor, instance=hospital.shift, now=NOW)
+    return None
 
 
 def create_a_role(hospital: Hospital, actor: Person) -> object:
@@ -158,7 +159,8 @@ def change_a_pattern(hospital: Hospital, actor: Person) -> object:
 
 
 def delete_a_pattern(hospital: Hospital, actor: Person) -> object:
-    return delete_pattern(actor=actor, pattern=hospital.pattern, now=NOW)
+    delete_pattern(actor=actor, pattern=hospital.pattern, now=NOW)
+    return None
 
 
 def expand_a_pattern(hospital: Hospital, actor: Person) -> object:

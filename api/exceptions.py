@@ -23,6 +23,7 @@ from rest_framework.views import exception_handler
 
 from bleep.database import RETRY_AFTER_SECONDS, is_database_unavailable
 from bleep.transitions import IllegalMove
+from escalation.exceptions import InvalidEscalationData, PolicyChangeNotAllowed
 from messaging.exceptions import (
     BleepNotFound,
     DeviceNotFound,
@@ -46,6 +47,7 @@ from messaging.exceptions import (
 )
 from rota.exceptions import (
     AuditTrailNotFound,
+    ChangeNotAllowed,
     ImportJobNotFound,
     ImportNotAllowed,
     InvalidRotaData,
@@ -54,6 +56,14 @@ from rota.exceptions import (
     PersonNotFound,
     RoleNotFound,
     SwapNotFound,
+)
+
+# A rota record or policy is read by everyone signed in: refusing a change of one says no
+# more than DRF's own refusal said when the views checked it, in the same words.
+NOT_ALLOWED = (
+    status.HTTP_403_FORBIDDEN,
+    str(exceptions.PermissionDenied.default_code),
+    str(exceptions.PermissionDenied.default_detail),
 )
 
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
@@ -91,11 +101,9 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
     ImportJobNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such import"),
-    ImportNotAllowed: (
-        status.HTTP_403_FORBIDDEN,
-        "forbidden",
-        "only a rota manager may import rota files",
-    ),
+    ImportNotAllowed: NOT_ALLOWED,
+    ChangeNotAllowed: NOT_ALLOWED,
+    PolicyChangeNotAllowed: NOT_ALLOWED,
     AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,
@@ -137,7 +145,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(exc.seconds)},
         )
-    if isinstance(exc, InvalidRotaData):
+    if isinstance(exc, InvalidRotaData | InvalidEscalationData):
         return _body(400, "invalid", str(exc), fields=exc.errors)
     if isinstance(exc, RoleNotFound):
         return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})

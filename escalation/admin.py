@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bleep.admin import ReadOnlyAdmin
+from escalation.exceptions import InvalidEscalationData
 from escalation.models import (
     BleepPlan,
     Deadline,
@@ -30,10 +31,9 @@ from escalation.services.policies import (
     check_policy,
     check_step,
     check_steps,
-    delete_policy,
-    save_policy,
+    erase_policy,
+    write_policy,
 )
-from rota.exceptions import InvalidRotaData
 from rota.models import Person
 
 # How the service names a field of one step: "steps[2].after_urgent_seconds".
@@ -49,7 +49,7 @@ STEP_FIELDS = (
 )
 
 
-def show_errors(form: forms.BaseForm, error: InvalidRotaData) -> None:
+def show_errors(form: forms.BaseForm, error: InvalidEscalationData) -> None:
     """Show a broken rule next to the field it names, or above the form."""
     for field, messages in error.errors.items():
         target = field if field in form.fields else None
@@ -81,7 +81,7 @@ class PolicyForm(forms.ModelForm):
                 site=data.get("site"),
                 repeat=data.get("repeat", 0),
             )
-        except InvalidRotaData as error:
+        except InvalidEscalationData as error:
             show_errors(self, error)
         # After the service, so a field it refused is left out of the model's own checks
         # and the form shows one message per mistake.
@@ -110,7 +110,7 @@ class PolicyStepForm(forms.ModelForm):
         if not self.errors:
             try:
                 check_step(step=self.draft(), site_id=scope_site(self.policy))
-            except InvalidRotaData as error:
+            except InvalidEscalationData as error:
                 show_errors(self, error)
         return data
 
@@ -153,7 +153,7 @@ class PolicyStepFormSet(BaseInlineFormSet):
         kept = self.kept()
         try:
             check_steps(steps=[form.draft() for form in kept], site_id=scope_site(self.instance))
-        except InvalidRotaData as error:
+        except InvalidEscalationData as error:
             for key, messages in error.errors.items():
                 named = STEP_FIELD.match(key)
                 if named is None:
@@ -189,7 +189,9 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         policy: Policy = form.instance
-        save_policy(
+        # The admin's own rule decides who writes here (Django's staff permissions), so
+        # the write skips the rota manager's check that save_policy makes.
+        write_policy(
             actor=request.user if isinstance(request.user, Person) else None,
             policy=policy,
             role=policy.role,
@@ -209,7 +211,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Policy) -> None:
         actor = request.user if isinstance(request.user, Person) else None
-        delete_policy(actor=actor, policy=obj, now=timezone.now())
+        erase_policy(actor=actor, policy=obj, now=timezone.now())
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
         for policy in queryset:

@@ -8,8 +8,7 @@ from django.db.models import Q, QuerySet
 from escalation.models import BleepPlan, Deadline, Policy, PolicyStep, WorkerHeartbeat
 from escalation.plans import DEFAULT_REPEAT, default_steps, step_of_plan
 from messaging.models import Priority
-from rota.models import Person, Role, Site, Team
-from rota.selectors import manages, manages_site
+from rota.models import Role, Site, Team
 
 # A worker beats every few seconds; this long without one means none is running.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=30)
@@ -78,15 +77,6 @@ def policy_scope_site(
     if team is not None:
         return team.site_id
     return site.pk if site is not None else None
-
-
-def may_change_policy(person: Person, policy: Policy) -> bool:
-    """Return whether `person` may create, change or delete a policy with this scope."""
-    if policy.role is not None:
-        return manages(person, policy.role.team)
-    if policy.team is not None:
-        return manages(person, policy.team)
-    return policy.site is not None and manages_site(person, policy.site)
 
 
 def policies_within(

@@ -57,3 +57,7 @@ class IllegalSwapMove(IllegalMove, RotaError):
     """The swap action is not allowed from the swap's current state."""
 
     subject = "a swap"
+
+
+class ChangeNotAllowed(RotaError):
+    """The person may read this rota record but not create, change or delete it."""

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from messaging.models import Device
 from messaging.services.bleeps import BleepDraft
 from messaging.services.devices import register_device
-from rota.models import Location, Person, Role, Shift, Site, Team
+from rota.models import Location, Person, Role, RotaManagerScope, Shift, Site, Team
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(3000)
@@ -55,6 +55,16 @@ def make_person(username: str, job: str = Person.Job.DOCTOR, **extra: object) ->
         setattr(person, name, value)
     person.set_password(PASSWORD)
     person.save()
+    return person
+
+
+def site_manager(site: Site) -> Person:
+    """Return a rota manager of the whole of `site`, made the first time it is asked for."""
+    person, made = Person.objects.get_or_create(
+        username=f"rota.manager.{site.pk}", defaults={"job": Person.Job.ROTA_MANAGER}
+    )
+    if made:
+        RotaManagerScope.objects.create(person=person, site=site)
     return person
 
 

@@ -7,9 +7,9 @@ from rest_framework.settings import api_settings
 
 from api.serializers.base import StrictSerializer
 from api.serializers.bleeps import BleepSerializer
+from escalation.exceptions import InvalidEscalationData
 from escalation.models import Policy, PolicyStep, StepAction
 from escalation.services.policies import StepDraft, check_scope
-from rota.exceptions import InvalidRotaData
 from rota.models import Role, Site, Team
 
 SCOPE_HELP = "Give exactly one of role, team or site: the policy's scope."
@@ -109,7 +109,7 @@ class PolicyInputSerializer(StrictSerializer):
         # Checked before the rest because who may write a policy depends on its scope.
         try:
             check_scope(role=attrs["role"], team=attrs["team"], site=attrs["site"])
-        except InvalidRotaData as error:
+        except InvalidEscalationData as error:
             raise serializers.ValidationError(error.errors) from None
         return attrs
 

@@ -6,12 +6,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.permissions import RotaManagersChangeTheirOwnRota
 from api.serializers import patterns as serializers
 from api.views.base import ListView, person_of, valid_data
 from rota.models import Pattern, Person
@@ -35,8 +33,6 @@ def members_of(pattern: Pattern) -> list[Person]:
 class PatternListView(ListView):
     """Every recurring pattern; create one for a role whose rota I manage."""
 
-    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
-
     @extend_schema(responses=serializers.PatternSerializer(many=True))
     def get(self, request: Request) -> Response:
         patterns = Pattern.objects.prefetch_related("members").order_by("pk")
@@ -49,11 +45,9 @@ class PatternListView(ListView):
     def post(self, request: Request) -> Response:
         data = valid_data(serializers.PatternInputSerializer, request.data)
         members = data.pop("members")
-        pattern = Pattern(role=data["role"])
-        self.check_object_permissions(request, pattern)
         pattern = services.save_pattern(
             actor=person_of(request),
-            pattern=pattern,
+            pattern=Pattern(role=data["role"]),
             changes=data,
             members=members,
             now=timezone.now(),
@@ -63,8 +57,6 @@ class PatternListView(ListView):
 
 class PatternDetailView(APIView):
     """One recurring pattern: read it; change or delete it if I manage its role's rota."""
-
-    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
 
     @extend_schema(responses=serializers.PatternSerializer)
     def get(self, request: Request, pattern_id: int) -> Response:
@@ -77,10 +69,6 @@ class PatternDetailView(APIView):
         """Change the fields sent; shifts already made change only when expanded again."""
         data = valid_data(serializers.PatternChangesSerializer, request.data)
         pattern = pattern_or_404(pattern_id)
-        self.check_object_permissions(request, pattern)
-        if "role" in data:
-            # Moving a pattern changes two rotas: its manager must manage both.
-            self.check_object_permissions(request, data["role"])
         members = data.pop("members") if "members" in data else members_of(pattern)
         pattern = services.save_pattern(
             actor=person_of(request),
@@ -95,7 +83,6 @@ class PatternDetailView(APIView):
     def delete(self, request: Request, pattern_id: int) -> Response:
         """Delete the pattern; the shifts it already made stay on the rota (pattern=None)."""
         pattern = pattern_or_404(pattern_id)
-        self.check_object_permissions(request, pattern)
         services.delete_pattern(actor=person_of(request), pattern=pattern, now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -103,15 +90,12 @@ class PatternDetailView(APIView):
 class ExpandPatternView(APIView):
     """Make the pattern's shifts in a range of days match it, or (dry run) say what would change."""
 
-    permission_classes = [IsAuthenticated, RotaManagersChangeTheirOwnRota]
-
     @extend_schema(
         request=serializers.ExpandPatternSerializer, responses=serializers.ExpansionSerializer
     )
     def post(self, request: Request, pattern_id: int) -> Response:
         data = valid_data(serializers.ExpandPatternSerializer, request.data)
         pattern = pattern_or_404(pattern_id)
-        self.check_object_permissions(request, pattern)
         expansion = services.expand_pattern(
             actor=person_of(request),
             pattern=pattern,

@@ -2,10 +2,13 @@
 recorded in the rota's audit trail.
 
 REST and the admin both come here, so the rules live in one place. A broken rule raises
-`InvalidRotaData` naming the field as the REST body spells it: `role`, `repeat`,
+`InvalidEscalationData` naming the field as the REST body spells it: `role`, `repeat`,
 `steps`, or `steps[i].after_urgent_seconds` (i counting from 0, in the order sent).
-Who may change a policy is not checked here but by its callers (api.permissions), as for
-every rota record.
+
+Who may: `save_policy` and `delete_policy` let only a rota manager of the policy's scope
+(before and after a move) write it, and raise PolicyChangeNotAllowed for anyone else, so
+every way in gets the rule. `write_policy` and `erase_policy` skip that check, for the one
+caller with a rule of its own: the admin, where Django's staff permissions decide.
 """
 
 from dataclasses import dataclass
@@ -14,9 +17,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from escalation.exceptions import InvalidEscalationData, invalid
 from escalation.models import Policy, PolicyStep, StepAction
+from escalation.permissions import require_may_change_policy
 from escalation.selectors import policy_scope_site
-from rota.exceptions import InvalidRotaData, invalid
 from rota.models import Person, Role, RotaChange, Site, Team
 from rota.services.records import snapshot
 
@@ -44,6 +48,44 @@ class StepDraft:
 
 def save_policy(
     *,
+    actor: Person,
+    policy: Policy | None,
+    role: Role | None = None,
+    team: Team | None = None,
+    site: Site | None = None,
+    repeat: int,
+    steps: list[StepDraft],
+    now: datetime,
+) -> Policy:
+    """Create or replace a policy as a rota manager of its scope; see `write_policy`.
+
+    Moving a policy changes two scopes: `actor` must manage both, else PolicyChangeNotAllowed
+    and nothing is stored. Owns its transaction and locks the policy while it checks.
+    """
+    # Who may write a policy depends on its scope, so a scope that is no scope is refused
+    # first, naming the field, as for anyone.
+    check_scope(role=role, team=team, site=site)
+    with transaction.atomic():
+        if policy is not None and not policy._state.adding:
+            # The scope as stored, not as the caller's copy says: that is what is changed.
+            stored = Policy.objects.select_for_update().filter(pk=policy.pk).first()
+            if stored is not None:
+                require_may_change_policy(actor, stored)
+        require_may_change_policy(actor, Policy(role=role, team=team, site=site))
+        return write_policy(
+            actor=actor,
+            policy=policy,
+            role=role,
+            team=team,
+            site=site,
+            repeat=repeat,
+            steps=steps,
+            now=now,
+        )
+
+
+def write_policy(
+    *,
     actor: Person | None,
     policy: Policy | None,
     role: Role | None = None,
@@ -54,7 +96,8 @@ def save_policy(
     now: datetime,
     action: str = "",
 ) -> Policy:
-    """Create a policy (`policy` None or unsaved) or replace one whole, steps in order.
+    """Create a policy (`policy` None or unsaved) or replace one whole, steps in order,
+    without checking who `actor` is: for a caller whose own rule let them in (the admin).
 
     `action` names the change in the audit trail (default "create" or "update").
 
@@ -84,8 +127,21 @@ def save_policy(
     return policy
 
 
-def delete_policy(*, actor: Person | None, policy: Policy, now: datetime) -> None:
-    """Delete a policy and its steps; its scope falls back to the next wider policy.
+def delete_policy(*, actor: Person, policy: Policy, now: datetime) -> None:
+    """Delete a policy as a rota manager of its scope, else raise PolicyChangeNotAllowed.
+
+    Its scope falls back to the next wider policy. Owns its transaction and locks the policy.
+    """
+    with transaction.atomic():
+        locked = Policy.objects.select_for_update().filter(pk=policy.pk).first()
+        if locked is None:
+            return
+        require_may_change_policy(actor, locked)
+        erase_policy(actor=actor, policy=locked, now=now)
+
+
+def erase_policy(*, actor: Person | None, policy: Policy, now: datetime) -> None:
+    """Delete a policy and its steps without checking who `actor` is (the admin's way).
 
     Owns its transaction. Bleeps already sent keep the copy they were sent with.
     """
@@ -180,7 +236,7 @@ def _scope_taken(
     return Policy.objects.filter(**scope).exclude(pk=policy.pk).first() if scope else None
 
 
-def _already_has_one(*, role: Role | None, team: Team | None) -> InvalidRotaData:
+def _already_has_one(*, role: Role | None, team: Team | None) -> InvalidEscalationData:
     field = "role" if role is not None else "team" if team is not None else "site"
     return invalid(field, f"this {field} already has a policy: change that one instead")
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from django.db import IntegrityError
 
 from escalation.events import POLL_INTERVAL, wake_workers_on_commit
+from escalation.exceptions import invalid
 from escalation.models import BleepPlan, Deadline
 from escalation.plans import DEFAULT_REPEAT, default_steps, plan_steps, step_of_plan
 from escalation.selectors import policy_for, policy_source
@@ -17,7 +18,6 @@ from messaging.services import answers, limits
 from messaging.services.bleeps import BleepDraft, create_bleep
 from messaging.services.stream import retry_on_conflict, stream_transaction
 from messaging.states import WAITING
-from rota.exceptions import invalid
 from rota.models import Person, Role, Team
 
 

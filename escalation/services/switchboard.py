@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from escalation.exceptions import invalid
 from escalation.services.firing import reach_role
 from escalation.services.pushing import push_to
 from messaging.actions import Action
@@ -11,9 +12,8 @@ from messaging.services.bleeps import widen_bleep
 from messaging.services.history import move_delivery
 from messaging.services.stream import retry_on_conflict, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, WAITING, next_status
-from rota.exceptions import invalid
 from rota.models import Person, Role
-from rota.selectors import is_switchboard
+from rota.permissions import is_switchboard
 
 
 @retry_on_conflict

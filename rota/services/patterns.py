@@ -2,8 +2,11 @@
 
 A pattern is in wall-clock time at its role's site. Each end of each shift is turned into
 a UTC instant on its own day by `rota.wallclock.to_utc`, so a night over a clock change
-lasts an hour more or less and is never moved. Every write goes through `save_record` and
-`delete_record`, so the rota's rules and audit trail apply to patterns as to any change.
+lasts an hour more or less and is never moved. Every write goes through `write_record` and
+`erase_record`, so the rota's rules and audit trail apply to patterns as to any change.
+Each service checks first that its actor is a rota manager of the pattern's role (of both
+roles, when a pattern moves), raising ChangeNotAllowed for anyone else; that check covers
+the pattern's rotation and the shifts it makes.
 """
 
 from collections.abc import Iterator
@@ -17,7 +20,8 @@ from django.db import transaction
 
 from rota.exceptions import InvalidRotaData, invalid
 from rota.models import Pattern, PatternMember, Person, Shift
-from rota.services.records import delete_record, save_record
+from rota.permissions import require_may_change
+from rota.services.records import erase_record, write_record
 from rota.wallclock import to_utc
 
 EXPAND_ACTION = "expand"
@@ -56,7 +60,7 @@ class _Occurrence(NamedTuple):
 
 def save_pattern(
     *,
-    actor: Person | None,
+    actor: Person,
     pattern: Pattern,
     changes: dict[str, Any],
     members: list[Person],
@@ -64,54 +68,60 @@ def save_pattern(
 ) -> Pattern:
     """Create or change a pattern and make `members`, in order, its whole rotation.
 
+    `actor` must manage the pattern's role, and the new one when `changes` moves it.
     Shifts already expanded are left as they are until the pattern is expanded again.
     Owns its transaction and locks an existing pattern, so an expansion running at the
     same time sees the pattern either wholly before or wholly after this change.
     """
-    if not members:
-        raise invalid("members", "a pattern needs at least one person in its rotation")
     with transaction.atomic():
         if not pattern._state.adding:
             # The row as it is now, so fields nobody asked to change are not written back stale.
             pattern = Pattern.objects.select_for_update(of=("self",)).get(pk=pattern.pk)
+            require_may_change(actor, pattern)
+        require_may_change(actor, changes.get("role") or pattern.role)
+        if not members:
+            raise invalid("members", "a pattern needs at least one person in its rotation")
         if pattern._state.adding or changes:
-            save_record(actor=actor, instance=pattern, changes=changes, now=now)
+            write_record(actor=actor, instance=pattern, changes=changes, now=now)
         _replace_members(actor=actor, pattern=pattern, members=members, now=now)
     return pattern
 
 
 def _replace_members(
-    *, actor: Person | None, pattern: Pattern, members: list[Person], now: datetime
+    *, actor: Person, pattern: Pattern, members: list[Person], now: datetime
 ) -> None:
     # Position by position, so the audit trail shows exactly which places changed hands.
     current = list(PatternMember.objects.filter(pattern=pattern).order_by("position"))
     for position, person in enumerate(members):
         if position >= len(current):
             member = PatternMember(pattern=pattern, position=position)
-            save_record(actor=actor, instance=member, changes={"person": person}, now=now)
+            write_record(actor=actor, instance=member, changes={"person": person}, now=now)
         elif current[position].person_id != person.pk:
-            save_record(
+            write_record(
                 actor=actor, instance=current[position], changes={"person": person}, now=now
             )
     for member in current[len(members) :]:
-        delete_record(actor=actor, instance=member, now=now)
+        erase_record(actor=actor, instance=member, now=now)
 
 
-def delete_pattern(*, actor: Person | None, pattern: Pattern, now: datetime) -> None:
-    """Delete a pattern and its rotation; the shifts it already made stay on the rota.
+def delete_pattern(*, actor: Person, pattern: Pattern, now: datetime) -> None:
+    """Delete a pattern and its rotation, as a rota manager of its role.
 
-    Those shifts keep their people and times and lose only their link to the pattern
-    (pattern=None): deleting a pattern must never open a gap in a rota already relied on.
+    The shifts it already made stay on the rota: they keep their people and times and lose
+    only their link to the pattern (pattern=None), since deleting a pattern must never
+    open a gap in a rota already relied on.
     """
     with transaction.atomic():
+        pattern = Pattern.objects.select_for_update(of=("self",)).get(pk=pattern.pk)
+        require_may_change(actor, pattern)
         for member in PatternMember.objects.filter(pattern=pattern).order_by("position"):
-            delete_record(actor=actor, instance=member, now=now)
-        delete_record(actor=actor, instance=pattern, now=now)
+            erase_record(actor=actor, instance=member, now=now)
+        erase_record(actor=actor, instance=pattern, now=now)
 
 
 def expand_pattern(
     *,
-    actor: Person | None,
+    actor: Person,
     pattern: Pattern,
     first_day: date,
     last_day: date,
@@ -120,17 +130,18 @@ def expand_pattern(
 ) -> Expansion:
     """Make the pattern's shifts starting on days `first_day`..`last_day` match the pattern.
 
-    Idempotent: a shift already there is matched by its start instant and updated only
-    where it differs; one the pattern no longer makes is removed. All or nothing: owns its
-    transaction and locks the pattern, so two expansions of it never interleave; a dry run
-    does the same work, reports it, and rolls it back.
+    `actor` must manage the pattern's role. Idempotent: a shift already there is matched by
+    its start instant and updated only where it differs; one the pattern no longer makes is
+    removed. All or nothing: owns its transaction and locks the pattern, so two expansions
+    of it never interleave; a dry run does the same work, reports it, and rolls it back.
     """
     with transaction.atomic():
         locked = (
             Pattern.objects.select_for_update(of=("self",))
-            .select_related("role__site")
+            .select_related("role__site", "role__team")
             .get(pk=pattern.pk)
         )
+        require_may_change(actor, locked)
         zone = ZoneInfo(locked.role.site.time_zone)
         occurrences = _plan_occurrences(
             pattern=locked, first_day=first_day, last_day=last_day, zone=zone
@@ -142,7 +153,7 @@ def expand_pattern(
         # changes is not refused as double-booked against the very shift being replaced.
         for shift in stale:
             with _naming_day(shift.start.astimezone(zone).date()):
-                delete_record(actor=actor, instance=shift, now=now, action=EXPAND_ACTION)
+                erase_record(actor=actor, instance=shift, now=now, action=EXPAND_ACTION)
         kept = [o for o in occurrences if o.shift.start in existing]
         updated = _update_shifts(
             actor=actor, pattern=locked, occurrences=kept, existing=existing, now=now
@@ -248,7 +259,7 @@ def _starts_changed_by_hand(*, pattern: Pattern, occurrences: list[_Occurrence])
 
 def _update_shifts(
     *,
-    actor: Person | None,
+    actor: Person,
     pattern: Pattern,
     occurrences: list[_Occurrence],
     existing: dict[datetime, Shift],
@@ -267,7 +278,7 @@ def _update_shifts(
             changes["end"] = planned.end
         if changes:
             with _naming_day(day):
-                save_record(
+                write_record(
                     actor=actor, instance=current, changes=changes, now=now, action=EXPAND_ACTION
                 )
             updated += 1
@@ -275,11 +286,11 @@ def _update_shifts(
 
 
 def _create_shifts(
-    *, actor: Person | None, pattern: Pattern, occurrences: list[_Occurrence], now: datetime
+    *, actor: Person, pattern: Pattern, occurrences: list[_Occurrence], now: datetime
 ) -> None:
     for day, planned in occurrences:
         with _naming_day(day):
-            save_record(
+            write_record(
                 actor=actor,
                 instance=Shift(role=pattern.role, pattern=pattern),
                 changes=planned._asdict(),

@@ -1,7 +1,13 @@
 """Create, change and delete rota records, each change checked and recorded with before and after.
 
-Every write of rota data goes through `save_record` or `delete_record`, so the rules and
-the audit live in one place, whoever calls (REST, import, pattern, swap, admin).
+Every write of rota data goes through here, so the rules and the audit live in one place,
+whoever calls (REST, import, pattern, swap, admin). Who may is checked here too:
+`save_record`, `create_site` and `delete_record` let only a rota manager whose scope covers
+the record (before and after a move) change it, and raise ChangeNotAllowed for anyone else.
+`write_record` and `erase_record` apply the same rules and audit without that check, for
+services whose own rule has let the actor in: a swap (the colleague asked, or the team's
+manager), an import (every line checked), a pattern (checked once for the pattern), the
+admin (Django's staff permissions), the demo.
 """
 
 from datetime import date, datetime, time
@@ -24,9 +30,11 @@ from rota.models import (
     Site,
     Team,
 )
+from rota.permissions import RotaRecord, require_may_change
 from rota.selectors import MAX_FALLBACK_DEPTH
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R", bound=RotaRecord)
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
@@ -67,10 +75,34 @@ def record_change(
     )
 
 
-def save_record(
-    *, actor: Person | None, instance: M, changes: dict[str, Any], now: datetime, action: str = ""
+def save_record(*, actor: Person, instance: R, changes: dict[str, Any], now: datetime) -> R:
+    """Apply `changes` to a rota record as a rota manager of it; see `write_record`.
+
+    Moving a record changes two scopes: `actor` must manage it as stored and as changed,
+    else ChangeNotAllowed and nothing is stored.
+    """
+    with transaction.atomic():
+        changed: RotaRecord = instance
+        if not instance._state.adding:
+            # The row as stored, not the caller's copy: that is what is being changed.
+            changed = type(instance)._default_manager.get(pk=instance.pk)
+            require_may_change(actor, changed)
+        for name, value in changes.items():
+            setattr(changed, name, value)
+        require_may_change(actor, changed)
+        return write_record(actor=actor, instance=instance, changes=changes, now=now)
+
+
+def write_record(
+    *,
+    actor: Person | None,
+    instance: M,
+    changes: dict[str, Any],
+    now: datetime,
+    action: str = "",
 ) -> M:
-    """Apply `changes` to `instance` (new or existing), check the rules, save and record it.
+    """Apply `changes` to `instance` (new or existing), check the rules, save and record it,
+    without checking who `actor` is: for a service whose own rule has let them in.
 
     Owns its transaction: the row and its audit entry commit together, or neither does.
     """
@@ -100,17 +132,26 @@ def save_record(
 
 
 def create_site(*, actor: Person, changes: dict[str, Any], now: datetime) -> Site:
-    """Add a site; its creator becomes a rota manager of the whole site."""
+    """Add a site, as a rota manager of a whole site; its creator becomes one of this one."""
     with transaction.atomic():
         site = save_record(actor=actor, instance=Site(), changes=changes, now=now)
         RotaManagerScope.objects.create(person=actor, site=site)
     return site
 
 
-def delete_record(
+def delete_record(*, actor: Person, instance: RotaRecord, now: datetime) -> None:
+    """Delete a rota record as a rota manager of it, else raise ChangeNotAllowed; see
+    `erase_record`."""
+    with transaction.atomic():
+        require_may_change(actor, type(instance)._default_manager.get(pk=instance.pk))
+        erase_record(actor=actor, instance=instance, now=now)
+
+
+def erase_record(
     *, actor: Person | None, instance: models.Model, now: datetime, action: str = "delete"
 ) -> None:
-    """Delete a rota record and record what it was; refuse if other records depend on it."""
+    """Delete a record and record what it was, without checking who `actor` is (for a
+    service whose own rule let them in); refuse if other records depend on it."""
     with transaction.atomic():
         before = snapshot(instance)
         pk = instance.pk

@@ -1,7 +1,10 @@
 """Swaps between colleagues and cover for sickness: shifts change hands, at once, for routing.
 
-Shifts only ever change through `save_record`, so a swap or cover that would double-book
-someone is refused and changes nothing, and every step is in the rota's audit trail.
+Shifts only ever change through `write_record`, so a swap or cover that would double-book
+someone is refused and changes nothing, and every step is in the rota's audit trail. Each
+service checks its own rule of who may first (the colleague asked, the team's rota manager),
+so it writes through `write_record`, which does not ask again whether the actor manages
+the rota: a doctor accepting a swap changes two shifts without being a rota manager.
 """
 
 from datetime import UTC, datetime
@@ -11,8 +14,8 @@ from django.db import transaction
 from bleep.transitions import next_state
 from rota.exceptions import IllegalSwapMove, NotYourMove, invalid
 from rota.models import Person, Shift, SwapRequest
-from rota.selectors import access_swap, manages
-from rota.services.records import save_record
+from rota.permissions import access_swap, manages, require_may_change
+from rota.services.records import write_record
 
 Status = SwapRequest.Status
 
@@ -66,7 +69,7 @@ def request_swap(
             "counterpart": counterpart,
             "created_at": now,
         }
-        return save_record(
+        return write_record(
             actor=requester, instance=SwapRequest(), changes=changes, now=now, action="request"
         )
 
@@ -133,8 +136,9 @@ def cancel_swap(*, actor: Person, swap_id: int, now: datetime) -> SwapRequest:
 def cover_shift(
     *, actor: Person, shift: Shift, person: Person, start: datetime, end: datetime, now: datetime
 ) -> list[Shift]:
-    """Give `person` the role from `start` to `end` of `shift`; its holder keeps the rest.
+    """Give `person` the role from `start` to `end` of `shift`, as a rota manager of it.
 
+    Its holder keeps the rest; anyone but a rota manager of the shift gets ChangeNotAllowed.
     Returns the parts (before, cover, after; those that are not empty) in time order. Owns
     its transaction and locks the shift: the parts commit together or not at all, so the
     role has a holder throughout, whoever reads it.
@@ -142,15 +146,16 @@ def cover_shift(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     with transaction.atomic():
         shift, _ = _lock_shifts(shift.pk, None)
+        require_may_change(actor, shift)
         _check_cover(shift=shift, person=person, start=start, end=end)
         kept, added = _plan_cover(shift=shift, person=person, start=start, end=end)
-        parts = [save_record(actor=actor, instance=shift, changes=kept, now=now, action="cover")]
+        parts = [write_record(actor=actor, instance=shift, changes=kept, now=now, action="cover")]
         # The holder's row shrinks first, so no moment is briefly booked twice.
         for who, part_start, part_end in added:
             part = Shift(role=shift.role)
             changes = {"person": who, "start": part_start, "end": part_end}
             parts.append(
-                save_record(actor=actor, instance=part, changes=changes, now=now, action="cover")
+                write_record(actor=actor, instance=part, changes=changes, now=now, action="cover")
             )
         return sorted(parts, key=lambda part: part.start)
 
@@ -215,7 +220,7 @@ def _move(*, swap: SwapRequest, action: str, actor: Person, now: datetime) -> Sw
     """Move the swap by `action` through the transition table and record the step."""
     status = next_swap_status(Status(swap.status), action)
     changes = {"status": status, "decided_at": now, "decided_by": actor}
-    return save_record(actor=actor, instance=swap, changes=changes, now=now, action=action)
+    return write_record(actor=actor, instance=swap, changes=changes, now=now, action=action)
 
 
 def _apply(*, swap: SwapRequest, actor: Person, now: datetime) -> None:
@@ -229,11 +234,11 @@ def _apply(*, swap: SwapRequest, actor: Person, now: datetime) -> None:
     # Someone who has left cannot answer a bleep: handing them a shift would open a gap.
     if not (swap.counterpart.is_active and swap.requester.is_active):
         raise invalid("counterpart", "one of the two has left and cannot take a shift")
-    save_record(
+    write_record(
         actor=actor, instance=shift, changes={"person": swap.counterpart}, now=now, action="swap"
     )
     if other is not None:
-        save_record(
+        write_record(
             actor=actor, instance=other, changes={"person": swap.requester}, now=now, action="swap"
         )
 

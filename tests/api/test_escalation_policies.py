@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from escalation.models import Policy, PolicyStep, StepAction
-from escalation.services.policies import StepDraft, save_policy
+from escalation.services.policies import StepDraft, write_policy
 from rota.models import Person, Role, RotaChange, RotaManagerScope, Site, Team
 from tests import factories
 from tests.conftest import client_for
@@ -84,14 +84,14 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 def existing(world: World, **scope: Any) -> Policy:
-    """Store a one-step policy with this scope, as its site's rota manager would."""
+    """Store a one-step policy with this scope, as the admin would: nobody's right is asked."""
     draft = StepDraft(
         action=StepAction.RENOTIFY,
         after_routine_seconds=600,
         after_urgent_seconds=300,
         after_emergency_seconds=120,
     )
-    return save_policy(
+    return write_policy(
         actor=world.people["manager_site"],
         policy=None,
         repeat=0,

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from escalation.models import Deadline, StepAction
-from escalation.services.policies import StepDraft, save_policy
+from escalation.services.policies import StepDraft, write_policy
 from messaging.models import Bleep, TeamCall
 from rota.models import Person, Role, Team
 from tests import factories
@@ -87,7 +87,7 @@ def test_each_roles_bleep_starts_its_own_clock_by_its_own_policy(
         after_urgent_seconds=60,
         after_emergency_seconds=30,
     )
-    save_policy(actor=None, policy=None, role=crash.sho, repeat=0, steps=[quick], now=ward.now)
+    write_policy(actor=None, policy=None, role=crash.sho, repeat=0, steps=[quick], now=ward.now)
 
     response = crash.nurse.post(TEAM_CALLS, call_body(crash), format="json")
 

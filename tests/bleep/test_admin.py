@@ -11,7 +11,7 @@ from escalation.services.sending import send_bleep
 from messaging.models import Device, HistoryEntry, PushMessage, PushStatus, PushSubscription
 from messaging.push import register_push_subscription
 from rota.models import RotaChange, Shift, Site
-from rota.services.records import save_record
+from rota.services.records import write_record
 from tests import factories
 from tests.conftest import Ward
 from tests.escalation.test_admin import assert_shown_but_never_changed
@@ -136,7 +136,7 @@ def test_unticking_active_in_the_admin_signs_out_every_device_of_that_person(
 def test_the_admin_shows_but_never_changes_or_deletes_history_or_audit_rows(
     admin_client_with_data: Client, ward: Ward
 ) -> None:
-    save_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
+    write_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
 
     for row in [HistoryEntry.objects.first(), RotaChange.objects.first()]:
         assert row is not None

@@ -19,7 +19,7 @@ from escalation.models import (
     WorkerHeartbeat,
 )
 from escalation.services.firing import beat_heartbeat
-from escalation.services.policies import StepDraft, save_policy
+from escalation.services.policies import StepDraft, write_policy
 from escalation.services.sending import send_bleep
 from rota.models import RotaChange
 from tests import factories
@@ -183,7 +183,7 @@ def test_the_admin_reorders_and_removes_steps_through_the_service(
             (StepAction.NOTIFY_SWITCHBOARD, 300),
         ]
     ]
-    policy = save_policy(
+    policy = write_policy(
         actor=None, policy=None, role=ward.role, repeat=0, steps=drafts, now=ward.now
     )
     first, second, third = PolicyStep.objects.filter(policy=policy).order_by("position")
@@ -217,7 +217,7 @@ def test_deleting_a_policy_in_the_admin_goes_through_the_service(admin: Client, 
         after_urgent_seconds=120,
         after_emergency_seconds=60,
     )
-    policy = save_policy(
+    policy = write_policy(
         actor=None, policy=None, role=ward.role, repeat=0, steps=[draft], now=ward.now
     )
 
@@ -239,7 +239,7 @@ def test_a_policys_page_and_the_read_only_plans_and_alerts_open(admin: Client, w
         after_urgent_seconds=120,
         after_emergency_seconds=60,
     )
-    policy = save_policy(
+    policy = write_policy(
         actor=None, policy=None, role=ward.role, repeat=0, steps=[draft], now=ward.now
     )
     send_bleep(sender=ward.nurse, device=None, draft=factories.draft(ward.role), now=timezone.now())

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from escalation.exceptions import InvalidEscalationData
 from escalation.models import Policy, PolicyStep, StepAction
 from escalation.selectors import effective_policy
 from escalation.services import policies
@@ -17,8 +18,7 @@ from escalation.services.policies import (
 )
 from escalation.services.sending import send_bleep
 from messaging.models import Priority
-from rota.exceptions import InvalidRotaData
-from rota.models import Person, Role, RotaChange, Site, Team
+from rota.models import Person, Role, RotaChange, RotaManagerScope, Site, Team
 from tests import factories
 from tests.conftest import Ward
 
@@ -50,6 +50,8 @@ def hospital() -> Hospital:
     other_site = factories.make_site("Other General")
     elsewhere = factories.make_role("Registrar", team=factories.make_team("Medicine", other_site))
     manager = factories.make_person("mo.manager", job=Person.Job.ROTA_MANAGER)
+    for managed in (site, other_site):
+        RotaManagerScope.objects.create(person=manager, site=managed)
     return Hospital(site, medicine, surgery, registrar, consultant, elsewhere, manager)
 
 
@@ -76,7 +78,7 @@ def save(hospital: Hospital, **overrides: Any) -> Policy:
 
 
 def refused(hospital: Hospital, **overrides: Any) -> dict[str, list[str]]:
-    with pytest.raises(InvalidRotaData) as error:
+    with pytest.raises(InvalidEscalationData) as error:
         save(hospital, **overrides)
     return error.value.errors
 
@@ -354,7 +356,7 @@ def test_deleting_a_policy_twice_changes_nothing_the_second_time(hospital: Hospi
 
 
 def test_a_bleep_in_flight_keeps_the_policy_it_was_sent_with(ward: Ward) -> None:
-    manager = factories.make_person("mo.manager", job=Person.Job.ROTA_MANAGER)
+    manager = factories.site_manager(ward.role.site)
     policy = save_policy(
         actor=manager, policy=None, role=ward.role, repeat=0, steps=[step()], now=ward.now
     )
@@ -419,7 +421,7 @@ def test_the_built_in_default_obeys_the_rules_a_manager_must(hospital: Hospital)
 
 
 def test_waits_are_per_priority_as_a_bleep_of_each_priority_copies_them(ward: Ward) -> None:
-    manager = factories.make_person("mo.manager", job=Person.Job.ROTA_MANAGER)
+    manager = factories.site_manager(ward.role.site)
     save_policy(
         actor=manager,
         policy=None,

@@ -23,7 +23,7 @@ from messaging.models import Bleep, Device, HistoryEntry, HistoryHead
 from messaging.services.answers import acknowledge_bleep, record_receipt
 from messaging.services.history import CHAIN_START, chain_hash, chained_content
 from rota.models import Person, Site
-from rota.services.records import save_record
+from rota.services.records import write_record
 from tests.conftest import Ward
 from tests.factories import draft, make_device, make_person, on_call_now
 
@@ -194,7 +194,7 @@ def test_the_database_refuses_a_raw_update_or_delete_of_the_history_and_the_audi
     ward: Ward, table: str
 ) -> None:
     live_bleep(ward)
-    save_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
+    write_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
 
     for sql, operation in (
         (f"UPDATE {table} SET at = at", "UPDATE"),
@@ -212,7 +212,7 @@ def test_the_database_refuses_a_raw_update_or_delete_of_the_history_and_the_audi
 @pytest.mark.parametrize("table", [HISTORY, AUDIT])
 def test_the_database_refuses_to_truncate_the_history_and_the_audit(ward: Ward, table: str) -> None:
     live_bleep(ward)
-    save_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
+    write_record(actor=ward.nurse, instance=Site(), changes={"name": "Audit"}, now=ward.now)
     # The suite's own database lets TRUNCATE through for its teardown (tests/conftest.py);
     # switched back on here, inside this test's transaction, as a hospital's has it.
     switch_trigger(table, truncate_trigger(table), "ENABLE")

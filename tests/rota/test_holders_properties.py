@@ -230,8 +230,9 @@ def store_pattern(
     spec: PatternSpec, roles: list[Role], people: list[Person], accepted: list[Planned]
 ) -> None:
     """Save and expand one pattern in two parts, checking each against the oracle's verdict."""
+    manager = factories.site_manager(roles[spec.role].site)
     pattern = save_pattern(
-        actor=None,
+        actor=manager,
         pattern=Pattern(),
         changes={
             "role": roles[spec.role],
@@ -252,7 +253,7 @@ def store_pattern(
         expected_refusal = refused(planned, accepted)
         try:
             expand_pattern(
-                actor=None, pattern=pattern, first_day=first_day, last_day=last_day, now=NOW
+                actor=manager, pattern=pattern, first_day=first_day, last_day=last_day, now=NOW
             )
         except InvalidRotaData:
             assert expected_refusal, f"{spec} refused on {first_day}..{last_day}"
@@ -263,7 +264,7 @@ def store_pattern(
     if stored_parts == 2:
         # Made in two parts or one, the same shifts: expanding again would change nothing.
         again = expand_pattern(
-            actor=None,
+            actor=manager,
             pattern=pattern,
             first_day=FIRST_DAY,
             last_day=LAST_DAY,
@@ -280,7 +281,7 @@ def store_extra(
     expected_refusal = refused([shift], accepted)
     try:
         save_record(
-            actor=None,
+            actor=factories.site_manager(roles[shift.role].site),
             instance=Shift(),
             changes={
                 "role": roles[shift.role],

@@ -11,7 +11,7 @@ from rota.selectors import holders_at
 from rota.services.patterns import delete_pattern, expand_pattern, save_pattern
 from rota.services.records import save_record
 from rota.services.swaps import accept_swap, approve_swap, cover_shift, request_swap
-from tests.factories import make_person, make_role, make_shift
+from tests.factories import make_person, make_role, make_shift, site_manager
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 MONDAY = date(2026, 6, 1)
@@ -30,12 +30,18 @@ def make_pattern(role: Role, members: list[Person], **fields: Any) -> Pattern:
         "anchor_date": MONDAY,
         **fields,
     }
-    return save_pattern(actor=None, pattern=Pattern(), changes=changes, members=members, now=NOW)
+    manager = site_manager(role.site)
+    return save_pattern(actor=manager, pattern=Pattern(), changes=changes, members=members, now=NOW)
 
 
 def expand(pattern: Pattern, first_day: date, last_day: date, **extra: Any) -> Any:
     return expand_pattern(
-        actor=None, pattern=pattern, first_day=first_day, last_day=last_day, now=NOW, **extra
+        actor=site_manager(pattern.role.site),
+        pattern=pattern,
+        first_day=first_day,
+        last_day=last_day,
+        now=NOW,
+        **extra,
     )
 
 
@@ -241,7 +247,9 @@ def test_changing_a_member_and_expanding_again_updates_exactly_that_members_shif
     a_shifts = {s.pk: (s.start, s.end) for s in Shift.objects.filter(person=a)}
     b_shift_ids = set(Shift.objects.filter(person=b).values_list("pk", flat=True))
 
-    save_pattern(actor=None, pattern=pattern, changes={}, members=[a, c], now=NOW)
+    save_pattern(
+        actor=site_manager(pattern.role.site), pattern=pattern, changes={}, members=[a, c], now=NOW
+    )
     report = expand(pattern, MONDAY, MONDAY + timedelta(days=27))
 
     assert (report.created, report.updated, report.unchanged, report.removed) == (0, 14, 14, 0)
@@ -257,7 +265,7 @@ def test_shifts_the_pattern_no_longer_makes_are_removed_and_new_times_created() 
     expand(pattern, MONDAY, MONDAY + timedelta(days=6))
 
     save_pattern(
-        actor=None,
+        actor=site_manager(pattern.role.site),
         pattern=pattern,
         changes={"weekdays": [0, 1], "start_time": time(21)},
         members=[pattern.members.get().person],
@@ -275,7 +283,9 @@ def test_expanding_part_of_the_range_leaves_shifts_outside_it_alone() -> None:
     a, b = make_person("a.doctor"), make_person("b.doctor")
     pattern = make_pattern(make_role(), [a])
     expand(pattern, MONDAY, MONDAY + timedelta(days=13))
-    save_pattern(actor=None, pattern=pattern, changes={}, members=[b], now=NOW)
+    save_pattern(
+        actor=site_manager(pattern.role.site), pattern=pattern, changes={}, members=[b], now=NOW
+    )
 
     report = expand(pattern, MONDAY + timedelta(days=7), MONDAY + timedelta(days=13))
 
@@ -289,7 +299,7 @@ def test_moving_a_pattern_to_another_role_moves_its_shifts_when_expanded_again()
     pattern = make_pattern(old_role, [make_person("a.doctor")])
     expand(pattern, MONDAY, MONDAY + timedelta(days=2))
     save_pattern(
-        actor=None,
+        actor=site_manager(pattern.role.site),
         pattern=pattern,
         changes={"role": new_role},
         members=[pattern.members.get().person],
@@ -315,7 +325,9 @@ def test_a_dry_run_reports_the_same_as_a_real_run_and_writes_nothing() -> None:
 
     expand(pattern, MONDAY, MONDAY + timedelta(days=13))
     before = stored(pattern)
-    save_pattern(actor=None, pattern=pattern, changes={}, members=[a, c], now=NOW)
+    save_pattern(
+        actor=site_manager(pattern.role.site), pattern=pattern, changes={}, members=[a, c], now=NOW
+    )
     changes = RotaChange.objects.count()
 
     dry = expand(pattern, MONDAY, MONDAY + timedelta(days=13), dry_run=True)
@@ -358,6 +370,7 @@ def test_a_dry_run_refuses_double_booking_too() -> None:
 def test_each_expanded_shift_is_in_the_audit_trail_with_its_actor() -> None:
     manager = make_person("rota.manager", job=Person.Job.ROTA_MANAGER)
     pattern = make_pattern(make_role(), [make_person("a.doctor")])
+    RotaManagerScope.objects.create(person=manager, team=pattern.role.team)
 
     expand_pattern(
         actor=manager,
@@ -396,7 +409,11 @@ def test_saving_a_pattern_replaces_its_members_in_order_and_audits_each_place() 
     pattern = make_pattern(make_role(), [a, b, c])
 
     save_pattern(
-        actor=None, pattern=pattern, changes={"name": "Twilights"}, members=[c, a], now=NOW
+        actor=site_manager(pattern.role.site),
+        pattern=pattern,
+        changes={"name": "Twilights"},
+        members=[c, a],
+        now=NOW,
     )
 
     members = PatternMember.objects.filter(pattern=pattern).order_by("position")
@@ -410,7 +427,7 @@ def test_deleting_a_pattern_keeps_the_shifts_it_made() -> None:
     pattern = make_pattern(make_role(), [make_person("a.doctor")])
     expand(pattern, MONDAY, MONDAY + timedelta(days=2))
 
-    delete_pattern(actor=None, pattern=pattern, now=NOW)
+    delete_pattern(actor=site_manager(pattern.role.site), pattern=pattern, now=NOW)
 
     assert not Pattern.objects.exists()
     assert not PatternMember.objects.exists()
@@ -447,7 +464,7 @@ def test_expanding_again_after_cover_keeps_the_cover_and_leaves_no_double_holder
     expand(pattern, MONDAY, MONDAY)
     night = Shift.objects.get(pattern=pattern)
     cover_shift(
-        actor=alice,
+        actor=site_manager(role.site),
         shift=night,
         person=carol,
         start=night.start,
@@ -468,7 +485,7 @@ def test_a_shift_edited_by_hand_leaves_its_pattern() -> None:
     pattern = make_pattern(role, [alice])
     expand(pattern, MONDAY, MONDAY)
     night = Shift.objects.get(pattern=pattern)
-    save_record(actor=None, instance=night, changes={"person": bob}, now=NOW)
+    save_record(actor=site_manager(role.site), instance=night, changes={"person": bob}, now=NOW)
     night.refresh_from_db()
     assert night.pattern is None
     assert expand(pattern, MONDAY, MONDAY).kept_by_hand == 1

@@ -26,7 +26,8 @@ def book_in_thread(
             start=MONDAY_NOON + offset,
             end=MONDAY_NOON + offset + timedelta(hours=12),
         )
-        outcomes.append(save_record(actor=None, instance=shift, changes={}, now=MONDAY_NOON))
+        manager = Person.objects.get(username=f"rota.manager.{role.site_id}")
+        outcomes.append(save_record(actor=manager, instance=shift, changes={}, now=MONDAY_NOON))
     except Exception as error:  # recorded and asserted on below, never lost
         outcomes.append(error)
     finally:
@@ -39,6 +40,7 @@ def test_two_managers_booking_one_person_at_once_on_overlapping_shifts_give_one_
     registrar = factories.make_role("Medical Registrar on call")
     surgeon = factories.make_role("Surgical Registrar")
     doctor = factories.make_person("omar.haddad")
+    factories.site_manager(registrar.site)
     start = threading.Barrier(2)
     outcomes: list[object] = []
     threads = [
@@ -60,7 +62,12 @@ def test_two_managers_booking_one_person_at_once_on_overlapping_shifts_give_one_
 def test_a_refused_change_leaves_no_audit_row_and_no_change() -> None:
     shift = factories.make_shift(factories.make_role(), factories.make_person("a.b"), MONDAY_NOON)
     with pytest.raises(InvalidRotaData):
-        save_record(actor=None, instance=shift, changes={"end": MONDAY_NOON}, now=MONDAY_NOON)
+        save_record(
+            actor=factories.site_manager(shift.role.site),
+            instance=shift,
+            changes={"end": MONDAY_NOON},
+            now=MONDAY_NOON,
+        )
     shift.refresh_from_db()
     assert shift.end == MONDAY_NOON + timedelta(hours=12)
     assert not RotaChange.objects.exists()

@@ -1,7 +1,8 @@
 """The machinery every calendar import shares: read lines, match shifts, apply all or nothing.
 
-Every imported shift is written through save_record, so the rota rules and the audit apply
-as to any other change. Every event of a file is imported or reported as skipped with its
+Every imported shift is written through write_record, so the rota rules and the audit apply
+as to any other change; each line is first checked against the importer's scope here, as
+save_record would check it. Every event of a file is imported or reported as skipped with its
 reason; a shift of another role is moved only when asked; and a new gap in the rota is
 refused unless accepted, so an import never empties a role without the rota manager seeing.
 """
@@ -20,8 +21,9 @@ from django.db import transaction
 
 from rota.exceptions import InvalidRotaData, RoleNotFound, invalid
 from rota.models import Person, Role, Shift
-from rota.selectors import Gap, gaps_within, get_role, may_change
-from rota.services.records import save_record
+from rota.permissions import may_change
+from rota.selectors import Gap, gaps_within, get_role
+from rota.services.records import write_record
 
 # A department's whole year is well under this; anything bigger is a mistake or an attack.
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -229,7 +231,7 @@ def check_shift_count(count: int) -> None:
 def apply_lines(
     *, actor: Person, read: ReadFile, errors: RowErrors, now: datetime, options: ImportOptions
 ) -> ImportReport:
-    """Write every line through save_record in one transaction; roll back on any error.
+    """Write every line through write_record in one transaction; roll back on any error.
 
     A line whose UID names a shift of another role is refused unless `move_shifts`, and an
     import that leaves a role without a holder where it had one is refused unless
@@ -306,9 +308,9 @@ def _apply_line(
 def _save(
     *, actor: Person, existing: Shift | None, line: ShiftLine, now: datetime, errors: RowErrors
 ) -> Shift | None:
-    """Write a line through save_record, or record why the rota rules refuse it."""
+    """Write a line through write_record, or record why the rota rules refuse it."""
     try:
-        return save_record(
+        return write_record(
             actor=actor,
             instance=existing or Shift(external_uid=line.uid),
             changes={

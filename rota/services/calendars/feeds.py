@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from bleep.tokens import digest_token, new_token
 from rota.exceptions import invalid
 from rota.models import CalendarFeed, Person, Role
-from rota.selectors import may_change
+from rota.permissions import may_change
 
 
 def create_feed(

@@ -15,9 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 
-from rota.exceptions import ImportNotAllowed, InvalidRotaData, RotaError
+from rota.exceptions import InvalidRotaData, RotaError
 from rota.models import ImportJob, Person, Role
-from rota.selectors import Gap, may_import
+from rota.permissions import require_may_import
+from rota.selectors import Gap
 from rota.services.calendars import csv_format, ical_format
 from rota.services.calendars.applying import (
     ImportReport,
@@ -43,8 +44,7 @@ def queue_import(
     file is applied). `options` are the import's: dry_run, move_shifts, accept_gaps and,
     for iCal, role and person (ids).
     """
-    if not may_import(actor):
-        raise ImportNotAllowed()
+    require_may_import(actor)
     check_size(data)
     return ImportJob.objects.create(
         owner=actor, kind=kind, data=data, options=options, created_at=now

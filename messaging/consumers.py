@@ -47,8 +47,8 @@ CLOSE_AUTH_TIMEOUT = 4408
 # autobahn, which sends only 1000 and 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503
 
-# What frames every action carries besides its own fields: left out when the fields are
-# checked, as REST's URL and envelope are.
+# A frame's envelope, not an action's fields: left out when those are checked, as REST
+# checks a request's body and not its URL.
 FRAME_KEYS = ("type", "ref", "bleep_id")
 
 # Sockets' database work runs on this many threads of the process. Left to

@@ -10,7 +10,7 @@ import logging
 import math
 import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from axes.helpers import get_cool_off
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -123,6 +123,65 @@ DATABASE_UNAVAILABLE_BODY = {
 SERVER_ERROR_BODY = {"code": "server_error", "detail": "something went wrong on the server"}
 
 
+class ErrorAnswer(NamedTuple):
+    """What a client is told of an error: REST's status and headers, and the body both ways
+    in send (the socket's error frame is this body with its `type` and `ref`)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def describe_error(exc: Exception) -> ErrorAnswer | None:
+    """Return what a client is told of a domain or validation error; None for any other."""
+    if isinstance(exc, SignInLockedOut):
+        body, headers = _locked_out(exc.retry_at, exc.retry_after)
+        return ErrorAnswer(status.HTTP_429_TOO_MANY_REQUESTS, body, headers)
+    if isinstance(exc, MfaRequired | MfaInvalid | MfaThrottled | MfaEnrolmentRequired):
+        return _mfa_answer(exc)
+    if isinstance(exc, MfaNotEnrolled):
+        return _answer(409, "mfa_not_enrolled", str(exc))
+    if isinstance(exc, SendLimitReached):
+        return ErrorAnswer(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"code": exc.code, "detail": exc.detail, "retry_after": exc.seconds},
+            {"Retry-After": str(exc.seconds)},
+        )
+    if isinstance(exc, InvalidRotaData | InvalidEscalationData):
+        return _answer(400, "invalid", str(exc), fields=exc.errors)
+    if isinstance(exc, RoleNotFound):
+        return _answer(400, "invalid", "role: no such role", fields={"role": ["no such role"]})
+    if isinstance(exc, InvalidPushSubscription):
+        detail = f"{exc.field}: {exc.message}"
+        return _answer(400, "invalid", detail, fields={exc.field: [exc.message]})
+    if isinstance(exc, PersonNotFound):
+        return _answer(
+            400, "invalid", "person: no such person", fields={"person": ["no such person"]}
+        )
+    if isinstance(exc, IllegalMove):
+        return _answer(409, "conflict", str(exc), current=exc.current)
+    if isinstance(exc, NotYourMove):
+        return _answer(403, "forbidden", str(exc))
+    for error_type, (code, name, detail) in DOMAIN_ERRORS.items():
+        if isinstance(exc, error_type):
+            return _answer(code, name, detail)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flat_fields(exc.detail)
+        return _answer(400, "invalid", _first_message(fields), fields=fields)
+    return None
+
+
+def describe_error_body(exc: Exception) -> dict[str, Any] | None:
+    """Return the body REST answers for a domain or validation error, for the socket to send.
+
+    The socket's consumer lives in messaging, which may not import this layer; the project's
+    routing hands it this function, as it hands it escalation's services, so a bad frame is
+    told exactly what the same bad request is, from this one table.
+    """
+    answer = describe_error(exc)
+    return None if answer is None else answer.body
+
+
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and framework errors to one JSON error shape."""
     if is_database_unavailable(exc):
@@ -133,47 +192,20 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    if isinstance(exc, SignInLockedOut):
-        return _locked_out_body(exc.retry_at, exc.retry_after)
-    if isinstance(exc, MfaRequired | MfaInvalid | MfaThrottled | MfaEnrolmentRequired):
-        return _mfa_body(exc)
-    if isinstance(exc, MfaNotEnrolled):
-        return _body(409, "mfa_not_enrolled", str(exc))
-    if isinstance(exc, SendLimitReached):
-        return Response(
-            {"code": exc.code, "detail": exc.detail, "retry_after": exc.seconds},
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers={"Retry-After": str(exc.seconds)},
-        )
-    if isinstance(exc, InvalidRotaData | InvalidEscalationData):
-        return _body(400, "invalid", str(exc), fields=exc.errors)
-    if isinstance(exc, RoleNotFound):
-        return _body(400, "invalid", "no such role", fields={"role": ["no such role"]})
-    if isinstance(exc, InvalidPushSubscription):
-        detail = f"{exc.field}: {exc.message}"
-        return _body(400, "invalid", detail, fields={exc.field: [exc.message]})
-    if isinstance(exc, PersonNotFound):
-        return _body(400, "invalid", "no such person", fields={"person": ["no such person"]})
-    if isinstance(exc, IllegalMove):
-        return _body(409, "conflict", str(exc), current=exc.current)
-    if isinstance(exc, NotYourMove):
-        return _body(403, "forbidden", str(exc))
-    for error_type, (code, name, detail) in DOMAIN_ERRORS.items():
-        if isinstance(exc, error_type):
-            return _body(code, name, detail)
+    described = describe_error(exc)
+    if described is not None:
+        return Response(described.body, status=described.status, headers=described.headers)
     if isinstance(exc, RequestDataTooBig):
-        return _body(413, "too_large", "the request body is too large")
+        return Response(
+            {"code": "too_large", "detail": "the request body is too large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        fields = _flat_fields(exc.detail)
-        response.data = {"code": "invalid", "detail": _first_message(fields), "fields": fields}
-    elif isinstance(exc, exceptions.APIException):
+    if response is not None and isinstance(exc, exceptions.APIException):
         response.data = {
             "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
             "detail": str(exc.detail),
@@ -222,32 +254,26 @@ MFA_REQUIRED_DETAIL = (
 MFA_INVALID_DETAIL = "wrong code, or a recovery code already used"
 
 
-def _mfa_body(exc: Exception) -> Response:
+def _mfa_answer(exc: Exception) -> ErrorAnswer:
     """Answer a second-factor refusal; the code's field is named `otp` wherever it is asked."""
     if isinstance(exc, MfaRequired):
         detail = MFA_REQUIRED_DETAIL
-        return _body(400, "mfa_required", detail, fields={"otp": [detail]})
+        return _answer(400, "mfa_required", detail, fields={"otp": [detail]})
     if isinstance(exc, MfaInvalid):
-        return _body(400, "mfa_invalid", MFA_INVALID_DETAIL, fields={"otp": [MFA_INVALID_DETAIL]})
+        return _answer(400, "mfa_invalid", MFA_INVALID_DETAIL, fields={"otp": [MFA_INVALID_DETAIL]})
     if isinstance(exc, MfaThrottled):
         seconds = math.ceil(exc.retry_after.total_seconds())
         detail = f"too many wrong codes in a row: try again in {seconds} seconds"
         body = {"code": "mfa_throttled", "detail": detail, "retry_after": seconds}
-        headers = {"Retry-After": str(seconds)}
-        return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        return ErrorAnswer(status.HTTP_429_TOO_MANY_REQUESTS, body, {"Retry-After": str(seconds)})
     assert isinstance(exc, MfaEnrolmentRequired)
-    return _body(
+    return _answer(
         403,
         "mfa_enrolment_required",
         "this account must enrol an authenticator app before it signs in a device",
         enrolment_token=exc.token,
         expires_at=exc.expires_at.isoformat(),
     )
-
-
-def _locked_out_body(retry_at: datetime, retry_after: timedelta) -> Response:
-    body, headers = _locked_out(retry_at, retry_after)
-    return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
 
 
 def _locked_out(
@@ -265,8 +291,8 @@ def _locked_out(
     return body, {"Retry-After": str(seconds)}
 
 
-def _body(status_code: int, code: str, detail: str, **extra: Any) -> Response:
-    return Response({"code": code, "detail": detail, **extra}, status=status_code)
+def _answer(status_code: int, code: str, detail: str, **extra: Any) -> ErrorAnswer:
+    return ErrorAnswer(status_code, {"code": code, "detail": detail, **extra}, {})
 
 
 def _flat_fields(detail: Any, path: str = "") -> Any:

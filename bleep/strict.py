@@ -21,3 +21,16 @@ class RejectUnknownFields:
 
 class StrictSerializer(RejectUnknownFields, serializers.Serializer):
     """A plain serializer that rejects unknown fields."""
+
+
+class TextField(serializers.CharField):
+    """Text that must come as text: DRF's CharField would take the number 7 as "7".
+
+    For what a person writes to another (a reason, a note, a reply), where a number is a
+    broken client, not an answer.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+from rest_framework.serializers import Serializer
 
 from bleep import json_depth
 from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
@@ -16,19 +17,17 @@ from bleep.runtime.consumers import DirectDispatch
 from bleep.runtime.db_threads import on_db_thread
 from messaging import events, selectors
 from messaging.actions import Action
-from messaging.drafts import SendBleepSerializer
-from messaging.exceptions import (
-    BleepNotFound,
-    IllegalTransition,
-    InvalidToken,
-    NotARecipient,
-    SendLimitReached,
-    SwitchboardRefusal,
+from messaging.drafts import (
+    AcknowledgeSerializer,
+    DeclineSerializer,
+    HandleSerializer,
+    ReplySerializer,
+    SendBleepSerializer,
 )
-from messaging.models import Bleep, Delivery, Device, Reply
+from messaging.exceptions import InvalidToken
+from messaging.models import Bleep, Delivery, Device
 from messaging.services import answers, devices
 from messaging.services.bleeps import BleepDraft
-from rota.exceptions import NoHolderInChain, PersonNotFound, RoleNotFound
 from rota.models import Person
 
 logger = logging.getLogger(__name__)
@@ -47,6 +46,10 @@ CLOSE_AUTH_TIMEOUT = 4408
 # autobahn, which sends only 1000 and 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503
 
+# A frame's envelope, not an action's fields: left out when those are checked, as REST
+# checks a request's body and not its URL.
+FRAME_KEYS = ("type", "ref", "bleep_id")
+
 
 class SendBleep(Protocol):
     """Send a bleep and start its escalation clock; return it and whether it is new."""
@@ -64,6 +67,12 @@ class DeclineBleep(Protocol):
     ) -> Delivery: ...
 
 
+class DescribeError(Protocol):
+    """Return the body REST answers for a domain or validation error; None for any other."""
+
+    def __call__(self, exc: Exception) -> dict[str, Any] | None: ...
+
+
 class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     """One device's socket: authenticate, catch up from a sequence number, then stay live."""
 
@@ -72,14 +81,22 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     auth_timer: asyncio.Task[None] | None = None
 
     def __init__(
-        self, *args: Any, send_bleep: SendBleep, decline_bleep: DeclineBleep, **kwargs: Any
+        self,
+        *args: Any,
+        send_bleep: SendBleep,
+        decline_bleep: DeclineBleep,
+        describe_error: DescribeError,
+        **kwargs: Any,
     ) -> None:
         # Sending starts a bleep's escalation clock and a decline may move it: both belong
         # to `escalation`, the app above this one. The project's routing hands those two
         # services in, so imports still go one way and the socket acts exactly as REST does.
+        # It hands in REST's table of error answers too: one table, in `api`, says what
+        # every refusal is called whichever way it came in, rather than a second copy here.
         super().__init__(*args, **kwargs)
         self.send_bleep = send_bleep
         self.decline_bleep = decline_bleep
+        self.describe_error = describe_error
 
     async def connect(self) -> None:
         await self.accept()
@@ -263,10 +280,10 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             "ping": self._pong,
             "delivered": self._receipt(Action.DELIVER),
             "read": self._receipt(Action.READ),
-            "acknowledge": self._acknowledge,
-            "decline": self._decline,
-            "handle": self._handle,
-            "reply": self._reply,
+            "acknowledge": self._answer(answers.acknowledge_bleep, AcknowledgeSerializer),
+            "decline": self._answer(self.decline_bleep, DeclineSerializer),
+            "handle": self._answer(answers.handle_bleep, HandleSerializer),
+            "reply": self._answer(answers.reply_to_bleep, ReplySerializer),
             "send": self._send,
         }
 
@@ -284,82 +301,32 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
 
         return handle
 
-    async def _acknowledge(self, content: dict[str, Any]) -> None:
-        eta = content.get("eta_minutes")
-        comment = content.get("comment", "")
-        if eta is not None and not (isinstance(eta, int) and 0 <= eta <= Delivery.ETA_MAX_MINUTES):
-            await self._error(
-                content,
-                "invalid",
-                f"eta_minutes must be a whole number 0–{Delivery.ETA_MAX_MINUTES}",
-            )
-            return
-        if not isinstance(comment, str) or len(comment) > Delivery.NOTE_MAX_LENGTH:
-            await self._error(
-                content,
-                "invalid",
-                f"comment must be text of at most {Delivery.NOTE_MAX_LENGTH} characters",
-            )
-            return
-        await self._call(
-            content,
-            answers.acknowledge_bleep,
-            bleep_id=content.get("bleep_id"),
-            eta_minutes=eta,
-            comment=comment,
-        )
+    def _answer(
+        self, service: Callable[..., Any], form: type[Serializer]
+    ) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        """Return an action that checks its frame with REST's serializer, then runs `service`."""
 
-    async def _decline(self, content: dict[str, Any]) -> None:
-        reason = content.get("reason")
-        if not isinstance(reason, str) or not 0 < len(reason) <= Delivery.NOTE_MAX_LENGTH:
-            await self._error(
-                content,
-                "invalid",
-                f"reason must be text of 1–{Delivery.NOTE_MAX_LENGTH} characters",
+        async def handle(content: dict[str, Any]) -> None:
+            body = {key: value for key, value in content.items() if key not in FRAME_KEYS}
+            incoming = form(data=body)
+            try:
+                # On the event loop: these serializers' plain fields read no database.
+                incoming.is_valid(raise_exception=True)
+            except ValidationError as error:
+                await self._refuse(content, error)
+                return
+            await self._call(
+                content, service, bleep_id=content.get("bleep_id"), **incoming.validated_data
             )
-            return
-        await self._call(
-            content, self.decline_bleep, bleep_id=content.get("bleep_id"), reason=reason
-        )
 
-    async def _handle(self, content: dict[str, Any]) -> None:
-        note = content.get("note", "")
-        if not isinstance(note, str) or len(note) > Delivery.NOTE_MAX_LENGTH:
-            await self._error(
-                content,
-                "invalid",
-                f"note must be text of at most {Delivery.NOTE_MAX_LENGTH} characters",
-            )
-            return
-        await self._call(content, answers.handle_bleep, bleep_id=content.get("bleep_id"), note=note)
-
-    async def _reply(self, content: dict[str, Any]) -> None:
-        text = content.get("text")
-        if not isinstance(text, str) or not 0 < len(text) <= Reply.TEXT_MAX_LENGTH:
-            await self._error(content, "invalid", "text must be text of 1–500 characters")
-            return
-        await self._call(
-            content, answers.reply_to_bleep, bleep_id=content.get("bleep_id"), text=text
-        )
+        return handle
 
     async def _send(self, content: dict[str, Any]) -> None:
         body = {key: value for key, value in content.items() if key not in ("type", "ref")}
         try:
             bleep, created = await on_db_thread(self._send_draft)(body)
-        except ValidationError as error:
-            await self._invalid(content, error.detail)
-        except RoleNotFound:
-            await self._invalid(content, {"role": ["no such role"]})
-        except PersonNotFound:
-            await self._invalid(content, {"person": ["no such person"]})
-        except NoHolderInChain:
-            await self._error(
-                content,
-                "no_holder",
-                "nobody holds this role or any role on its fallback chain: phone switchboard",
-            )
-        except SendLimitReached as refusal:
-            await self._error(content, refusal.code, refusal.detail, retry_after=refusal.seconds)
+        except Exception as error:
+            await self._refuse(content, error)
         else:
             await self.send_json(
                 {"type": "ok", "ref": content.get("ref"), "bleep_id": bleep.pk, "created": created}
@@ -373,10 +340,6 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             sender=self.device.user, device=self.device, draft=incoming.draft(), now=timezone.now()
         )
 
-    async def _invalid(self, content: dict[str, Any], fields: Any) -> None:
-        name, messages = next(iter(fields.items()))
-        await self._error(content, "invalid", f"{name}: {messages[0]}", fields=fields)
-
     async def _call(
         self, content: dict[str, Any], service: Callable[..., Any], **kwargs: Any
     ) -> None:
@@ -386,16 +349,17 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             return
         try:
             await on_db_thread(service)(device=self.device, now=timezone.now(), **kwargs)
-        except BleepNotFound:
-            await self._error(content, "not_found", "no such bleep")
-        except NotARecipient:
-            await self._error(content, "forbidden", "you were not sent this bleep")
-        except SwitchboardRefusal as refusal:
-            await self._error(content, refusal.code, refusal.detail)
-        except IllegalTransition as error:
-            await self._error(content, "conflict", str(error), current=error.current)
+        except Exception as error:
+            await self._refuse(content, error)
         else:
             await self.send_json({"type": "ok", "ref": content.get("ref")})
+
+    async def _refuse(self, content: dict[str, Any], error: Exception) -> None:
+        """Answer an error frame with REST's code and words for `error`; re-raise any other."""
+        body = self.describe_error(error)
+        if body is None:
+            raise error
+        await self.send_json({"type": "error", "ref": content.get("ref"), **body})
 
     async def _error(self, content: dict[str, Any], code: str, detail: str, **extra: Any) -> None:
         await self.send_json(

@@ -1,12 +1,16 @@
-"""What a sender may write in a bleep or a team call: one set of checks for REST and the
-WebSocket."""
+"""What a sender may write in a bleep or a team call, and a recipient in an answer: one set
+of checks for REST and the WebSocket.
+
+They live here, in the lowest app that both ways in reach (the socket's consumer is in
+messaging, which may not import `api`), so a field's limits and its words are written once.
+"""
 
 from typing import Any
 
 from rest_framework import serializers
 
-from bleep.strict import StrictSerializer
-from messaging.models import Bleep, Priority
+from bleep.strict import StrictSerializer, TextField
+from messaging.models import Bleep, Delivery, Priority, Reply
 from messaging.selectors import find_target
 from messaging.services.bleeps import BleepDraft
 from messaging.validators import is_valid_nhs_number
@@ -94,3 +98,42 @@ class TeamCallSerializer(BleepContentSerializer):
         data = dict(self.validated_data)
         data.pop("team")
         return BleepDraft(priority=Priority.EMERGENCY, **data)
+
+
+class AcknowledgeSerializer(StrictSerializer):
+    """An acknowledgement: when the recipient expects to arrive, and a word for the sender."""
+
+    eta_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=Delivery.ETA_MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    comment = TextField(
+        max_length=Delivery.NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+
+
+class DeclineSerializer(StrictSerializer):
+    """A decline, with the reason everyone in the bleep reads."""
+
+    reason = TextField(max_length=Delivery.NOTE_MAX_LENGTH, help_text="Why, e.g. 'in theatre'.")
+
+
+class HandleSerializer(StrictSerializer):
+    """Switchboard taking a bleep on, with what it is doing."""
+
+    note = TextField(
+        max_length=Delivery.NOTE_MAX_LENGTH,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="What switchboard is doing, e.g. 'phoning the team'.",
+    )
+
+
+class ReplySerializer(StrictSerializer):
+    """A reply in a bleep's thread."""
+
+    text = TextField(max_length=Reply.TEXT_MAX_LENGTH)

@@ -45,12 +45,16 @@ def role_summary(role: Role | None) -> dict[str, Any] | None:
 
 
 def delivery_summary(delivery: Delivery) -> dict[str, Any]:
+    """Describe one recipient's copy of a bleep, in REST answers and events alike."""
     return {
         "id": delivery.pk,
         "recipient": person_summary(delivery.recipient),
-        "role_id": delivery.role_id,
+        "role": delivery.role_id,
         "status": delivery.status,
         "updated_at": delivery.updated_at.isoformat(),
+        "eta_minutes": delivery.eta_minutes,
+        "comment": delivery.comment,
+        "decline_reason": delivery.decline_reason,
     }
 
 
@@ -69,7 +73,11 @@ def handling_summary(bleep: Bleep) -> list[dict[str, Any]]:
 
 
 def bleep_summary(bleep: Bleep) -> dict[str, Any]:
-    """Describe a bleep for the devices of the people in it (never for a push payload)."""
+    """Describe a bleep for the people in it, in REST answers and events alike.
+
+    The one description of a bleep, so a device never reconciles two (never for a push
+    payload, which leaves the hospital).
+    """
     return {
         "id": bleep.pk,
         "status": bleep.status,
@@ -85,6 +93,7 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "callback_extension": bleep.callback_extension,
         "nhs_number": bleep.nhs_number,
         "created_at": bleep.created_at.isoformat(),
+        "acknowledged_by": person_summary(bleep.acknowledged_by) if bleep.acknowledged_by else None,
         "for_switchboard": bleep.for_switchboard,
         "handling": handling_summary(bleep),
         "deliveries": [delivery_summary(d) for d in bleep.deliveries.all()],

@@ -10,7 +10,6 @@ from messaging import events
 from messaging.models import (
     Bleep,
     BleepStatus,
-    Delivery,
     DeliveryStatus,
     FloodAlert,
     HistoryEntry,
@@ -24,25 +23,20 @@ class RoleOnCallSerializer(serializers.Serializer):
     holders = PersonBriefSerializer(many=True)
 
 
-class AcknowledgeSerializer(StrictSerializer):
-    eta_minutes = serializers.IntegerField(
-        min_value=0,
-        max_value=Delivery.ETA_MAX_MINUTES,
-        required=False,
-        allow_null=True,
-        default=None,
-    )
-    comment = serializers.CharField(
-        max_length=Delivery.NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
-    )
+class RoleSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    bleep_number = serializers.CharField()
 
 
 class DeliverySerializer(serializers.Serializer):
-    """One recipient's copy of a bleep (plain, like BleepSerializer, for the same reason)."""
+    """One recipient's copy of a bleep, as `events.delivery_summary` describes it."""
 
     id = serializers.IntegerField(read_only=True)
     recipient = PersonBriefSerializer(read_only=True)
-    role = serializers.IntegerField(source="role_id", read_only=True, allow_null=True)
+    role = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The role it was sent as; null for a person."
+    )
     status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     eta_minutes = serializers.IntegerField(read_only=True, allow_null=True)
@@ -61,23 +55,21 @@ class HandlingSerializer(serializers.Serializer):
 class BleepSerializer(serializers.Serializer):
     """A bleep with every copy of it, as its sender and its recipients see it.
 
-    A plain serializer, not a ModelSerializer: it answers every send and fills every list,
-    and a ModelSerializer derives its fields from the model again for every instance
-    (docs/benchmarks.md).
+    Its fields document the shape; `events.bleep_summary` writes it, for REST answers and
+    events alike, so a phone holds one shape whichever way a bleep reached it. A subclass's
+    own fields (a thread, a board's age) are added after it by DRF as usual.
     """
 
     id = serializers.IntegerField(read_only=True)
     status = serializers.ChoiceField(choices=BleepStatus.choices, read_only=True)
     priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
-    role = RoleSerializer(read_only=True, allow_null=True)
-    answering_role = RoleSerializer(read_only=True, allow_null=True)
+    role = RoleSummarySerializer(read_only=True, allow_null=True)
+    answering_role = RoleSummarySerializer(read_only=True, allow_null=True)
     person = PersonBriefSerializer(read_only=True, allow_null=True)
-    team_call = serializers.IntegerField(source="team_call_id", read_only=True, allow_null=True)
+    team_call = serializers.IntegerField(read_only=True, allow_null=True)
     sender = PersonBriefSerializer(read_only=True)
     message = serializers.CharField(read_only=True)
-    location = serializers.CharField(
-        source="location.name", read_only=True, allow_null=True, default=None
-    )
+    location = serializers.CharField(read_only=True, allow_null=True)
     bed = serializers.CharField(read_only=True)
     callback_extension = serializers.CharField(read_only=True)
     nhs_number = serializers.CharField(read_only=True)
@@ -88,33 +80,22 @@ class BleepSerializer(serializers.Serializer):
         help_text="Addressed to switchboard itself; on any other bleep switchboard takes it on "
         "(`handle`) and cannot acknowledge it.",
     )
-    handling = serializers.SerializerMethodField()
+    handling = HandlingSerializer(many=True, read_only=True)
     deliveries = DeliverySerializer(many=True, read_only=True)
 
-    @extend_schema_field(HandlingSerializer(many=True))
-    def get_handling(self, bleep: Bleep) -> list[dict[str, Any]]:
-        # The events' description of it, so a phone never reconciles two shapes.
-        return events.handling_summary(bleep)
+    def to_representation(self, bleep: Bleep) -> dict[str, Any]:
+        described = events.bleep_summary(bleep)
+        for field in self._readable_fields:
+            assert field.field_name is not None  # bound to this serializer
+            if field.field_name not in described:
+                described[field.field_name] = _represent(field, bleep)
+        return described
 
 
-class HandleSerializer(StrictSerializer):
-    note = serializers.CharField(
-        max_length=Delivery.NOTE_MAX_LENGTH,
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="What switchboard is doing, e.g. 'phoning the team'.",
-    )
-
-
-class DeclineSerializer(StrictSerializer):
-    reason = serializers.CharField(
-        max_length=Delivery.NOTE_MAX_LENGTH, help_text="Why, e.g. 'in theatre'."
-    )
-
-
-class ReplySerializer(StrictSerializer):
-    text = serializers.CharField(max_length=Reply.TEXT_MAX_LENGTH)
+def _represent(field: serializers.Field, instance: Any) -> Any:
+    # As DRF's Serializer.to_representation fills one field.
+    attribute = field.get_attribute(instance)
+    return None if attribute is None else field.to_representation(attribute)
 
 
 class ReplyOutSerializer(serializers.ModelSerializer):
@@ -194,12 +175,6 @@ class RedirectSerializer(StrictSerializer):
         if ("role" in attrs) == ("person" in attrs):
             raise serializers.ValidationError({"role": ["give exactly one of role or person"]})
         return attrs
-
-
-class RoleSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    bleep_number = serializers.CharField()
 
 
 class FloodAlertSerializer(serializers.Serializer):

@@ -15,9 +15,8 @@ from api.serializers import bleeps as serializers
 from api.views.base import ListView, device_of, person_of, valid_data
 from escalation.selectors import escalation_progress
 from escalation.services import sending, switchboard
-from messaging import events, selectors
+from messaging import drafts, events, selectors
 from messaging.actions import Action
-from messaging.drafts import SendBleepSerializer
 from messaging.models import Bleep, FloodAlert
 from messaging.services import answers
 from messaging.services.bleeps import cancel_bleep
@@ -26,8 +25,8 @@ from rota.selectors import get_person, get_role
 
 
 def describe_bleeps(page: list[Bleep]) -> Any:
-    """Describe a page of bleeps as their senders and recipients see them."""
-    return serializers.BleepSerializer(page, many=True).data
+    """Describe a page of bleeps as their senders and recipients see them, as events do."""
+    return [events.bleep_summary(bleep) for bleep in page]
 
 
 class BleepListView(ListView):
@@ -39,18 +38,18 @@ class BleepListView(ListView):
         return self.page(bleeps, describe_bleeps, emergencies=selectors.count_emergencies(bleeps))
 
     @extend_schema(
-        request=SendBleepSerializer,
+        request=drafts.SendBleepSerializer,
         responses={201: serializers.BleepSerializer, 200: serializers.BleepSerializer},
     )
     def post(self, request: Request) -> Response:
-        incoming = SendBleepSerializer(data=request.data)
+        incoming = drafts.SendBleepSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         draft = incoming.draft()
         sent = sending.send_bleep(
             sender=person_of(request), device=device_of(request), draft=draft, now=timezone.now()
         )
         code = status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK
-        return Response(serializers.BleepSerializer(sent.bleep).data, status=code)
+        return Response(events.bleep_summary(sent.bleep), status=code)
 
 
 class SentBleepListView(ListView):
@@ -135,9 +134,9 @@ class ReadView(ReceiptView):
 class DeclineView(APIView):
     """Decline a bleep sent to me, with a reason; it stays open for the escalation to place."""
 
-    @extend_schema(request=serializers.DeclineSerializer, responses=serializers.BleepSerializer)
+    @extend_schema(request=drafts.DeclineSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
-        data = valid_data(serializers.DeclineSerializer, request.data)
+        data = valid_data(drafts.DeclineSerializer, request.data)
         sending.decline_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
@@ -161,11 +160,9 @@ class CancelView(APIView):
 class ReplyView(APIView):
     """Reply in a bleep's thread; everyone in the bleep sees it live."""
 
-    @extend_schema(
-        request=serializers.ReplySerializer, responses={201: serializers.ReplyOutSerializer}
-    )
+    @extend_schema(request=drafts.ReplySerializer, responses={201: serializers.ReplyOutSerializer})
     def post(self, request: Request, bleep_id: int) -> Response:
-        data = valid_data(serializers.ReplySerializer, request.data)
+        data = valid_data(drafts.ReplySerializer, request.data)
         reply = answers.reply_to_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
@@ -175,9 +172,9 @@ class ReplyView(APIView):
 class AcknowledgeView(APIView):
     """Acknowledge a bleep sent to me ("coming, 10 min")."""
 
-    @extend_schema(request=serializers.AcknowledgeSerializer, responses=serializers.BleepSerializer)
+    @extend_schema(request=drafts.AcknowledgeSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
-        data = valid_data(serializers.AcknowledgeSerializer, request.data)
+        data = valid_data(drafts.AcknowledgeSerializer, request.data)
         answers.acknowledge_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
@@ -187,9 +184,9 @@ class AcknowledgeView(APIView):
 class HandleView(APIView):
     """Switchboard takes on a bleep it was brought into ("phoning the team"); it stays open."""
 
-    @extend_schema(request=serializers.HandleSerializer, responses=serializers.BleepSerializer)
+    @extend_schema(request=drafts.HandleSerializer, responses=serializers.BleepSerializer)
     def post(self, request: Request, bleep_id: int) -> Response:
-        data = valid_data(serializers.HandleSerializer, request.data)
+        data = valid_data(drafts.HandleSerializer, request.data)
         answers.handle_bleep(
             device=device_of(request), bleep_id=bleep_id, now=timezone.now(), **data
         )
@@ -236,4 +233,4 @@ class RedirectView(APIView):
 
 def _bleep(request: Request, bleep_id: int) -> Response:
     bleep = selectors.access_bleep(person_of(request), bleep_id)
-    return Response(serializers.BleepSerializer(bleep).data)
+    return Response(events.bleep_summary(bleep))

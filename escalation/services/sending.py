@@ -183,7 +183,9 @@ def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) 
     bringing it forward would do anyway.
     """
     with stream_transaction():
-        delivery = answers.decline_bleep(device=device, bleep_id=bleep_id, reason=reason, now=now)
+        delivery = answers.decline_delivery(
+            device=device, bleep_id=bleep_id, reason=reason, now=now
+        )
         if not Delivery.objects.filter(bleep_id=bleep_id, status__in=WAITING).exists():
             pending = (
                 Deadline.objects.select_for_update(skip_locked=True)

@@ -74,7 +74,7 @@ def acknowledge_bleep(
 
 
 @retry_on_conflict
-def decline_bleep(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
+def decline_delivery(*, device: Device, bleep_id: int, reason: str, now: datetime) -> Delivery:
     """Decline one's own copy of an open bleep with a reason, and tell everyone in it.
 
     Owns its transaction and locks the bleep, then the delivery; retried whole on a

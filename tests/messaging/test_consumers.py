@@ -523,26 +523,26 @@ async def test_disabling_an_account_closes_every_socket_of_it_with_4401(ward: Wa
 
 
 SOCKET_MATRIX = {
-    # action frame -> the answer each of SOCKET_WHO gets
+    # action frame -> the answer each of SOCKET_WHO gets (the codes REST answers)
     "acknowledge": (
         {"type": "acknowledge"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
+        ["not_a_recipient", "ok", "not_found", "not_found", "not_a_recipient", "not_a_recipient"],
     ),
     "delivered": (
         {"type": "delivered"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
+        ["not_a_recipient", "ok", "not_found", "not_found", "not_a_recipient", "not_a_recipient"],
     ),
     "read": (
         {"type": "read"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
+        ["not_a_recipient", "ok", "not_found", "not_found", "not_a_recipient", "not_a_recipient"],
     ),
     "decline": (
         {"type": "decline", "reason": "busy"},
-        ["forbidden", "ok", "not_found", "not_found", "forbidden", "forbidden"],
+        ["not_a_recipient", "ok", "not_found", "not_found", "not_a_recipient", "not_a_recipient"],
     ),
     "reply": (
         {"type": "reply", "text": "on my way"},
-        ["ok", "ok", "not_found", "not_found", "ok", "forbidden"],
+        ["ok", "ok", "not_found", "not_found", "ok", "not_a_recipient"],
     ),
 }
 SOCKET_WHO = ["sender", "recipient", "another_nurse", "another_doctor", "switchboard", "auditor"]

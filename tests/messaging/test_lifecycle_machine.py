@@ -16,7 +16,7 @@ from messaging.models import Bleep, BleepStatus, Device, StreamEvent
 from messaging.selectors import events_after
 from messaging.services.answers import (
     acknowledge_bleep,
-    decline_bleep,
+    decline_delivery,
     record_receipt,
     reply_to_bleep,
 )
@@ -105,7 +105,7 @@ class BleepLifecycle(RuleBasedStateMachine):
     @rule(which=st.integers(0, 1), pick=st.integers(0, 99))
     def doctor_declines(self, which: int, pick: int) -> None:
         self.attempt(
-            decline_bleep,
+            decline_delivery,
             device=self.devices[self.doctors[which].pk],
             bleep_id=self.bleeps[pick % len(self.bleeps)],
             reason="in theatre",

@@ -29,7 +29,7 @@ from messaging.models import (
 )
 from messaging.push import outbox, sender
 from messaging.selectors import next_push_due
-from messaging.services.answers import acknowledge_bleep, decline_bleep, handle_bleep
+from messaging.services.answers import acknowledge_bleep, decline_delivery, handle_bleep
 from messaging.services.bleeps import BleepDraft, add_deliveries, create_bleep
 from messaging.services.devices import revoke_device
 from messaging.validators import check_auth_secret, check_p256dh, check_push_endpoint
@@ -256,7 +256,9 @@ def test_a_push_queued_before_its_recipient_declined_is_never_sent_while_others_
     declined, waiting = push.queue_pushes(
         bleep=bleep, recipient_ids=[ward.doctor.pk, registrar.pk], kind="new", ttl=TTL, now=ward.now
     )
-    decline_bleep(device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=ward.now)
+    decline_delivery(
+        device=ward.doctor_device, bleep_id=bleep.pk, reason="in theatre", now=ward.now
+    )
 
     assert push.send_due_pushes(now=ward.now) == 2
     assert status_of(declined) == PushStatus.SKIPPED

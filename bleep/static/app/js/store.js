@@ -21,19 +21,11 @@ export function changed(change = {}) {
   for (const listener of [...listeners]) listener(change);
 }
 
-// REST and events shape a delivery a little differently; keep one shape.
-function normalDelivery(delivery, earlier = {}) {
-  const merged = { ...earlier, ...delivery };
-  if (merged.role_id === undefined && typeof merged.role === "number") merged.role_id = merged.role;
-  return merged;
-}
-
+// REST answers and events describe a bleep and its copies in one shape (the server's
+// events.bleep_summary), so a newer description replaces an older one whole; only what
+// this device notes itself (when it was last reminded) is kept from before.
 export function putBleep(bleep) {
-  const earlier = store.bleeps.get(bleep.id) || {};
-  const earlierDeliveries = new Map((earlier.deliveries || []).map((d) => [d.id, d]));
-  const deliveries = (bleep.deliveries || []).map((d) => normalDelivery(d, earlierDeliveries.get(d.id)));
-  const merged = { ...earlier, ...bleep, deliveries };
-  if (merged.acknowledged_by === undefined) merged.acknowledged_by = earlier.acknowledged_by || null;
+  const merged = { ...store.bleeps.get(bleep.id), ...bleep };
   store.bleeps.set(bleep.id, merged);
   return merged;
 }
@@ -42,8 +34,8 @@ function putDelivery(bleepId, delivery) {
   const bleep = store.bleeps.get(bleepId);
   if (!bleep) return null;
   const found = bleep.deliveries.findIndex((d) => d.id === delivery.id);
-  if (found === -1) bleep.deliveries.push(normalDelivery(delivery));
-  else bleep.deliveries[found] = normalDelivery(delivery, bleep.deliveries[found]);
+  if (found === -1) bleep.deliveries.push(delivery);
+  else bleep.deliveries[found] = delivery;
   return bleep;
 }
 
@@ -62,13 +54,13 @@ export function applyEvent(event) {
     case "bleep.acknowledged": {
       const bleep = store.bleeps.get(event.bleep_id);
       if (!bleep) return null;
-      putDelivery(event.bleep_id, { ...event.delivery, eta_minutes: event.eta_minutes, comment: event.comment });
+      putDelivery(event.bleep_id, event.delivery);
       bleep.status = "acknowledged";
       bleep.acknowledged_by = event.by;
       return `Acknowledged by ${name(event.by)}`;
     }
     case "bleep.declined": {
-      const bleep = putDelivery(event.bleep_id, { ...event.delivery, decline_reason: event.reason });
+      const bleep = putDelivery(event.bleep_id, event.delivery);
       return bleep ? `Declined by ${name(event.by)}: ${event.reason}` : null;
     }
     case "bleep.handling": {

@@ -8,7 +8,16 @@ let nextDelivery = 100;
 
 export function delivery(recipient, status = "sent") {
   nextDelivery += 1;
-  return { id: nextDelivery, recipient, role_id: 7, status, updated_at: "2026-01-05T10:00:00+00:00" };
+  return {
+    id: nextDelivery,
+    recipient,
+    role: 7,
+    status,
+    updated_at: "2026-01-05T10:00:00+00:00",
+    eta_minutes: null,
+    comment: "",
+    decline_reason: "",
+  };
 }
 
 export function bleep(id, { priority = "urgent", createdAt = "2026-01-05T10:00:00+00:00", to = [DOCTOR] } = {}) {
@@ -27,6 +36,7 @@ export function bleep(id, { priority = "urgent", createdAt = "2026-01-05T10:00:0
     callback_extension: "2345",
     nhs_number: "",
     created_at: createdAt,
+    acknowledged_by: null,
     for_switchboard: false,
     handling: [],
     deliveries: to.map((person) => delivery(person)),

@@ -35,7 +35,7 @@ describe("applying the socket's events", () => {
     assert.deepEqual(emergenciesForMe().map((b) => b.id), [2]);
   });
 
-  test("a receipt moves my copy on and keeps what the bleep already knew of it", () => {
+  test("a receipt replaces my copy with the server's description of it", () => {
     const sentBleep = bleep(1);
     applyEvent(created(sentBleep));
     const mine = sentBleep.deliveries[0];
@@ -43,13 +43,13 @@ describe("applying the socket's events", () => {
     assert.equal(said, "Dr Okafor: read");
     const kept = store.bleeps.get(1).deliveries[0];
     assert.equal(kept.status, "read");
-    assert.equal(kept.role_id, 7);
+    assert.equal(kept.role, 7);
   });
 
   test("an acknowledgement closes the bleep, names who answered, and moves it out of my inbox", () => {
     const sentBleep = bleep(1, { to: [DOCTOR, REGISTRAR] });
     applyEvent(created(sentBleep));
-    const theirs = { ...sentBleep.deliveries[1], status: "acknowledged" };
+    const theirs = { ...sentBleep.deliveries[1], status: "acknowledged", eta_minutes: 5 };
     const said = applyEvent({ type: "bleep.acknowledged", bleep_id: 1, by: REGISTRAR, eta_minutes: 5, comment: "", delivery: theirs });
     assert.equal(said, "Acknowledged by Dr Reyes");
     const stored = store.bleeps.get(1);
@@ -63,7 +63,7 @@ describe("applying the socket's events", () => {
   test("a decline is announced with its reason and kept on the decliner's copy", () => {
     const sentBleep = bleep(1);
     applyEvent(created(sentBleep));
-    const declined = { ...sentBleep.deliveries[0], status: "declined" };
+    const declined = { ...sentBleep.deliveries[0], status: "declined", decline_reason: "in resus" };
     const said = applyEvent({ type: "bleep.declined", bleep_id: 1, by: DOCTOR, reason: "in resus", delivery: declined });
     assert.equal(said, "Declined by Dr Okafor: in resus");
     assert.equal(store.bleeps.get(1).deliveries[0].decline_reason, "in resus");

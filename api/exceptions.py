@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
@@ -149,9 +150,7 @@ def describe_error(exc: Exception) -> ErrorAnswer | None:
         )
     if isinstance(exc, InvalidRotaData | InvalidEscalationData):
         return _answer(400, "invalid", str(exc), fields=exc.errors)
-    if isinstance(exc, RoleNotFound):
-        return _answer(400, "invalid", "role: no such role", fields={"role": ["no such role"]})
-    if isinstance(exc, InvalidPushSubscription):
+    if isinstance(exc, InvalidPushSubscription | RoleNotFound):
         detail = f"{exc.field}: {exc.message}"
         return _answer(400, "invalid", detail, fields={exc.field: [exc.message]})
     if isinstance(exc, PersonNotFound):
@@ -182,6 +181,15 @@ def describe_error_body(exc: Exception) -> dict[str, Any] | None:
     return None if answer is None else answer.body
 
 
+def too_large_body(limit_bytes: int) -> dict[str, Any]:
+    """Return the 413 body, saying the limit the request passed."""
+    return {
+        "code": "too_large",
+        "detail": f"the request body is larger than the {limit_bytes:,} bytes allowed here",
+        "limit_bytes": limit_bytes,
+    }
+
+
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and framework errors to one JSON error shape."""
     if is_database_unavailable(exc):
@@ -197,7 +205,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return Response(described.body, status=described.status, headers=described.headers)
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"code": "too_large", "detail": "the request body is too large"},
+            too_large_body(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):

@@ -25,12 +25,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from api.exceptions import too_large_body  # noqa: E402
 from bleep.origins import default_origins  # noqa: E402
 from bleep.routing import websocket_urlpatterns  # noqa: E402
 
 logger = logging.getLogger(__name__)
-
-TOO_LARGE_BODY = {"code": "too_large", "detail": "the request body is too large"}
 
 
 class BodyLimit:
@@ -52,7 +51,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._declared_length(scope) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(send, self.max_bytes)
             return
         seen = 0
         over = False
@@ -77,7 +76,7 @@ class BodyLimit:
 
         await self.app(scope, bounded_receive, watched_send)
         if over and not started:
-            await self._refuse(send)
+            await self._refuse(send, self.max_bytes)
 
     @staticmethod
     def _declared_length(scope: Any) -> int:
@@ -90,8 +89,8 @@ class BodyLimit:
         return 0
 
     @staticmethod
-    async def _refuse(send: Any) -> None:
-        body = json.dumps(TOO_LARGE_BODY).encode()
+    async def _refuse(send: Any, max_bytes: int) -> None:
+        body = json.dumps(too_large_body(max_bytes)).encode()
         headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -225,7 +225,9 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         await self.send_json(
             {
                 "type": "authenticated",
-                "user": {"id": device.user_id, "name": str(device.user)},
+                # The job too, so the app knows from the first frame which screens are its own
+                # (switchboard's board) even when it opened without /api/me.
+                "user": {"id": device.user_id, "name": str(device.user), "job": device.user.job},
                 "device": {
                     "id": device.pk,
                     "name": device.name,

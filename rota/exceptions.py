@@ -8,7 +8,11 @@ class RotaError(Exception):
 
 
 class RoleNotFound(RotaError):
-    """No role has that id or bleep number."""
+    """No role has that id or bleep number; `field` names which the caller gave."""
+
+    def __init__(self, field: str = "role", message: str = "no such role") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
 
 
 class PersonNotFound(RotaError):

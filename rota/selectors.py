@@ -81,13 +81,16 @@ def get_role(*, role_id: int | None = None, bleep_number: str | None = None) -> 
     roles = Role.objects.select_related("site", "team", "fallback")
     if role_id is not None:
         found = roles.filter(pk=role_id).first()
-    else:
-        matches = list(roles.filter(bleep_number=bleep_number)[:2])
+        if found is None:
+            raise RoleNotFound()
+        return found
+    matches = list(roles.filter(bleep_number=bleep_number)[:2])
+    if not matches:
+        raise RoleNotFound("bleep_number", "no role has this bleep number")
+    if len(matches) > 1:
         # The same number on two sites is ambiguous: refuse rather than guess.
-        found = matches[0] if len(matches) == 1 else None
-    if found is None:
-        raise RoleNotFound()
-    return found
+        raise RoleNotFound("bleep_number", "two sites use this bleep number: choose the role")
+    return matches[0]
 
 
 def get_person(*, person_id: int) -> Person:

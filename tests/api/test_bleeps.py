@@ -93,7 +93,7 @@ def test_a_disabled_person_cannot_be_bleeped_by_name(ward: Ward) -> None:
         ({"person": 999999, "message": "x"}, "person"),
         ({"person": "someone", "message": "x"}, "person"),
         ({"bleep_number": "2345", "person": 1, "message": "x"}, "role"),
-        ({"bleep_number": "9999", "message": "x"}, "role"),
+        ({"bleep_number": "9999", "message": "x"}, "bleep_number"),
         ({"role": 999999, "message": "x"}, "role"),
         ({"message": "x"}, "role"),
         ({"bleep_number": "2345"}, "message"),
@@ -143,7 +143,11 @@ def test_an_oversize_body_is_a_413_and_nothing_is_stored(ward: Ward) -> None:
         "/api/bleeps", data=body, content_type="application/json"
     )
     assert response.status_code == 413
-    assert response.json()["code"] == "too_large"
+    assert response.json() == {
+        "code": "too_large",
+        "detail": "the request body is larger than the 65,536 bytes allowed here",
+        "limit_bytes": 65_536,
+    }
     assert nothing_stored()
 
 

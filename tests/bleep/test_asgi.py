@@ -169,11 +169,21 @@ def _answer(sent: list[Mapping[str, Any]]) -> tuple[int, Any]:
     return start["status"], json.loads(body)
 
 
-async def test_a_body_declared_over_the_limit_is_refused_413_before_any_of_it_is_read() -> None:
+def too_large(limit: int) -> dict[str, Any]:
+    return {
+        "code": "too_large",
+        "detail": f"the request body is larger than the {limit:,} bytes allowed here",
+        "limit_bytes": limit,
+    }
+
+
+async def test_a_body_declared_over_the_limit_is_refused_413_before_any_of_it_is_read(
+    settings: Any,
+) -> None:
     upload, sent = Upload(chunks=3200), list[Mapping[str, Any]]()  # 200 MB
     length = (b"content-length", str(upload.chunks * CHUNK).encode())
     await application(_post("/api/auth/login", [length]), upload.receive, _send(sent))
-    assert _answer(sent) == (413, {"code": "too_large", "detail": "the request body is too large"})
+    assert _answer(sent) == (413, too_large(settings.HTTP_BODY_MAX_BYTES))
     assert upload.read == 0
 
 
@@ -183,7 +193,7 @@ async def test_a_streamed_body_is_refused_413_once_past_the_limit_and_the_rest_i
     # 200 MB, chunked: no Content-Length
     upload, sent = Upload(chunks=3200), list[Mapping[str, Any]]()
     await application(_post("/api/auth/login", []), upload.receive, _send(sent))
-    assert _answer(sent) == (413, {"code": "too_large", "detail": "the request body is too large"})
+    assert _answer(sent) == (413, too_large(settings.HTTP_BODY_MAX_BYTES))
     assert upload.read == settings.HTTP_BODY_MAX_BYTES // CHUNK + 1
 
 

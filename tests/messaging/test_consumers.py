@@ -62,6 +62,17 @@ def nurse_bleeps(ward: Ward, message: str = "Review bed 4") -> Bleep:
     ).bleep
 
 
+async def test_the_authenticated_frame_names_the_persons_job_so_the_app_knows_its_screens(
+    ward: Ward,
+) -> None:
+    socket = WebsocketCommunicator(application, "/ws", headers=[ORIGIN])
+    await socket.connect()
+    await socket.send_json_to({"type": "auth", "token": ward.doctor_token, "last_seq": 0})
+    hello = await socket.receive_json_from()
+    assert hello["user"] == {"id": ward.doctor.pk, "name": str(ward.doctor), "job": "doctor"}
+    await socket.disconnect()
+
+
 async def test_a_bleep_reaches_the_holders_open_socket_live(ward: Ward) -> None:
     doctor = await open_socket(ward.doctor_token)
     assert await read_until_caught_up(doctor) == []
@@ -614,7 +625,7 @@ async def test_a_nurse_bleeps_a_person_by_name_over_the_socket(ward: Ward) -> No
 @pytest.mark.parametrize(
     ("frame", "field"),
     [
-        ({"bleep_number": "9999", "message": "x"}, "role"),
+        ({"bleep_number": "9999", "message": "x"}, "bleep_number"),
         ({"person": 999999, "message": "x"}, "person"),
         ({"bleep_number": "2345"}, "message"),
         ({"bleep_number": "2345", "message": "x" * 501}, "message"),

@@ -66,9 +66,14 @@ BLEEP_RELATIONS = (
     "acknowledged_by",
 )
 
-# Lists of open bleeps put emergencies first: someone paging through a flood of routine
-# bleeps must meet every emergency on the first page, not the twenty-sixth.
-EMERGENCIES_FIRST = Case(When(priority=Priority.EMERGENCY, then=Value(0)), default=Value(1))
+# Lists of open bleeps go by priority, emergencies first, then urgent, then routine: someone
+# paging through a flood of routine bleeps must meet every emergency on the first page, not
+# the twenty-sixth, and an urgent one before the routine ones.
+BY_PRIORITY = Case(
+    When(priority=Priority.EMERGENCY, then=Value(0)),
+    When(priority=Priority.URGENT, then=Value(1)),
+    default=Value(2),
+)
 
 # A reconnecting device is sent at most this many missed events per query, in order.
 CATCH_UP_BATCH = 500
@@ -163,7 +168,7 @@ def sent_bleeps_of(user: Person) -> QuerySet[Bleep]:
 
 
 def open_bleeps() -> QuerySet[Bleep]:
-    """Return every open bleep, emergencies first, then oldest first (switchboard's board).
+    """Return every open bleep by priority, oldest first within each (switchboard's board).
 
     Sliced to a page, only that page's rows, deliveries and recipients are read.
     """
@@ -171,19 +176,19 @@ def open_bleeps() -> QuerySet[Bleep]:
         Bleep.objects.filter(status=BleepStatus.OPEN)
         .select_related(*BLEEP_RELATIONS)
         .prefetch_related("deliveries__recipient")
-        .order_by(EMERGENCIES_FIRST, "created_at", "pk")
+        .order_by(BY_PRIORITY, "created_at", "pk")
     )
 
 
 def open_bleeps_for(user: Person) -> QuerySet[Bleep]:
-    """Return the open bleeps sent to `user`, emergencies first, then newest first."""
+    """Return the open bleeps sent to `user` by priority, newest first within each."""
     # One delivery per recipient of a bleep (a constraint): the join repeats no bleep,
     # so no DISTINCT, which made the database sort every open bleep of the user twice.
     return (
         Bleep.objects.filter(deliveries__recipient=user, status=BleepStatus.OPEN)
         .select_related(*BLEEP_RELATIONS)
         .prefetch_related("deliveries__recipient")
-        .order_by(EMERGENCIES_FIRST, "-created_at", "-pk")
+        .order_by(BY_PRIORITY, "-created_at", "-pk")
     )
 
 

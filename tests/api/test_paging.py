@@ -123,10 +123,11 @@ def test_a_filtered_list_takes_limit_and_offset_beside_its_filters(ward: Ward) -
 
 
 def flood(ward: Ward, priorities: str) -> list[int]:
-    """Send one bleep a second to the ward's role, `e` an emergency and `r` routine."""
+    """Send one bleep a second to the ward's role: `e` an emergency, `u` urgent, `r` routine."""
     ids = []
+    named = {"e": Priority.EMERGENCY, "u": Priority.URGENT, "r": Priority.ROUTINE}
     for n, letter in enumerate(priorities):
-        priority = Priority.EMERGENCY if letter == "e" else Priority.ROUTINE
+        priority = named[letter]
         sent = send_bleep(
             sender=ward.nurse,
             device=ward.nurse_device,
@@ -166,6 +167,27 @@ def test_the_board_shows_every_emergency_first_across_its_pages_and_counts_them(
         (5, 1, 2),
         (5, 0, 2),
     ]
+
+
+def test_the_board_goes_emergency_then_urgent_then_routine_oldest_first_in_each(
+    ward: Ward,
+) -> None:
+    r1, u1, e1, r2, u2, e2 = flood(ward, "ruerue")
+    operator = client_for(factories.make_device(ward.operator)[1])
+
+    rows = operator.get(BOARD).json()["results"]
+
+    assert [row["id"] for row in rows] == [e1, e2, u1, u2, r1, r2]
+
+
+def test_the_inbox_goes_emergency_then_urgent_then_routine_newest_first_in_each(
+    ward: Ward,
+) -> None:
+    r1, u1, e1, r2, u2, e2 = flood(ward, "ruerue")
+
+    rows = client_for(ward.doctor_token).get(INBOX).json()["results"]
+
+    assert [row["id"] for row in rows] == [e2, e1, u2, u1, r2, r1]
 
 
 @pytest.mark.hazard("HZ-23")

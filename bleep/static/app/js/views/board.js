@@ -1,4 +1,4 @@
-// Switchboard's board: every open bleep, emergencies first and then oldest first, with its age
+// Switchboard's board: every open bleep by priority and then oldest first, with its age
 // and escalation step and who at switchboard is handling it; take one on, escalate or redirect
 // it by hand; call a whole team in an emergency. It shows a page at a time and says how many
 // more are open, and how many of those are emergencies.
@@ -74,7 +74,7 @@ export function renderBoard(view) {
 
   function draw() {
     const emergencies = totals.emergencies ? `, ${totals.emergencies} ${totals.emergencies === 1 ? "emergency" : "emergencies"}` : "";
-    summary.textContent = rows.length ? `${totals.count} open${emergencies}: emergencies first, then oldest first` : "";
+    summary.textContent = rows.length ? `${totals.count} open${emergencies}: emergency, urgent, routine; oldest first in each` : "";
     replace(more,
       totals.more ? h("p", { class: "small", id: "board-more-line" }, moreLine(totals.more, totals.emergencies, emergenciesIn(rows))) : null,
       showMoreButton({ listId: "board", more: totals.more, page: PAGE, load: () => { wanted += PAGE; return load(); } }));

@@ -151,6 +151,8 @@ def test_a_nurse_bleeps_a_role_the_doctor_acknowledges_and_everyone_sees_it_live
     snap(nurse, "3-nurse-watching-acknowledged")
     # The history's words are the server's (/api/me), not the action's bare name.
     expect(nurse.locator("#history")).to_contain_text("Dr Omar Haddad: acknowledged")
+    # The copy's and the bleep's rows of one acknowledgement read as one line.
+    expect(nurse.locator("#history li", has_text="Dr Omar Haddad: acknowledged")).to_have_count(1)
     expect(board_card).to_have_count(0, timeout=BOARD_REFRESH_WAIT_MS)
     assert delivery_status(people["doctor"], bleep_id) == DeliveryStatus.ACKNOWLEDGED
 

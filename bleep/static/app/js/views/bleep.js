@@ -222,7 +222,19 @@ export function renderBleep(view, bleepId) {
         : h("p", { class: "small" }, "No replies yet."),
     );
     replyForm.hidden = thread.status === "cancelled";
-    replace(historyBox, thread.history.map((entry) => h("li", {}, h("time", {}, clock(entry.at)), historyText(entry))));
+    replace(historyBox, historyLines(thread.history).map(([at, text]) => h("li", {}, h("time", {}, at), text)));
+  }
+
+  // An answer moves the copy and the bleep, two rows of the history with one meaning: a line
+  // that says again what the line before it said, in the same minute, is shown once.
+  function historyLines(entries) {
+    const lines = [];
+    for (const entry of entries) {
+      const line = [clock(entry.at), historyText(entry)];
+      const last = lines[lines.length - 1];
+      if (!last || last[0] !== line[0] || last[1] !== line[1]) lines.push(line);
+    }
+    return lines;
   }
 
   function historyText(entry) {

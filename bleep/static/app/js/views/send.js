@@ -314,7 +314,12 @@ export function renderSend(view) {
   function refuse(fields) {
     const first = showFieldErrors(form, fields);
     say("Not sent: check the fields marked.");
-    if (first) first.focus();
+    if (!first) return;
+    first.focus();
+    // Focus shows the field but not the error under it, which the tab bar may cover; the
+    // page's scroll-padding keeps the bar's height clear.
+    const note = document.getElementById(first.getAttribute("aria-describedby").split(" ").at(-1));
+    if (note) note.scrollIntoView({ block: "nearest" });
   }
 
   function say(text) {

@@ -97,7 +97,9 @@ def sign_in(context: BrowserContext, server: Server, username: str) -> Page:
 
 
 def snap(page: Page, name: str) -> None:
-    """Keep a phone-sized screenshot under docs/screenshots/, only when asked to."""
+    """Keep phone-sized screenshots under docs/screenshots/, light and dark, only when asked to."""
     if os.environ.get("BLEEP_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        for scheme, suffix in (("dark", "-dark"), ("light", "")):
+            page.emulate_media(color_scheme=scheme)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"))

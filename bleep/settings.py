@@ -392,5 +392,8 @@ LOGGING = {
         # redaction filter and printed feed secrets: its records go to ours only.
         "django": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # Its version banner at every start and command; its sign-in warnings come from
+        # axes.handlers and stay.
+        "axes.apps": {"level": "WARNING"},
     },
 }

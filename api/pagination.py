@@ -1,8 +1,9 @@
 """How every list is paged (REST_FRAMEWORK's default, and every list view's): limit/offset.
 
 Every list answers `{"count", "more", "next", "previous", "results"}`; the board and the
-inbox add `"emergencies"`. Limit/offset, not a cursor: the board and the inbox order by
-priority before time, an order a cursor cannot hold, and a phone shows "N more".
+inbox add `"emergencies"`, the board `"overdue"` too. Limit/offset, not a cursor: the board
+and the inbox order by priority before time, an order a cursor cannot hold, and a phone
+shows "N more".
 """
 
 from typing import Any
@@ -71,6 +72,10 @@ class Pagination(LimitOffsetPagination):
             "type": "integer",
             "description": "Board and inbox only: how many emergencies the whole list has "
             "(they come first, so a page that ends in routine bleeps has shown them all).",
+        }
+        paged["properties"]["overdue"] = {
+            "type": "integer",
+            "description": "Board only: how many of the whole list are past their overdue_at.",
         }
         for name in ("count", "next", "previous"):
             paged["properties"][name].pop("example", None)

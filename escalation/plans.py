@@ -38,6 +38,14 @@ class PlanStep:
 DEFAULT_AFTER_SECONDS = {Priority.ROUTINE: 300, Priority.URGENT: 120, Priority.EMERGENCY: 60}
 DEFAULT_ACTIONS = (StepAction.RENOTIFY, StepAction.ESCALATE, StepAction.NOTIFY_SWITCHBOARD)
 DEFAULT_REPEAT = 0
+# When switchboard's board counts an open bleep as overdue: once the built-in plan would
+# have run its course (3 min for an emergency, 6 urgent, 15 routine), everyone it brings in
+# has been bleeped and nobody has answered, and a person should chase it. The same for every
+# policy, so that "overdue" means one thing on the board whatever a role's policy says.
+OVERDUE_AFTER = {
+    priority: timedelta(seconds=after * len(DEFAULT_ACTIONS))
+    for priority, after in DEFAULT_AFTER_SECONDS.items()
+}
 
 
 def default_steps(priority: Priority) -> list[PlanStep]:

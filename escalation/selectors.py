@@ -5,10 +5,18 @@ from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 
-from escalation.models import BleepPlan, Deadline, Policy, PolicyStep, WorkerHeartbeat
-from escalation.plans import DEFAULT_REPEAT, default_steps, step_of_plan
-from messaging.models import Priority
-from rota.models import Role, Site, Team
+from escalation.models import (
+    BleepPlan,
+    Deadline,
+    Policy,
+    PolicyStep,
+    StepAction,
+    WorkerHeartbeat,
+)
+from escalation.plans import DEFAULT_REPEAT, OVERDUE_AFTER, default_steps, step_of_plan
+from messaging.actions import NEXT_STEP_WORDS, PROGRESS_WORDS, Action
+from messaging.models import Bleep, Delivery, DeliveryStatus, HistoryEntry, Priority
+from rota.models import Person, Role, Site, Team
 
 # A worker beats every few seconds; this long without one means none is running.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=30)
@@ -118,38 +126,139 @@ def overdue_deadlines(*, older_than: datetime) -> tuple[int, datetime | None]:
     return overdue.count(), oldest["due_at"]
 
 
+def overdue_at(bleep: Bleep) -> datetime:
+    """Return when an open bleep counts as overdue on the board (escalation.plans)."""
+    return bleep.created_at + OVERDUE_AFTER[Priority(bleep.priority)]
+
+
+def count_overdue(bleeps: QuerySet[Bleep], *, now: datetime) -> int:
+    """Return how many of `bleeps` are overdue at `now`: one COUNT, whatever their number."""
+    late = Q()
+    for priority, after in OVERDUE_AFTER.items():
+        late |= Q(priority=priority, created_at__lt=now - after)
+    return bleeps.filter(late).count()
+
+
 class Progress(NamedTuple):
-    """How far a bleep's escalation has gone: steps fired of those planned, and what is next."""
+    """How far a bleep's escalation has gone: what happened, in words, and what comes next.
+
+    `steps_fired` counts the plan's steps done and stops at `steps_planned`: past the plan
+    come only switchboard (if it is not in yet) and reminders, which `summary` tells.
+    """
 
     steps_fired: int
     steps_planned: int
     next_action: str | None
     next_due_at: datetime | None
     reached_role: Role | None
+    summary: str
+
+
+# What the board tells of an escalation, in order: each action that reached people.
+TOLD = (
+    Action.RENOTIFY,
+    Action.ESCALATE,
+    Action.NOTIFY_SWITCHBOARD,
+    Action.BROADCAST_TEAM,
+    Action.HANDOVER,
+    Action.REDIRECT,
+)
 
 
 def escalation_progress(bleep_ids: list[int]) -> dict[int, Progress]:
-    """Return each bleep's escalation progress, read from its plan and its deadlines.
+    """Return each bleep's escalation progress, read from its plan, deadlines and history.
 
-    Two queries whatever the number of bleeps; a bleep without a plan is left out.
+    Four queries whatever the number of bleeps; a bleep without a plan is left out.
     """
-    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related("reached_role__team")
+    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related(
+        "bleep", "reached_role__team"
+    )
     pending = {
         deadline.bleep_id: deadline
         for deadline in Deadline.objects.filter(bleep_id__in=bleep_ids, fired_at__isnull=True)
     }
+    told: dict[int, list[HistoryEntry]] = {}
+    for entry in HistoryEntry.objects.filter(
+        bleep_id__in=bleep_ids, delivery=None, action__in=[str(action) for action in TOLD]
+    ).order_by("at", "pk"):
+        told.setdefault(entry.bleep_id, []).append(entry)
+    roles: dict[tuple[int, int], str] = {}
+    switchboard_in: set[int] = set()
+    for copy in Delivery.objects.filter(bleep_id__in=bleep_ids).values(
+        "bleep_id", "recipient_id", "recipient__job", "role__name", "status"
+    ):
+        operator = copy["recipient__job"] == Person.Job.SWITCHBOARD
+        if copy["role__name"] or operator:
+            roles[copy["bleep_id"], copy["recipient_id"]] = copy["role__name"] or "switchboard"
+        if operator and copy["status"] != DeliveryStatus.CANCELLED:
+            switchboard_in.add(copy["bleep_id"])
     progress = {}
     for plan in plans:
         deadline = pending.get(plan.bleep_id)
+        planned = len(plan.steps) * (plan.repeat + 1)
+        action = step_of_plan(plan.steps, plan.repeat, deadline.step).action if deadline else None
+        if action == StepAction.NOTIFY_SWITCHBOARD and plan.bleep_id in switchboard_in:
+            # Switchboard is in already: the step will remind instead (escalation.plans).
+            action = StepAction.RENOTIFY
+        bleep = plan.bleep
         progress[plan.bleep_id] = Progress(
-            steps_fired=deadline.step - 1 if deadline else 0,
-            steps_planned=len(plan.steps) * (plan.repeat + 1),
-            next_action=(
-                str(step_of_plan(plan.steps, plan.repeat, deadline.step).action)
-                if deadline
-                else None
-            ),
+            steps_fired=min(deadline.step - 1, planned) if deadline else 0,
+            steps_planned=planned,
+            next_action=str(action) if action else None,
             next_due_at=deadline.due_at if deadline else None,
             reached_role=plan.reached_role,
+            summary=_story(
+                bleep=bleep,
+                entries=told.get(plan.bleep_id, []),
+                roles=roles,
+                next_action=action,
+                next_due_at=deadline.due_at if deadline else None,
+            ),
         )
     return progress
+
+
+def _story(
+    *,
+    bleep: Bleep,
+    entries: list[HistoryEntry],
+    roles: dict[tuple[int, int], str],
+    next_action: str | None,
+    next_due_at: datetime | None,
+) -> str:
+    """Tell an escalation in words, times from the send: "reminded at 2 min, Consultant
+    added at 4 min, switchboard in since 6 min; next: remind at 8 min"."""
+    parts: list[str] = []
+    reminders: list[datetime] = []
+
+    def flush() -> None:
+        if reminders:
+            when = since_sent(bleep, reminders[-1])
+            many = f"reminded {len(reminders)} times, last at {when}"
+            parts.append(many if len(reminders) > 1 else f"reminded at {when}")
+            reminders.clear()
+
+    for entry in entries:
+        if entry.action == Action.RENOTIFY:
+            reminders.append(entry.at)
+            continue
+        flush()
+        added = entry.detail.get("added") or []
+        names = sorted({roles[bleep.pk, pk] for pk in added if (bleep.pk, pk) in roles})
+        parts.append(
+            PROGRESS_WORDS[Action(entry.action)].format(
+                when=since_sent(bleep, entry.at), role=" and ".join(names) or "the next role"
+            )
+        )
+    flush()
+    told = ", ".join(parts) or "no step yet"
+    if next_action is None or next_due_at is None:
+        return told
+    coming = NEXT_STEP_WORDS[Action(next_action)]
+    return f"{told}; next: {coming} at {since_sent(bleep, next_due_at)}"
+
+
+def since_sent(bleep: Bleep, at: datetime) -> str:
+    """Return how long after its send `at` is, as the board says it: "40 s", "6 min"."""
+    seconds = max(0, int((at - bleep.created_at).total_seconds()))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"

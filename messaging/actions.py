@@ -103,6 +103,15 @@ NEXT_STEP_WORDS: dict[Action, str] = {
     Action.NOTIFY_SWITCHBOARD: "bring in switchboard",
     Action.BROADCAST_TEAM: "bleep the team",
 }
+# How the board tells an escalation so far: each action that brought people in, with when
+# ("at 4 min" after the send) and, for an escalation, the roles it reached.
+PROGRESS_WORDS: dict[Action, str] = {
+    Action.ESCALATE: "{role} added at {when}",
+    Action.NOTIFY_SWITCHBOARD: "switchboard in since {when}",
+    Action.BROADCAST_TEAM: "team bleeped at {when}",
+    Action.HANDOVER: "handed over at {when}",
+    Action.REDIRECT: "redirected at {when}",
+}
 STATUS_WORDS: dict[BleepStatus | DeliveryStatus, str] = {
     DeliveryStatus.SENT: "Sent",
     DeliveryStatus.DELIVERED: "Delivered",

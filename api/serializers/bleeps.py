@@ -1,11 +1,13 @@
 """Bleeps, their deliveries, and who is on call."""
 
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import PersonBriefSerializer, RoleSerializer, StrictSerializer
+from escalation.selectors import overdue_at
 from messaging import events
 from messaging.models import (
     Bleep,
@@ -134,21 +136,46 @@ class BleepDetailSerializer(BleepSerializer):
 class EscalationProgressSerializer(serializers.Serializer):
     """How far an open bleep's escalation has gone (see docs/escalation.md)."""
 
-    steps_fired = serializers.IntegerField()
+    steps_fired = serializers.IntegerField(
+        help_text="How many of the plan's steps have run; never more than steps_planned "
+        "(past the plan come switchboard, if not in yet, and reminders: see summary)."
+    )
     steps_planned = serializers.IntegerField(help_text="The policy's steps times (repeat + 1).")
-    next_action = serializers.CharField(allow_null=True)
-    next_due_at = serializers.DateTimeField(allow_null=True)
-    reached_role = RoleSerializer(allow_null=True)
+    next_action = serializers.CharField(
+        allow_null=True,
+        help_text="What the next step does (renotify, escalate, notify_switchboard, "
+        "broadcast_team); null once nothing more is planned.",
+    )
+    next_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the next step is due (UTC); null with next_action."
+    )
+    reached_role = RoleSerializer(
+        allow_null=True, help_text="The highest role the escalation has reached so far."
+    )
+    summary = serializers.CharField(
+        help_text="What the escalation has done and what comes next, in words, times after "
+        'the send: "reminded at 2 min, Consultant on call added at 4 min, switchboard in '
+        'since 6 min; next: remind at 8 min".'
+    )
 
 
 class OpenBleepSerializer(BleepSerializer):
     """An open bleep on the switchboard's board, with how long it has waited and its step."""
 
-    age_seconds = serializers.SerializerMethodField()
+    age_seconds = serializers.SerializerMethodField(
+        help_text="Seconds since it was sent, at the time of the answer."
+    )
+    overdue_at = serializers.SerializerMethodField(
+        help_text="When it counts as overdue unanswered (UTC): 3 min after the send for an "
+        "emergency, 6 for urgent, 15 for routine, when the built-in plan has run its course."
+    )
     escalation = serializers.SerializerMethodField()
 
     def get_age_seconds(self, bleep: Bleep) -> int:
         return int((self.context["now"] - bleep.created_at).total_seconds())
+
+    def get_overdue_at(self, bleep: Bleep) -> datetime:
+        return overdue_at(bleep)
 
     @extend_schema_field(EscalationProgressSerializer(allow_null=True))
     def get_escalation(self, bleep: Bleep) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from api.permissions import SwitchboardOnly
 from api.serializers import bleeps as serializers
 from api.views.base import ListView, device_of, person_of, valid_data
-from escalation.selectors import escalation_progress
+from escalation.selectors import count_overdue, escalation_progress
 from escalation.services import sending, switchboard
 from messaging import drafts, events, selectors
 from messaging.actions import Action
@@ -69,7 +69,12 @@ class SwitchboardBoardView(ListView):
     @extend_schema(responses=serializers.OpenBleepSerializer(many=True))
     def get(self, request: Request) -> Response:
         bleeps = selectors.open_bleeps()
-        return self.page(bleeps, describe_open, emergencies=selectors.count_emergencies(bleeps))
+        return self.page(
+            bleeps,
+            describe_open,
+            emergencies=selectors.count_emergencies(bleeps),
+            overdue=count_overdue(bleeps, now=timezone.now()),
+        )
 
 
 def describe_open(page: list[Bleep]) -> Any:

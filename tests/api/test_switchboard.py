@@ -436,3 +436,72 @@ def test_escalate_and_redirect_check_their_actor_themselves_with_no_view_involve
             )
 
     assert stored() == before
+
+
+def board_row(ward: Ward) -> dict[str, Any]:
+    [row] = operator(ward).get("/api/switchboard/bleeps").json()["results"]
+    return dict(row)
+
+
+def test_the_board_tells_the_escalation_in_words_and_never_counts_past_the_plan(
+    ward: Ward,
+) -> None:
+    consultant_above(ward)
+    bleep_id = send(ward, priority="urgent")
+    sent_at = Bleep.objects.get(pk=bleep_id).created_at
+    progress = board_row(ward)["escalation"]
+    assert progress["summary"] == "no step yet; next: remind at 2 min"
+
+    told = []
+    for minutes in (2, 4, 6, 8, 10, 12):
+        fire_due_deadlines(now=sent_at + timedelta(minutes=minutes, seconds=1))
+        progress = board_row(ward)["escalation"]
+        assert progress["steps_fired"] <= progress["steps_planned"] == 3
+        told.append(progress["summary"])
+    assert told == [
+        "reminded at 2 min; next: escalate at 4 min",
+        "reminded at 2 min, Consultant physician on call added at 4 min; "
+        "next: bring in switchboard at 6 min",
+        "reminded at 2 min, Consultant physician on call added at 4 min, "
+        "switchboard in since 6 min; next: remind at 8 min",
+        "reminded at 2 min, Consultant physician on call added at 4 min, "
+        "switchboard in since 6 min, reminded at 8 min; next: remind at 10 min",
+        "reminded at 2 min, Consultant physician on call added at 4 min, "
+        "switchboard in since 6 min, reminded 2 times, last at 10 min; next: remind at 12 min",
+        "reminded at 2 min, Consultant physician on call added at 4 min, "
+        "switchboard in since 6 min, reminded 3 times, last at 12 min; next: remind at 14 min",
+    ]
+    assert progress["next_action"] == "renotify"
+
+
+def test_the_board_says_switchboard_will_be_reminded_not_brought_in_when_it_is_in_already(
+    ward: Ward,
+) -> None:
+    # A plan of one reminder: past it, the tail's switchboard step finds switchboard in.
+    make_policy(("renotify", 60), role=ward.role)
+    bleep_id = send(ward)
+    sent_at = Bleep.objects.get(pk=bleep_id).created_at
+    operator(ward).post(f"/api/bleeps/{bleep_id}/escalate", {}, format="json")
+    fire_due_deadlines(now=sent_at + timedelta(minutes=1, seconds=1))
+    progress = board_row(ward)["escalation"]
+    assert progress["next_action"] == "renotify"
+    assert progress["summary"].endswith("reminded at 1 min; next: remind at 2 min")
+    assert progress["summary"].startswith("Switchboard added at 0 s, ")
+
+
+def test_the_board_counts_the_overdue_bleeps_of_the_whole_list_by_priority(ward: Ward) -> None:
+    ages = {"emergency": [2, 4], "urgent": [5, 7], "routine": [14, 16, 30]}
+    for priority, minutes_ago in ages.items():
+        for minutes in minutes_ago:
+            bleep_id = send(ward, priority=priority)
+            Bleep.objects.filter(pk=bleep_id).update(
+                created_at=timezone.now() - timedelta(minutes=minutes)
+            )
+    page = operator(ward).get("/api/switchboard/bleeps?limit=1").json()
+    # Overdue after 3 min (emergency), 6 (urgent) and 15 (routine): 4, 7, 16 and 30.
+    assert page["overdue"] == 4
+    assert page["count"] == 7
+    [row] = page["results"]
+    assert row["priority"] == "emergency"
+    sent_at = Bleep.objects.get(pk=row["id"]).created_at
+    assert row["overdue_at"] == (sent_at + timedelta(minutes=3)).isoformat().replace("+00:00", "Z")

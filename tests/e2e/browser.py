@@ -100,6 +100,7 @@ def snap(page: Page, name: str) -> None:
     """Keep phone-sized screenshots under docs/screenshots/, light and dark, only when asked to."""
     if os.environ.get("BLEEP_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for scheme, suffix in (("dark", "-dark"), ("light", "")):
-            page.emulate_media(color_scheme=scheme)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"))
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-dark.png"))
+        page.emulate_media(color_scheme="light")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

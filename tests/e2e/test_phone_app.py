@@ -272,7 +272,7 @@ def test_switchboard_pages_the_board_with_emergencies_first_and_is_told_how_many
     cards = switchboard.locator("#board > li")
     expect(cards).to_have_count(50)
     expect(switchboard.locator("#board-summary")).to_have_text(
-        "62 open, 2 emergencies: emergency, urgent, routine; oldest first in each"
+        "62 open, 2 emergencies, 62 overdue: emergency, urgent, routine; oldest first in each"
     )
     assert [cards.nth(n).locator("article").get_attribute("data-bleep") for n in range(3)] == [
         str(ids[60]),

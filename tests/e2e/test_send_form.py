@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser, FloatRect, Locator, expect
 
 from messaging.models import Bleep
 from rota.models import Person
@@ -24,7 +24,7 @@ def people(transactional_db: None) -> dict[str, Person]:
     return hospital()
 
 
-def box(locator: Locator) -> dict[str, float]:
+def box(locator: Locator) -> FloatRect:
     found = locator.bounding_box()
     assert found is not None, f"{locator} is not shown"
     return found
@@ -38,12 +38,11 @@ def test_a_refused_field_low_on_the_screen_is_shown_with_its_error_above_the_tab
     bleep_server: Server, chromium: Browser, people: dict[str, Person], message_top_from_bar: int
 ) -> None:
     # A hospital's directory is long: the message box starts below the first screen.
-    for number in range(3000, 3012):
-        factories.make_role(f"Role {number}", bleep_number=str(number))
+    for extra in range(3000, 3012):
+        factories.make_role(f"Role {extra}", bleep_number=str(extra))
     nurse = sign_in(phone(chromium), bleep_server, "amina.okafor")
     expect(nurse.locator("#directory-results button")).to_have_count(14)
-    number = nurse.get_by_label("Or type a bleep number")
-    number.fill("2345")
+    nurse.get_by_label("Or type a bleep number").fill("2345")
     # The nurse has scrolled the message box down to the tab bar, then presses Enter in
     # the number box (a keyboard's Go), which sends at once, with no message yet.
     nurse.evaluate(

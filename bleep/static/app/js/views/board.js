@@ -1,23 +1,22 @@
 // Switchboard's board: every open bleep by priority and then oldest first, with its age
-// and escalation step and who at switchboard is handling it; take one on, escalate or redirect
-// it by hand; call a whole team in an emergency. It shows a page at a time and says how many
-// more are open, and how many of those are emergencies.
+// (and whether it is overdue), its escalation so far in words and who at switchboard is
+// handling it; take one on, escalate or redirect it by hand; call a whole team in an
+// emergency. It shows a page at a time and says how many more are open, and how many of
+// those are emergencies and overdue.
 // Switchboard is not in most bleeps, so no events arrive for them: the board asks again
 // every few seconds, and at once when any event arrives.
 
 import { api, ApiError, listPage, PAGE, wholeList } from "../api.js";
 import { store, subscribe, takesOnInstead } from "../store.js";
 import {
-  badge, clock, duration, emergenciesIn, h, handlingLine, moreLine, replace, showMoreButton, state, target, WAITING, where, words,
+  badge, clock, duration, emergenciesIn, h, handlingLine, moreLine, replace, showMoreButton, state, target, WAITING, where,
 } from "../ui.js";
 
 const REFRESH_EVERY_MS = 5000;
-// An open bleep older than this is shown as late.
-const LATE_AFTER_SECONDS = 300;
 
 export function renderBoard(view) {
   let rows = [];
-  let totals = { count: 0, more: 0, emergencies: 0 };
+  let totals = { count: 0, more: 0, emergencies: 0, overdue: 0 };
   let wanted = PAGE; // how many rows the operator has asked to see ("Show more" adds a page)
   let fetchedAt = Date.now();
   let roles = [];
@@ -48,7 +47,7 @@ export function renderBoard(view) {
         listPage("/switchboard/alerts", { offset: 0 }).then((answer) => answer.results).catch(() => []),
       ]);
       rows = found;
-      totals = { count: page.count, more: Math.max(0, page.count - found.length), emergencies: page.emergencies };
+      totals = { count: page.count, more: Math.max(0, page.count - found.length), emergencies: page.emergencies, overdue: page.overdue };
       fetchedAt = Date.now();
       drawFloods(alerts);
       draw();
@@ -74,7 +73,8 @@ export function renderBoard(view) {
 
   function draw() {
     const emergencies = totals.emergencies ? `, ${totals.emergencies} ${totals.emergencies === 1 ? "emergency" : "emergencies"}` : "";
-    summary.textContent = rows.length ? `${totals.count} open${emergencies}: emergency, urgent, routine; oldest first in each` : "";
+    const overdue = totals.overdue ? `, ${totals.overdue} overdue` : "";
+    summary.textContent = rows.length ? `${totals.count} open${emergencies}${overdue}: emergency, urgent, routine; oldest first in each` : "";
     replace(more,
       totals.more ? h("p", { class: "small", id: "board-more-line" }, moreLine(totals.more, totals.emergencies, emergenciesIn(rows))) : null,
       showMoreButton({ listId: "board", more: totals.more, page: PAGE, load: () => { wanted += PAGE; return load(); } }));
@@ -89,9 +89,19 @@ export function renderBoard(view) {
       const row = rows.find((r) => String(r.id) === element.dataset.ageOf);
       if (!row) continue;
       const seconds = ageOf(row);
-      element.textContent = duration(seconds);
-      element.dataset.late = String(seconds > LATE_AFTER_SECONDS);
+      element.textContent = ageText(row, seconds);
+      element.dataset.late = String(overdue(row));
     }
+  }
+
+  // Past the time the server says it counts as overdue, from this phone's clock.
+  function overdue(row) {
+    return Date.now() >= new Date(row.overdue_at).getTime();
+  }
+
+  // Said in words as well as red: colour alone tells nothing to some operators.
+  function ageText(row, seconds) {
+    return overdue(row) ? `${duration(seconds)}, overdue` : duration(seconds);
   }
 
   function boardCard(row, openTools) {
@@ -101,7 +111,7 @@ export function renderBoard(view) {
       { class: "card", "data-priority": row.priority, "data-bleep": String(row.id), "aria-labelledby": `board-${row.id}` },
       h("h3", { id: `board-${row.id}` }, badge(row.priority), " ", h("a", { href: `#/bleeps/${row.id}` }, target(row))),
       h("p", { class: "meta" },
-        h("span", {}, "Waiting ", h("span", { class: "age", "data-age-of": String(row.id), "data-late": String(seconds > LATE_AFTER_SECONDS) }, duration(seconds))),
+        h("span", {}, "Waiting ", h("span", { class: "age", "data-age-of": String(row.id), "data-late": String(overdue(row)) }, ageText(row, seconds))),
         h("span", {}, `sent ${clock(row.created_at)} by ${row.sender.name}`),
         h("span", {}, where(row) || "No location")),
       h("p", { class: "message" }, row.message),
@@ -134,13 +144,7 @@ export function renderBoard(view) {
   }
 
   function stepText(row) {
-    const progress = row.escalation;
-    if (!progress) return "No escalation plan";
-    const done = `Escalation step ${progress.steps_fired} of ${progress.steps_planned} done`;
-    const reached = progress.reached_role ? `; reached ${progress.reached_role.name}` : "";
-    if (!progress.next_due_at) return done + reached;
-    const next = words("steps", progress.next_action);
-    return `${done}${reached}; next: ${next} at ${clock(progress.next_due_at)}`;
+    return row.escalation ? `Escalation: ${row.escalation.summary}` : "No escalation plan";
   }
 
   function tool(row, action, label, openTools) {

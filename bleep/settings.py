@@ -1,6 +1,7 @@
 """Django settings, read from the environment only (see README, "Configuration")."""
 
 import math
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -292,6 +293,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# What a phone dials before a callback extension to reach it from outside the hospital's
+# exchange (such as "01632 96" for direct dial-in), or nothing when the phones dial
+# extensions as they are: the app's callback links are tel:PREFIX+EXTENSION.
+CALLBACK_DIAL_PREFIX = env.str("CALLBACK_DIAL_PREFIX", default="").replace(" ", "")
+if not re.fullmatch(r"\+?[0-9]{0,15}", CALLBACK_DIAL_PREFIX):
+    raise ConfigurationError(
+        "set CALLBACK_DIAL_PREFIX to digits (spaces allowed, a leading + too), such as 01632 96"
+    )
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
 if SIGN_IN_FAILURE_LIMIT < 1:
     raise ConfigurationError("set SIGN_IN_FAILURE_LIMIT to 1 or more")

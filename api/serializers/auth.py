@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -126,9 +127,16 @@ class MeSerializer(PersonSerializer):
     device = serializers.SerializerMethodField(help_text="The device this request came from.")
     mfa = serializers.SerializerMethodField(help_text="This person's second factor.")
     words = serializers.SerializerMethodField(help_text="What the app shows for each value.")
+    dial_prefix = serializers.SerializerMethodField(
+        help_text="Digits to dial before a callback extension (CALLBACK_DIAL_PREFIX), maybe "
+        'empty: the app calls tel:{dial_prefix}{callback_extension}, e.g. "0163296" + "4417".'
+    )
 
     class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "device", "mfa", "words"]
+        fields = [*PersonSerializer.Meta.fields, "device", "mfa", "words", "dial_prefix"]
+
+    def get_dial_prefix(self, person: Person) -> str:
+        return str(settings.CALLBACK_DIAL_PREFIX)
 
     @extend_schema_field(WordsSerializer)
     def get_words(self, person: Person) -> dict[str, dict[str, str]]:

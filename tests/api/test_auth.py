@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -172,3 +173,11 @@ def test_me_serves_the_words_the_app_shows_for_every_action_step_and_status(ward
     assert words == WORDS
     assert words["statuses"]["handling"] == "Handling"
     assert words["steps"]["notify_switchboard"] == "bring in switchboard"
+
+
+@pytest.mark.parametrize(("configured", "served"), [("", ""), ("01632 96", "0163296")])
+def test_me_tells_the_app_what_to_dial_before_a_callback_extension(
+    ward: Ward, settings: Any, configured: str, served: str
+) -> None:
+    settings.CALLBACK_DIAL_PREFIX = configured.replace(" ", "")
+    assert client_for(ward.doctor_token).get("/api/me").json()["dial_prefix"] == served

@@ -62,6 +62,7 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"SEND_LIMIT_BURST": "many"}, "set SEND_LIMIT_BURST"),
         ({"SEND_LIMIT_PER_MINUTE": "5", "SEND_LIMIT_BURST": "10"}, "set SEND_LIMIT_BURST"),
         ({"FLOOD_ROLE_PER_MINUTE": "-1"}, "set FLOOD_ROLE_PER_MINUTE"),
+        ({"CALLBACK_DIAL_PREFIX": "9, then"}, "set CALLBACK_DIAL_PREFIX"),
     ],
 )
 @pytest.mark.parametrize(

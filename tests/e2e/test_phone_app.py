@@ -136,11 +136,13 @@ def test_a_nurse_bleeps_a_role_the_doctor_acknowledges_and_everyone_sees_it_live
     snap(doctor, "4-doctor-inbox")
 
     board_card = switchboard.locator(f"#board [data-bleep='{bleep_id}']")
-    expect(board_card).to_contain_text("Escalation step 0 of 3 done", timeout=BOARD_REFRESH_WAIT_MS)
+    expect(board_card).to_contain_text(
+        "Escalation: no step yet; next: remind at 2 min", timeout=BOARD_REFRESH_WAIT_MS
+    )
     expect(board_card.locator(".age")).to_contain_text(" s")
     snap(switchboard, "6-switchboard-board")
 
-    card.click()
+    card.get_by_role("link", name="Medical Registrar on call (2345)").click()
     expect(nurse.locator("#bleep-state")).to_contain_text("Read")
     doctor.get_by_label("Coming in").select_option("10")
     doctor.get_by_role("button", name="Acknowledge", exact=True).click()

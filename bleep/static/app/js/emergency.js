@@ -2,8 +2,9 @@
 // focused on taking it on while a clinician is found.
 
 import { api } from "./api.js";
+import { quickAnswers } from "./answers.js";
 import { emergenciesForMe, putBleep, takesOnInstead } from "./store.js";
-import { announce, h, replace, target, where } from "./ui.js";
+import { announce, callbackLink, duration, h, replace, target, where } from "./ui.js";
 
 const VIBRATION = [700, 250, 700, 250, 700, 250, 700];
 const TONE_EVERY_MS = 1600;
@@ -11,17 +12,42 @@ const TONE_EVERY_MS = 1600;
 const dismissed = new Set();
 let shown = null;
 let toneTimer = null;
+let waitingTimer = null;
 let audio = null;
 
-// Browsers only let a page make sound after a tap: prepare the sound on the first one.
-function unlockAudio() {
-  if (audio) return;
+// Browsers let a page make sound only after the person has tapped or typed in it (Chrome's
+// autoplay policy: an AudioContext made or resumed after a user activation runs; Safari on
+// iOS asks a touch too, and its silent switch mutes web audio; Firefox blocks audible
+// playback until a tap or key press unless the site is allowed). So the sound is armed by
+// the Sign in tap itself, and after a reload with a saved sign-in by the first tap or key;
+// until then the header says "Sound off" plainly, with a button that turns it on.
+export function armSound() {
   const Context = window.AudioContext || window.webkitAudioContext;
-  if (!Context) return;
-  audio = new Context();
+  if (!Context) return drawSound();
+  if (!audio || audio.state === "closed") audio = new Context();
+  audio.resume().then(drawSound, drawSound);
+  drawSound();
 }
-window.addEventListener("pointerdown", unlockAudio, { once: true });
-window.addEventListener("keydown", unlockAudio, { once: true });
+
+export function soundOn() {
+  return Boolean(audio && audio.state === "running");
+}
+
+// The header's "Sound off" button, shown while an emergency could not be heard.
+export function drawSound() {
+  const signedOut = document.getElementById("sign-out").hidden;
+  for (const button of document.querySelectorAll("button.sound")) {
+    button.hidden = soundOn() || (button.id === "sound" && signedOut);
+  }
+  document.body.dataset.sound = soundOn() ? "on" : "off";
+}
+
+function soundButton() {
+  return h("button", { type: "button", class: "sound", hidden: soundOn(), onclick: armSound },
+    "Sound off: tap to turn on");
+}
+window.addEventListener("pointerdown", armSound, { once: true });
+window.addEventListener("keydown", armSound, { once: true });
 
 function tone() {
   if (!audio || audio.state === "closed") return;
@@ -67,13 +93,24 @@ function open(bleep) {
   const previous = document.activeElement;
   shown = bleep.id;
   const actions = takesOnInstead(bleep) ? switchboardActions(bleep) : clinicianActions(bleep);
+  const waited = h("span", { id: "emergency-waiting" });
+  const tickWaiting = () => {
+    waited.textContent = duration((Date.now() - new Date(bleep.created_at).getTime()) / 1000);
+  };
+  tickWaiting();
+  window.clearInterval(waitingTimer);
+  waitingTimer = window.setInterval(tickWaiting, 1000);
   replace(
     screen,
     h("h1", { id: "emergency-title" }, "EMERGENCY"),
     h("p", { class: "what" }, target(bleep)),
-    h("p", { class: "where" }, where(bleep) || "No location given"),
     h("p", { class: "message", id: "emergency-message" }, bleep.message),
-    bleep.callback_extension ? h("p", { class: "where" }, `Call back on ${bleep.callback_extension}`) : null,
+    h("dl", { class: "facts" },
+      h("dt", {}, "Where"), h("dd", { id: "emergency-where" }, where(bleep) || "Not given"),
+      h("dt", {}, "From"), h("dd", {}, bleep.sender.name),
+      h("dt", {}, "Call back"), h("dd", {}, bleep.callback_extension ? callbackLink(bleep.callback_extension) : "Not given"),
+      h("dt", {}, "Waiting"), h("dd", {}, waited)),
+    soundButton(),
     h("p", { class: "problem", id: "emergency-error", role: "status" }),
     actions,
     h("button", { type: "button", class: "secondary", onclick: () => openBleep(bleep.id) }, "Open the bleep"),
@@ -85,7 +122,10 @@ function open(bleep) {
   screen.hidden = false;
   screen.dataset.bleepId = String(bleep.id);
   screen.returnFocus = previous;
-  for (const part of ["view", "tabs", "banner"]) document.getElementById(part).inert = true;
+  // Everything else is out of reach until it is answered: a tap, Tab or a screen reader.
+  for (const part of document.body.children) {
+    if (part !== screen && !part.matches("[aria-live]")) part.inert = true;
+  }
   actions[0].focus();
   announce(`Emergency bleep: ${target(bleep)}, ${where(bleep)}`, true);
   alarm(true);
@@ -97,7 +137,17 @@ function clinicianActions(bleep) {
     { type: "button", class: "acknowledge", onclick: () => acknowledgeNow(bleep.id, acknowledge) },
     "Acknowledge: I'm coming",
   );
-  return [acknowledge];
+  const later = quickAnswers(bleep, {
+    idPrefix: "emergency",
+    label: "Or coming in:",
+    etas: [5, 10, 15],
+    done: () => {
+      dismissed.add(bleep.id);
+      close();
+      location.hash = `#/bleeps/${bleep.id}`;
+    },
+  });
+  return [acknowledge, later];
 }
 
 // Switchboard is not the clinician the sender needs: it takes the bleep on, escalates it or
@@ -127,9 +177,10 @@ function close() {
   const screen = document.getElementById("emergency");
   shown = null;
   alarm(false);
+  window.clearInterval(waitingTimer);
   screen.hidden = true;
   replace(screen);
-  for (const part of ["view", "tabs", "banner"]) document.getElementById(part).inert = false;
+  for (const part of document.body.children) part.inert = false;
   if (screen.returnFocus && screen.returnFocus.isConnected) screen.returnFocus.focus();
 }
 
@@ -175,3 +226,22 @@ function openBleep(bleepId) {
   close();
   location.hash = `#/bleeps/${bleepId}`;
 }
+
+// Tab and Shift+Tab go round the emergency screen's own controls, never behind it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Tab" || shown === null) return;
+  const screen = document.getElementById("emergency");
+  const controls = [...screen.querySelectorAll("button, a[href], input, select, textarea, summary")]
+    .filter((control) => !control.disabled && control.getClientRects().length > 0);
+  if (!controls.length) return;
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  const inside = screen.contains(document.activeElement);
+  if (event.shiftKey && (document.activeElement === first || !inside)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+    event.preventDefault();
+    first.focus();
+  }
+});

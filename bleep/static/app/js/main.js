@@ -2,7 +2,7 @@
 // emergency screen.
 
 import { api, Offline, savedUser, saveUser, signOut, token } from "./api.js";
-import { raiseEmergencies } from "./emergency.js";
+import { armSound, drawSound, raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
 import { loadFirstPages } from "./lists.js";
@@ -104,6 +104,7 @@ function showSignIn() {
   stopRenewal();
   document.getElementById("tabs").hidden = true;
   document.getElementById("sign-out").hidden = true;
+  drawSound();
   document.getElementById("who").textContent = "";
   document.getElementById("connection").hidden = true;
   replace(document.getElementById("banner")).hidden = true;
@@ -130,6 +131,7 @@ async function begin() {
   learnWords(store.me);
   document.getElementById("who").textContent = store.me ? store.me.name : "";
   document.getElementById("sign-out").hidden = false;
+  drawSound();
   document.getElementById("connection").hidden = false;
   await loadLists();
   startLive();
@@ -197,6 +199,8 @@ subscribe((change) => {
   raiseEmergencies(change);
   checkRenewal();
 });
+
+document.getElementById("sound").addEventListener("click", armSound);
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   stopLive();

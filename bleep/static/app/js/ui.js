@@ -25,9 +25,17 @@ export const PRIORITY_LABEL = { routine: "Routine", urgent: "Urgent", emergency:
 // The words for each action, escalation step and status, as the server names them (the
 // `words` of /api/me, from messaging/actions.py): the app keeps no copy of its own.
 const WORDS = { actions: {}, steps: {}, statuses: {} };
+// Dialled before a callback extension (CALLBACK_DIAL_PREFIX, from /api/me).
+let dialPrefix = "";
 
 export function learnWords(me) {
   if (me && me.words) Object.assign(WORDS, me.words);
+  if (me && typeof me.dial_prefix === "string") dialPrefix = me.dial_prefix;
+}
+
+// A callback extension as a link that calls it: the extension shown, the prefix dialled.
+export function callbackLink(extension) {
+  return h("a", { class: "tel", href: `tel:${dialPrefix}${extension}` }, extension);
 }
 
 // What to show for `value` (an action, a step or a status); the value itself if unknown.

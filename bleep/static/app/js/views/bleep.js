@@ -6,7 +6,7 @@
 import { api, ApiError, wholeList } from "../api.js";
 import { markRead } from "../live.js";
 import { myDelivery, putBleep, store, subscribe, takesOnInstead } from "../store.js";
-import { badge, clock, h, replace, state, statusLine, target, WAITING, where, words } from "../ui.js";
+import { badge, callbackLink, clock, h, replace, state, statusLine, target, WAITING, where, words } from "../ui.js";
 
 const ETAS = [null, 2, 5, 10, 15, 20, 30, 45, 60];
 const REFRESH_DELAY_MS = 300;
@@ -61,7 +61,7 @@ export function renderBleep(view, bleepId) {
       h("dl", { class: "facts" },
         h("dt", {}, "Where"), h("dd", {}, where(current) || "Not given"),
         current.nhs_number ? [h("dt", {}, "NHS number"), h("dd", {}, current.nhs_number.replace(/(\d{3})(\d{3})(\d{4})/, "$1 $2 $3"))] : null,
-        h("dt", {}, "Call back"), h("dd", {}, current.callback_extension ? `Extension ${current.callback_extension}` : "Not given")),
+        h("dt", {}, "Call back"), h("dd", {}, current.callback_extension ? ["Extension ", callbackLink(current.callback_extension)] : "Not given")),
     );
   }
 

@@ -17,9 +17,11 @@ export function renderInbox(view) {
 
   function draw() {
     const bleeps = inbox();
+    const kept = typedAnswers(open);
     replace(open, bleeps.length
       ? bleeps.map((bleep) => h("li", {}, bleepCard(bleep, { mine: myDelivery(bleep) })))
       : h("li", { class: "empty" }, "No open bleeps for you."));
+    restoreAnswers(open, kept);
     const { more: left, emergencies } = store.pages.inbox;
     replace(more, left ? h("p", { class: "small" }, moreLine(left, emergencies, emergenciesIn(bleeps))) : null,
       showMoreButton({ listId: "inbox", more: left, page: PAGE, load: () => loadMore("inbox") }));
@@ -32,6 +34,27 @@ export function renderInbox(view) {
   drawNotifications(notifications);
   draw();
   return subscribe(draw);
+}
+
+// A decline being written survives the list being drawn again when an event arrives.
+function typedAnswers(list) {
+  const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : null;
+  const open = [...list.querySelectorAll(".quick details[open]")].map((details) => {
+    const input = details.querySelector("input");
+    return { id: input.id, value: input.value };
+  });
+  return { focused, open };
+}
+
+function restoreAnswers(list, { focused, open }) {
+  for (const { id, value } of open) {
+    const input = list.querySelector(`#${CSS.escape(id)}`);
+    if (!input) continue;
+    input.closest("details").open = true;
+    input.value = value;
+  }
+  const again = focused && list.querySelector(`#${CSS.escape(focused)}`);
+  if (again) again.focus({ preventScroll: true });
 }
 
 async function drawNotifications(panel) {

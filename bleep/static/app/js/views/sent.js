@@ -3,7 +3,7 @@
 import { PAGE } from "../api.js";
 import { loadMore } from "../lists.js";
 import { sent, store, subscribe } from "../store.js";
-import { h, replace, showMoreButton, state } from "../ui.js";
+import { h, replace, showMoreButton } from "../ui.js";
 import { bleepCard } from "./cards.js";
 
 export function renderSent(view) {
@@ -14,9 +14,7 @@ export function renderSent(view) {
   function draw() {
     const bleeps = sent();
     replace(list, bleeps.length
-      ? bleeps.map((bleep) => h("li", {},
-          bleepCard(bleep),
-          h("p", { class: "meta" }, bleep.deliveries.map((d) => h("span", {}, `${d.recipient.name} `, state(d.status))))))
+      ? bleeps.map((bleep) => h("li", {}, bleepCard(bleep, { recipients: true })))
       : h("li", { class: "empty" }, "You have not sent any bleeps yet."));
     const left = store.pages.sent.more;
     replace(more, showMoreButton({ listId: "sent", more: left, page: PAGE, load: () => loadMore("sent") }));

@@ -4,6 +4,7 @@
 // form, with the person's name fixed, signs in again before the token ends (renewal.js).
 
 import { ApiError, guessDeviceName, signIn } from "../api.js";
+import { armSound } from "../emergency.js";
 import { h, replace } from "../ui.js";
 import { codeInput, codeProblem, renderEnrol } from "./mfa.js";
 
@@ -59,6 +60,8 @@ export function signInForm({ done, username = null, deviceName = null, onEnrol =
   if (again) form.setAttribute("aria-label", "Sign in again");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // This tap (or Enter) is what lets the page sound an emergency later (emergency.js).
+    armSound();
     const button = form.querySelector("button[type=submit]");
     problem.textContent = "";
     button.disabled = true;

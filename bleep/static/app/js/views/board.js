@@ -109,7 +109,7 @@ export function renderBoard(view) {
     return h(
       "article",
       { class: "card", "data-priority": row.priority, "data-bleep": String(row.id), "aria-labelledby": `board-${row.id}` },
-      h("h3", { id: `board-${row.id}` }, badge(row.priority), " ", h("a", { href: `#/bleeps/${row.id}` }, target(row))),
+      h("h2", { id: `board-${row.id}` }, badge(row.priority), " ", h("a", { href: `#/bleeps/${row.id}` }, target(row))),
       h("p", { class: "meta" },
         h("span", {}, "Waiting ", h("span", { class: "age", "data-age-of": String(row.id), "data-late": String(overdue(row)) }, ageText(row, seconds))),
         h("span", {}, `sent ${clock(row.created_at)} by ${row.sender.name}`),

@@ -10,7 +10,7 @@ export function bleepCard(bleep, { mine, recipients = false } = {}) {
   return h(
     "article",
     { class: "card", "data-priority": bleep.priority, "data-status": bleep.status, "data-bleep": String(bleep.id), "aria-labelledby": `card-${bleep.id}` },
-    h("h3", { id: `card-${bleep.id}` }, badge(bleep.priority), " ", h("a", { class: "open", href: `#/bleeps/${bleep.id}` }, target(bleep))),
+    h("h2", { id: `card-${bleep.id}` }, badge(bleep.priority), " ", h("a", { class: "open", href: `#/bleeps/${bleep.id}` }, target(bleep))),
     h("p", { class: "message" }, bleep.message),
     h("p", { class: "meta" },
       h("span", {}, clock(bleep.created_at)),

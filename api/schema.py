@@ -1,6 +1,9 @@
-"""The OpenAPI schema's one error shape, added to every operation that can answer it."""
+"""The OpenAPI schema's one error shape, added to every operation that can answer it, and
+the descriptions of fields that do not describe themselves."""
 
 from typing import Any
+
+from api.field_words import BY_QUERY, description
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -61,8 +64,8 @@ def document_errors(result: dict[str, Any], **_: Any) -> dict[str, Any]:
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for status, description in _errors_for(path, operation).items():
-                responses.setdefault(status, _error_response(description))
+            for status, meaning in _errors_for(path, operation).items():
+                responses.setdefault(status, _error_response(meaning))
     return result
 
 
@@ -87,3 +90,39 @@ def _error_response(description: str) -> dict[str, Any]:
             "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}
         },
     }
+
+
+def describe_fields(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Give every property and path parameter without a description the one in
+    api/field_words.py: one table, so a field that recurs is described once."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        paged = name.startswith("Paginated")
+        for field, spec in (component.get("properties") or {}).items():
+            if "description" in spec:
+                continue
+            said = PAGE_WORDS.get(field) if paged else description(name, field)
+            if said is None:
+                continue
+            if "$ref" in spec:
+                # A sibling of $ref is ignored by OpenAPI 3.0 tools: wrap it to say more.
+                component["properties"][field] = {"allOf": [spec], "description": said}
+            else:
+                spec["description"] = said
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("description"):
+                    continue
+                if parameter.get("in") == "path":
+                    thing = parameter["name"].removesuffix("_id").replace("_", " ")
+                    parameter["description"] = f"The {thing}'s id."
+                elif parameter["name"] in BY_QUERY:
+                    parameter["description"] = BY_QUERY[parameter["name"]]
+    return result
+
+
+PAGE_WORDS = {
+    "next": "The URL of the next page; null on the last.",
+    "previous": "The URL of the page before; null on the first.",
+    "results": "This page of the list.",
+}

@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Every operation's 4xx and 5xx answers, in the API's one error shape.
         "api.schema.document_errors",
+        # What each field means, where its serializer does not say (api/field_words.py).
+        "api.schema.describe_fields",
     ],
 }
 

@@ -229,3 +229,13 @@ def test_the_sent_list_pages_past_what_it_used_to_cut_off(ward: Ward) -> None:
     assert [row["id"] for row in body["results"]] == [ids[0]]
     assert (body["count"], body["more"]) == (3, 0)
     assert "emergencies" not in body
+
+
+def test_the_shift_list_keeps_to_its_limit_within_its_window(ward: Ward) -> None:
+    for name in ("grace.moyo", "helen.carter"):
+        factories.on_call_now(ward.role, factories.make_person(name), ward.now)
+    client = client_for(ward.nurse_token)
+    assert client.get("/api/rota/shifts").json()["count"] >= 3
+    body = client.get("/api/rota/shifts?limit=1").json()
+    assert len(body["results"]) == 1
+    assert body["more"] == body["count"] - 1

@@ -48,3 +48,36 @@ def test_an_operation_that_needs_a_token_documents_401_and_one_on_an_object_404(
     assert {"401", "403", "404"} <= set(bleep)
     sending = schema["paths"]["/api/bleeps"]["post"]["responses"]
     assert {"400", "401", "413"} <= set(sending)
+
+
+def undescribed(schema: dict[str, Any]) -> list[str]:
+    """Return every property and parameter in the schema that says nothing of itself."""
+    missing = []
+
+    def walk(where: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for name, field in (node.get("properties") or {}).items():
+                # A field that is only a reference is described by what it refers to.
+                described = "description" in field or "$ref" in field and len(field) == 1
+                if not described and not ("allOf" in field and "description" in field):
+                    missing.append(f"{where}.{name}")
+                walk(f"{where}.{name}", field)
+            for key in ("items", "additionalProperties"):
+                if isinstance(node.get(key), dict):
+                    walk(where, node[key])
+            for key in ("allOf", "oneOf", "anyOf"):
+                for part in node.get(key) or []:
+                    walk(where, part)
+
+    for name, component in schema["components"]["schemas"].items():
+        walk(name, component)
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if not parameter.get("description"):
+                missing.append(f"{method.upper()} {path} ?{parameter['name']}")
+    return missing
+
+
+def test_every_field_and_parameter_of_the_schema_says_what_it_is(schema: dict[str, Any]) -> None:
+    missing = undescribed(schema)
+    assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)

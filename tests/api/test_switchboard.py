@@ -443,6 +443,7 @@ def board_row(ward: Ward) -> dict[str, Any]:
     return dict(row)
 
 
+@pytest.mark.hazard("HZ-23")
 def test_the_board_tells_the_escalation_in_words_and_never_counts_past_the_plan(
     ward: Ward,
 ) -> None:
@@ -474,6 +475,7 @@ def test_the_board_tells_the_escalation_in_words_and_never_counts_past_the_plan(
     assert progress["next_action"] == "renotify"
 
 
+@pytest.mark.hazard("HZ-23")
 def test_the_board_says_switchboard_will_be_reminded_not_brought_in_when_it_is_in_already(
     ward: Ward,
 ) -> None:
@@ -489,6 +491,7 @@ def test_the_board_says_switchboard_will_be_reminded_not_brought_in_when_it_is_i
     assert progress["summary"].startswith("Switchboard added at 0 s, ")
 
 
+@pytest.mark.hazard("HZ-23")
 def test_the_board_counts_the_overdue_bleeps_of_the_whole_list_by_priority(ward: Ward) -> None:
     ages = {"emergency": [2, 4], "urgent": [5, 7], "routine": [14, 16, 30]}
     for priority, minutes_ago in ages.items():

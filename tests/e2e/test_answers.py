@@ -76,6 +76,7 @@ def clear_of_the_tab_bar(page: Page, control: Locator) -> None:
     assert place["height"] >= 44 and place["width"] >= 44, f"{control} is smaller than 44 px"
 
 
+@pytest.mark.hazard("HZ-26")
 def test_the_doctor_acknowledges_with_an_eta_in_one_tap_from_the_inbox_card(
     server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -99,6 +100,7 @@ def test_the_doctor_acknowledges_with_an_eta_in_one_tap_from_the_inbox_card(
     )
 
 
+@pytest.mark.hazard("HZ-26")
 def test_the_doctor_declines_from_the_inbox_card_one_tap_further_with_a_reason(
     server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -127,6 +129,7 @@ def tab_to(page: Page, selector: str, *, backwards: bool = False, most: int = 80
     raise AssertionError(f"Tab never reached {selector}")
 
 
+@pytest.mark.hazard("HZ-26")
 def test_a_nurse_sends_and_the_doctor_answers_with_the_keyboard_alone(
     server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -156,6 +159,7 @@ def test_a_nurse_sends_and_the_doctor_answers_with_the_keyboard_alone(
     )
 
 
+@pytest.mark.hazard("HZ-26")
 def test_the_emergency_screen_says_who_where_how_to_call_back_and_how_long_and_keeps_focus(
     server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -188,6 +192,7 @@ def test_the_emergency_screen_says_who_where_how_to_call_back_and_how_long_and_k
     assert wait_for_status(people["doctor"], bleep_id, DeliveryStatus.ACKNOWLEDGED).eta_minutes == 5
 
 
+@pytest.mark.hazard("HZ-26")
 def test_after_a_reload_the_app_says_plainly_that_sound_is_off_until_tapped(
     server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:

@@ -33,6 +33,7 @@ def on_the_board(page: Page) -> None:
     expect(page.locator("#tabs a[aria-current=page]")).to_have_text("Board")
 
 
+@pytest.mark.hazard("HZ-23")
 def test_switchboard_keeps_its_board_through_every_tab_a_reload_and_a_reconnect(
     bleep_server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:
@@ -65,6 +66,7 @@ def test_switchboard_keeps_its_board_through_every_tab_a_reload_and_a_reconnect(
     )
 
 
+@pytest.mark.hazard("HZ-23")
 def test_the_board_puts_emergencies_first_counts_the_overdue_and_tells_the_escalation_in_words(
     bleep_server: Server, chromium: Browser, people: dict[str, Person]
 ) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -215,3 +216,20 @@ def bleep_server_on_private_redis(
     """The server as in production (web and worker), its channel layer on `private_redis`."""
     with running_server(log=server_log, redis_url=private_redis.url) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for a module of browser tests; each test opens a context per
+    phone. (Imported here, not above: tests.e2e.browser imports this module.)"""
+    from tests.e2e.browser import launch_chromium
+
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def people(transactional_db: None) -> dict[str, Any]:
+    """A nurse on Ward 7, a registrar on bleep 2345 and switchboard, each with a login."""
+    from tests.e2e.browser import hospital
+
+    return hospital()

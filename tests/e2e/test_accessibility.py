@@ -4,7 +4,6 @@ control is at least 44×44 CSS px, and the states axe cannot judge (the offline 
 error on a page marked stale) keep 4.5:1 contrast."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from rota.models import Location, Person
-from tests.e2e.browser import PHONE, WAIT_MS, hospital, launch_chromium, sign_in
+from tests.e2e.browser import PHONE, WAIT_MS, sign_in
 from tests.e2e.conftest import Server
 from tests.e2e.test_phone_app import rest_login
 
@@ -80,16 +79,6 @@ CONTRAST = """(element) => {
   const [light, dark] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
   return (light + 0.05) / (dark + 0.05);
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def people(transactional_db: None) -> dict[str, Person]:
-    return hospital()
 
 
 class Findings:

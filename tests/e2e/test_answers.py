@@ -11,23 +11,13 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from messaging.models import Delivery, DeliveryStatus
 from rota.models import Location, Person
-from tests.e2e.browser import hospital, launch_chromium, phone, sign_in
+from tests.e2e.browser import phone, sign_in
 from tests.e2e.conftest import Server, running_server
 from tests.e2e.test_phone_app import rest_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DIAL_PREFIX = "01632 96"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def people(transactional_db: None) -> dict[str, Person]:
-    return hospital()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Priority
 from rota.models import Person, Role
 from tests import factories
-from tests.e2e.browser import WAIT_MS, hospital, launch_chromium, phone, sign_in, snap
+from tests.e2e.browser import WAIT_MS, phone, sign_in, snap
 from tests.e2e.conftest import Server, running_server
 from tests.escalation.test_steps import make_policy
 from tests.push_service import PushService
@@ -28,17 +28,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # Switchboard's board asks again this often; waiting for it allows two turns.
 BOARD_REFRESH_WAIT_MS = 12_000
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for this module; each test opens a context per phone."""
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def people(transactional_db: None) -> dict[str, Person]:
-    return hospital()
 
 
 @contextmanager

@@ -4,7 +4,6 @@ code and with a recovery code."""
 
 import time
 from base64 import b32decode
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -14,17 +13,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from messaging.models import Device
 from rota.models import Person
 from tests import factories
-from tests.e2e.browser import launch_chromium, phone, snap
+from tests.e2e.browser import phone, snap
 from tests.e2e.conftest import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 STEP = 30
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    yield from launch_chromium()
 
 
 @pytest.fixture

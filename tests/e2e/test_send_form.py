@@ -1,27 +1,15 @@
 """The nurse's send form on a phone: what it shows when the server refuses a field."""
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, FloatRect, Locator, expect
 
 from messaging.models import Bleep
 from rota.models import Person
 from tests import factories
-from tests.e2e.browser import hospital, launch_chromium, phone, sign_in
+from tests.e2e.browser import phone, sign_in
 from tests.e2e.conftest import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def people(transactional_db: None) -> dict[str, Person]:
-    return hospital()
 
 
 def box(locator: Locator) -> FloatRect:

@@ -1,7 +1,6 @@
 """Switchboard's console on a phone: the board kept across tabs and its progress in words."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -10,22 +9,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from messaging.models import Bleep
 from rota.models import Person, Role
-from tests.e2e.browser import hospital, launch_chromium, phone, sign_in
+from tests.e2e.browser import phone, sign_in
 from tests.e2e.conftest import Server
 from tests.e2e.test_phone_app import BOARD_REFRESH_WAIT_MS, rest_login
 from tests.escalation.test_steps import make_policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def people(transactional_db: None) -> dict[str, Person]:
-    return hospital()
 
 
 def on_the_board(page: Page) -> None:

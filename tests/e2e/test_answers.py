@@ -75,6 +75,8 @@ def test_the_doctor_acknowledges_with_an_eta_in_one_tap_from_the_inbox_card(
     card = doctor.locator(f"#inbox [data-bleep='{bleep_id}']")
     ten = card.get_by_role("button", name="Acknowledge: coming in 10 min")
     expect(ten).to_be_visible()
+    # The phone's own receipt redraws the card once; measure the card it settles on.
+    expect(card.locator(".meta .state")).to_have_text("Delivered")
     for control in card.locator(".etas button, details.decline > summary").all():
         clear_of_the_tab_bar(doctor, control)
     # The callback extension calls the ward, the hospital's prefix dialled first.

@@ -300,7 +300,9 @@ def two_of_everything(ward: Ward) -> str:
 
 
 # What a list needs asked beside `limit`: the gaps report has no default window.
-ASKED_WITH = {"/api/rota/gaps": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}}
+ASKED_WITH: dict[str, dict[str, str]] = {
+    "/api/rota/gaps": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
+}
 
 
 def test_every_list_in_the_schema_answers_one_when_asked_for_one(ward: Ward) -> None:
@@ -313,7 +315,7 @@ def test_every_list_in_the_schema_answers_one_when_asked_for_one(ward: Ward) -> 
     assert len(lists) >= 17
 
     for path in lists:
-        response = client.get(path, {"limit": 1, **ASKED_WITH.get(path, {})})
+        response = client.get(path, {"limit": "1", **ASKED_WITH.get(path, {})})
         assert response.status_code == 200, (path, response.json())
         body = response.json()
         assert isinstance(body, dict) and "results" in body, f"{path} is not paged"

@@ -322,3 +322,12 @@ def test_every_list_in_the_schema_answers_one_when_asked_for_one(ward: Ward) -> 
         # Two or more, or a list that ignored `limit` would pass unseen.
         assert body["count"] >= 2, f"{path}: give two_of_everything two of these"
         assert (len(body["results"]), body["more"]) == (1, body["count"] - 1), path
+
+
+@pytest.mark.parametrize("path", ["/api/rota/exports/shifts.csv", "/api/rota/exports/shifts.ics"])
+@pytest.mark.parametrize("field", ["limit", "offset"])
+def test_a_whole_file_refuses_paging_naming_the_field(ward: Ward, path: str, field: str) -> None:
+    response = client_for(ward.nurse_token).get(path, {field: "1"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]

@@ -55,7 +55,6 @@ BY_NAME: dict[str, str] = {
     "target_role": "The role (its id) an escalate step brings in; null for the next role up.",
     "target_team": "The team (its id) a broadcast_team step bleeps.",
     "pattern": "The recurring pattern (its id) this shift was made from; null if made by hand.",
-    "rotation": "The people (ids) who take the pattern's shifts in turn.",
     "anchor_date": "The date the rotation starts counting from.",
     "holders": "Who holds the role now; empty when nobody does (bleeps go up its fallback).",
     "counterpart_shift": "The shift (its id) offered in return; null for a give-away.",
@@ -78,8 +77,6 @@ BY_NAME: dict[str, str] = {
     "since": "When switchboard took it on (UTC).",
     "note": "What switchboard is doing, such as 'phoning the team'.",
     "bleeps": "The bleeps the call made, one for each role of the team.",
-    "from": "The first date (inclusive).",
-    "to": "The last date (inclusive).",
 }
 
 BY_FIELD: dict[str, str] = {

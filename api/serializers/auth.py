@@ -17,6 +17,8 @@ OTP_HELP = "The 6-digit code from the authenticator app, or an unused recovery c
 
 
 class LoginSerializer(StrictSerializer):
+    """A sign-in from a phone: who, their password, and a code once they have a second factor."""
+
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     device_name = serializers.CharField(max_length=80, default="phone")
@@ -32,10 +34,14 @@ class LoginSerializer(StrictSerializer):
 
 
 class OtpSerializer(StrictSerializer):
+    """A code from the authenticator app (or a recovery code) confirming who is asking."""
+
     otp = serializers.CharField(max_length=32, help_text=OTP_HELP)
 
 
 class StartEnrolmentSerializer(StrictSerializer):
+    """A request to enrol an authenticator app as the second factor."""
+
     otp = serializers.CharField(
         max_length=32,
         required=False,
@@ -65,7 +71,7 @@ class RecoveryCodesSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Ten single-use codes, each in place of a 6-digit code; shown once.",
     )
-    mfa = MfaSerializer()
+    mfa = MfaSerializer(help_text="This person's second factor, now enrolled.")
 
 
 class DeviceSerializer(serializers.Serializer):
@@ -98,8 +104,8 @@ class DeviceDetailSerializer(serializers.ModelSerializer):
 
 class LoginResponseSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`; shown once.")
-    device = DeviceSerializer()
-    user = PersonSerializer()
+    device = DeviceSerializer(help_text="The device this sign-in made; the token is its own.")
+    user = PersonSerializer(help_text="The person signed in.")
 
 
 class EnrolledSignInSerializer(RecoveryCodesSerializer, LoginResponseSerializer):

@@ -21,6 +21,12 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = ["id", "username", "name", "job"]
+        extra_kwargs = {
+            "job": {
+                "help_text": "Their job, set by an administrator: it decides what they may do "
+                "(switchboard reads the board, a rota manager changes the rota)."
+            }
+        }
 
 
 class PersonBriefSerializer(serializers.Serializer):
@@ -39,4 +45,6 @@ class RoleSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
     bleep_number = serializers.CharField(read_only=True)
-    team = serializers.CharField(source="team.name", read_only=True)
+    team = serializers.CharField(
+        source="team.name", read_only=True, help_text="The name of the team it belongs to."
+    )

@@ -21,7 +21,7 @@ from messaging.models import (
 
 
 class RoleOnCallSerializer(serializers.Serializer):
-    role = RoleSerializer()
+    role = RoleSerializer(help_text="The role on call.")
     holders = PersonBriefSerializer(many=True)
 
 
@@ -49,7 +49,7 @@ class DeliverySerializer(serializers.Serializer):
 class HandlingSerializer(serializers.Serializer):
     """Switchboard has taken the bleep on: who, their note, since when (not an acknowledgement)."""
 
-    by = PersonBriefSerializer()
+    by = PersonBriefSerializer(help_text="The switchboard operator who took it on.")
     note = serializers.CharField()
     since = serializers.DateTimeField()
 
@@ -101,7 +101,7 @@ def _represent(field: serializers.Field, instance: Any) -> Any:
 
 
 class ReplyOutSerializer(serializers.ModelSerializer):
-    author = PersonBriefSerializer()
+    author = PersonBriefSerializer(help_text="Who wrote the reply.")
 
     class Meta:
         model = Reply
@@ -186,6 +186,8 @@ class OpenBleepSerializer(BleepSerializer):
 
 
 class EscalateSerializer(StrictSerializer):
+    """Switchboard bringing another role into an open bleep."""
+
     role = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -195,6 +197,8 @@ class EscalateSerializer(StrictSerializer):
 
 
 class RedirectSerializer(StrictSerializer):
+    """Switchboard sending an open bleep on to another role or person instead."""
+
     role = serializers.IntegerField(required=False, help_text="The role to send the bleep to.")
     person = serializers.IntegerField(required=False, help_text="Or a person, by name.")
 
@@ -212,7 +216,10 @@ class FloodAlertSerializer(serializers.Serializer):
     """
 
     id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=FloodAlert.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=FloodAlert.Kind.choices,
+        help_text="sender: one sender past the send limit; role: too many bleeps to one role.",
+    )
     sender = PersonBriefSerializer(allow_null=True)
     role = RoleSummarySerializer(allow_null=True)
     count = serializers.IntegerField(help_text="The most bleeps counted in one minute of it.")

@@ -53,10 +53,13 @@ class ImportedShiftSerializer(serializers.Serializer):
         source="label", help_text='Where in the file: "row 3", or "event <UID> (<summary>) …".'
     )
     uid = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=[outcome.value for outcome in Outcome])
+    outcome = serializers.ChoiceField(
+        choices=[outcome.value for outcome in Outcome],
+        help_text="What the import did (or, in a dry run, would do) with the shift.",
+    )
     shift_id = serializers.IntegerField(allow_null=True, help_text="None for a dry run's new one.")
-    role = RoleSerializer()
-    person = PersonSerializer()
+    role = RoleSerializer(help_text="The role the file's shift is for.")
+    person = PersonSerializer(help_text="Who holds the role during the shift.")
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
 
@@ -66,7 +69,11 @@ class SkippedEventSerializer(serializers.Serializer):
         source="label", help_text='The event: "event <UID> (<summary>)", and which occurrence.'
     )
     uid = serializers.CharField()
-    reason = serializers.ChoiceField(choices=[reason.value for reason in SkipReason])
+    reason = serializers.ChoiceField(
+        choices=[reason.value for reason in SkipReason],
+        help_text="Why no shift came of it: the event is cancelled; a repeat's occurrences "
+        "fall before or after the window imported; or its exceptions leave no occurrence.",
+    )
     occurrences = serializers.IntegerField(
         allow_null=True, help_text="How many; null after the window of a repeat without end."
     )
@@ -76,8 +83,13 @@ class RecurrenceWindowSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, Any]:
         # `from` is a Python keyword, so it cannot be declared in the class body.
         return {
-            "from": serializers.DateTimeField(source="start"),
-            "to": serializers.DateTimeField(source="end"),
+            "from": serializers.DateTimeField(
+                source="start",
+                help_text="A repeating event's occurrences from this instant become shifts (UTC).",
+            ),
+            "to": serializers.DateTimeField(
+                source="end", help_text="Up to this instant (UTC); later ones are skipped."
+            ),
         }
 
 
@@ -130,7 +142,9 @@ class StoredReportField(serializers.JSONField):
 class ImportJobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField(help_text="Where to ask how the import went.")
-    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=ImportJob.Kind.choices, help_text="What the file was: CSV or iCalendar."
+    )
     status = serializers.ChoiceField(
         choices=ImportJob.Status.choices,
         help_text="queued, running, then done (see report) or failed (see error).",
@@ -181,6 +195,8 @@ class ExportQuerySerializer(StrictSerializer):
 
 
 class FeedCreateSerializer(StrictSerializer):
+    """What a new calendar feed lists: one person's shifts or one role's."""
+
     role = serializers.PrimaryKeyRelatedField(
         queryset=Role.objects.select_related("team"),
         required=False,

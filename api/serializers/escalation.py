@@ -15,6 +15,10 @@ from rota.models import Role, Site, Team
 SCOPE_HELP = "Give exactly one of role, team or site: the policy's scope."
 POLICY_SOURCES = ["role", "team", "site", "default"]
 WAIT_HELP = "Seconds after the previous step (or the send) for a bleep of this priority."
+STEP_ACTION_HELP = (
+    "What the step does: renotify the same people; escalate to target_role (or one up the "
+    "fallback chain); notify_switchboard; or broadcast_team to target_team."
+)
 
 
 class PolicyStepSerializer(serializers.ModelSerializer):
@@ -30,6 +34,7 @@ class PolicyStepSerializer(serializers.ModelSerializer):
             "after_urgent_seconds",
             "after_emergency_seconds",
         ]
+        extra_kwargs = {"action": {"help_text": STEP_ACTION_HELP}}
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -45,7 +50,7 @@ class PolicySerializer(serializers.ModelSerializer):
 class PolicyStepInputSerializer(StrictSerializer):
     """One step as written; which targets and waits are allowed is the service's rule."""
 
-    action = serializers.ChoiceField(choices=StepAction.choices)
+    action = serializers.ChoiceField(choices=StepAction.choices, help_text=STEP_ACTION_HELP)
     target_role = serializers.PrimaryKeyRelatedField(
         queryset=Role.objects.all(),
         required=False,

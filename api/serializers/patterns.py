@@ -17,6 +17,7 @@ from rota.wallclock import to_wall_clock
 WALL_CLOCK_FORMAT = "%H:%M"
 # The longest range one request may expand: a year and a bit, so the report stays readable.
 MAX_EXPANSION_DAYS = 400
+ROTATION_HELP = "When the next member takes over: each shift, or each week (Monday to Sunday)."
 
 
 def wall_clock_time(help_text: str) -> serializers.TimeField:
@@ -49,6 +50,7 @@ class PatternSerializer(serializers.ModelSerializer):
             "anchor_date",
             "members",
         ]
+        extra_kwargs = {"rotation": {"help_text": ROTATION_HELP}}
 
     def get_members(self, pattern: Pattern) -> list[int]:
         """Return the rotation's person ids, in order."""
@@ -67,7 +69,9 @@ class PatternInputSerializer(StrictSerializer):
     start_time = wall_clock_time("Start, HH:MM on the site's wall clock.")
     end_time = wall_clock_time("End, HH:MM; an end not after the start is on the next day.")
     rotation = serializers.ChoiceField(
-        choices=Pattern.Rotation.choices, default=Pattern.Rotation.EACH_WEEK
+        choices=Pattern.Rotation.choices,
+        default=Pattern.Rotation.EACH_WEEK,
+        help_text=ROTATION_HELP,
     )
     anchor_date = dates.DateField(
         help_text="The first member works the first shift (or week) on or after this day."
@@ -114,7 +118,7 @@ class ExpandPatternSerializer(StrictSerializer):
 class ExpandedShiftSerializer(serializers.Serializer):
     """One shift the pattern makes, in UTC and on the site's clock."""
 
-    person = PersonBriefSerializer()
+    person = PersonBriefSerializer(help_text="Whose turn of the rotation the shift is.")
     start = serializers.DateTimeField(default_timezone=UTC)
     end = serializers.DateTimeField(default_timezone=UTC)
     start_wall_clock = serializers.SerializerMethodField()

@@ -25,6 +25,8 @@ class PushKeySerializer(serializers.Serializer):
 
 
 class PushKeysInputSerializer(StrictSerializer):
+    """The keys of a browser's push subscription, as `PushSubscription.toJSON()` gives them."""
+
     p256dh = serializers.CharField(max_length=100, help_text="The browser's P-256 key, base64url.")
     auth = serializers.CharField(max_length=30, help_text="The browser's auth secret, base64url.")
 
@@ -41,7 +43,7 @@ class PushSubscriptionInputSerializer(StrictSerializer):
     endpoint = serializers.CharField(
         max_length=PushSubscription.ENDPOINT_MAX_LENGTH, trim_whitespace=False
     )
-    keys = PushKeysInputSerializer()
+    keys = PushKeysInputSerializer(help_text="The subscription's keys, as the browser gives them.")
     # Named as the browser names it, so toJSON() can be posted unchanged.
     expirationTime = serializers.IntegerField(
         required=False, allow_null=True, help_text="Sent by browsers; ignored."
@@ -52,7 +54,7 @@ class PushSubscriptionInputSerializer(StrictSerializer):
 
 
 class PushSubscriptionSerializer(serializers.ModelSerializer):
-    device = DeviceSerializer()
+    device = DeviceSerializer(help_text="The signed-in device whose pushes it receives.")
     current = serializers.SerializerMethodField(
         help_text="Whether it belongs to the device that asked."
     )

@@ -16,12 +16,16 @@ from rota.wallclock import to_utc
 
 
 class SiteSerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """A hospital site, whose time zone its rota is read in."""
+
     class Meta:
         model = Site
         fields = ["id", "name", "time_zone"]
 
 
 class LocationSerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """A ward or other place of a site that a bleep can be about."""
+
     class Meta:
         model = Location
         fields = ["id", "site", "name"]
@@ -29,6 +33,8 @@ class LocationSerializer(RejectUnknownFields, serializers.ModelSerializer):
 
 
 class TeamSerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """A team of a site, such as Medicine, that holds roles and may manage its own rota."""
+
     class Meta:
         model = Team
         fields = ["id", "site", "name", "swaps_need_approval"]
@@ -36,10 +42,18 @@ class TeamSerializer(RejectUnknownFields, serializers.ModelSerializer):
 
 
 class RoleRecordSerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """A role people bleep by its number, whoever holds it on the rota."""
+
     class Meta:
         model = Role
         fields = ["id", "site", "team", "name", "bleep_number", "kind", "fallback"]
         validators: list[Any] = []
+        extra_kwargs = {
+            "kind": {
+                "help_text": "clinical (the default) for a role people bleep; switchboard for "
+                "the role every fallback chain ends at."
+            }
+        }
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -63,6 +77,8 @@ class WallClockDateTimeField(serializers.Field):
 
 
 class ShiftSerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """One person holding one role from start to end."""
+
     start = WallClockDateTimeField(help_text="With an offset, or the site's wall-clock time.")
     end = WallClockDateTimeField(help_text="With an offset, or the site's wall-clock time.")
     start_local = serializers.SerializerMethodField(help_text="The start on the site's clock.")

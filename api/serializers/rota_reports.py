@@ -56,7 +56,7 @@ class GapsQuerySerializer(StrictSerializer):
 
 
 class GapSerializer(serializers.Serializer):
-    role = RoleSerializer()
+    role = RoleSerializer(help_text="The role nobody holds from start to end.")
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
 

@@ -8,8 +8,8 @@ from rota.models import Person, Shift, SwapRequest
 
 
 class ShiftSummarySerializer(serializers.ModelSerializer):
-    role = RoleSerializer()
-    person = PersonBriefSerializer()
+    role = RoleSerializer(help_text="The role held during the shift.")
+    person = PersonBriefSerializer(help_text="Who holds the role during the shift.")
 
     class Meta:
         model = Shift
@@ -17,10 +17,12 @@ class ShiftSummarySerializer(serializers.ModelSerializer):
 
 
 class SwapSerializer(serializers.ModelSerializer):
-    shift = ShiftSummarySerializer()
-    counterpart_shift = ShiftSummarySerializer(allow_null=True)
-    requester = PersonBriefSerializer()
-    counterpart = PersonBriefSerializer()
+    shift = ShiftSummarySerializer(help_text="The requester's shift, offered.")
+    counterpart_shift = ShiftSummarySerializer(
+        allow_null=True, help_text="The colleague's shift offered in return; null for a give-away."
+    )
+    requester = PersonBriefSerializer(help_text="Who offered their shift.")
+    counterpart = PersonBriefSerializer(help_text="The colleague asked to take it.")
     decided_by = PersonBriefSerializer(allow_null=True)
 
     class Meta:
@@ -36,9 +38,16 @@ class SwapSerializer(serializers.ModelSerializer):
             "decided_at",
             "decided_by",
         ]
+        extra_kwargs = {
+            "status": {
+                "help_text": "Where the swap has got to; the rota changes only once it is applied."
+            }
+        }
 
 
 class RequestSwapSerializer(StrictSerializer):
+    """An offer of my shift to a colleague, for nothing or for one of theirs."""
+
     shift = serializers.PrimaryKeyRelatedField(
         queryset=Shift.objects.all(), help_text="My shift that I offer."
     )
@@ -55,6 +64,8 @@ class RequestSwapSerializer(StrictSerializer):
 
 
 class CoverSerializer(StrictSerializer):
+    """Cover of part of a shift by another person, such as for sickness."""
+
     person = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.filter(is_active=True), help_text="Who covers."
     )

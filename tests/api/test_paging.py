@@ -1,18 +1,20 @@
-"""Every list is paged: the schema says so for each, a page keeps to its limit and the
-maximum, and the board and the inbox put emergencies first and count them."""
+"""Every list is paged: the schema says so for each, every one keeps to the limit asked and
+the maximum, and the board and the inbox put emergencies first and count them."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 
 from api.pagination import PAGE_DEFAULT, PAGE_MAX
+from escalation.models import Policy
 from escalation.services.sending import send_bleep
-from messaging.models import Priority
-from rota.models import Site
+from messaging.models import FloodAlert, Priority, PushSubscription
+from rota.models import CalendarFeed, Pattern, RotaChange, Shift, Site, SwapRequest
 from tests import factories
 from tests.conftest import Ward, client_for
 
@@ -239,3 +241,93 @@ def test_the_shift_list_keeps_to_its_limit_within_its_window(ward: Ward) -> None
     body = client.get("/api/rota/shifts?limit=1").json()
     assert len(body["results"]) == 1
     assert body["more"] == body["count"] - 1
+
+
+def two_of_everything(ward: Ward) -> str:
+    """Give the switchboard operator two of everything they may list; return their token."""
+    now, operator = ward.now, ward.operator
+    device, token = factories.make_device(operator)
+    factories.make_device(operator, "second phone")
+    operator.user_permissions.add(Permission.objects.get(codename="view_rotachange"))
+    factories.make_team("Surgery", site=ward.role.site)
+    factories.make_site("Second General")
+    operator_shift = Shift.objects.get(person=operator)
+    flooded = (ward.role, ward.switchboard_role)
+    for n in range(2):
+        a_bleep = factories.draft(ward.switchboard_role, message=f"to switchboard {n}")
+        send_bleep(sender=ward.nurse, device=ward.nurse_device, draft=a_bleep, now=now)
+        a_bleep = factories.draft(ward.role, message=f"from switchboard {n}")
+        send_bleep(sender=operator, device=device, draft=a_bleep, now=now)
+        PushSubscription.objects.create(
+            device=device,
+            endpoint=f"https://push.example/{n}",
+            p256dh="p" * 87,
+            auth="a" * 22,
+            created_at=now,
+        )
+        FloodAlert.objects.create(
+            kind=FloodAlert.Kind.ROLE,
+            subject=f"role:{flooded[n].pk}",
+            role=flooded[n],
+            count=20,
+            first_at=now,
+            last_at=now,
+            raised_at=now,
+        )
+        factories.make_location(f"Ward {n}", site=ward.role.site)
+        factories.make_role(f"Unheld {n}", team=ward.role.team)
+        CalendarFeed.objects.create(
+            token_digest=f"{n:064d}", owner=operator, person=operator, created_at=now
+        )
+        Pattern.objects.create(
+            role=ward.role,
+            name=f"Nights {n}",
+            weekdays=[n],
+            start_time=time(20),
+            end_time=time(8),
+            anchor_date=now.date(),
+        )
+        RotaChange.objects.create(
+            actor=operator, at=now, action="create", model="site", object_id=n, after={}
+        )
+    for colleague in (ward.doctor, ward.nurse):
+        SwapRequest.objects.create(
+            shift=operator_shift, requester=operator, counterpart=colleague, created_at=now
+        )
+    Policy.objects.create(role=ward.role, updated_at=now)
+    Policy.objects.create(site=ward.role.site, updated_at=now)
+    return token
+
+
+# What a list needs asked beside `limit`: the gaps report has no default window.
+ASKED_WITH: dict[str, dict[str, str]] = {
+    "/api/rota/gaps": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
+}
+
+
+def test_every_list_in_the_schema_answers_one_when_asked_for_one(ward: Ward) -> None:
+    client = client_for(two_of_everything(ward))
+    lists = [
+        path
+        for path, _, answer in json_answers()
+        if answer.get("type") == "array" or "results" in answer.get("properties", {})
+    ]
+    assert len(lists) >= 17
+
+    for path in lists:
+        response = client.get(path, {"limit": "1", **ASKED_WITH.get(path, {})})
+        assert response.status_code == 200, (path, response.json())
+        body = response.json()
+        assert isinstance(body, dict) and "results" in body, f"{path} is not paged"
+        # Two or more, or a list that ignored `limit` would pass unseen.
+        assert body["count"] >= 2, f"{path}: give two_of_everything two of these"
+        assert (len(body["results"]), body["more"]) == (1, body["count"] - 1), path
+
+
+@pytest.mark.parametrize("path", ["/api/rota/exports/shifts.csv", "/api/rota/exports/shifts.ics"])
+@pytest.mark.parametrize("field", ["limit", "offset"])
+def test_a_whole_file_refuses_paging_naming_the_field(ward: Ward, path: str, field: str) -> None:
+    response = client_for(ward.nurse_token).get(path, {field: "1"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]

@@ -1,9 +1,12 @@
 """The OpenAPI schema tells an app builder what every error looks like."""
 
+import inspect
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
+
+from bleep.strict import RejectUnknownFields, StrictSerializer
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -51,15 +54,16 @@ def test_an_operation_that_needs_a_token_documents_401_and_one_on_an_object_404(
 
 
 def undescribed(schema: dict[str, Any]) -> list[str]:
-    """Return every property and parameter in the schema that says nothing of itself."""
+    """Return every property and parameter in the schema that says nothing of itself, in the
+    components and in the bodies written inline in an operation."""
     missing = []
 
     def walk(where: str, node: Any) -> None:
         if isinstance(node, dict):
             for name, field in (node.get("properties") or {}).items():
-                # A field that is only a reference is described by what it refers to.
-                described = "description" in field or "$ref" in field and len(field) == 1
-                if not described and not ("allOf" in field and "description" in field):
+                # A bare reference says what the object is, not what it is here (the
+                # requester, the counterpart): it is described by an allOf around it.
+                if "description" not in field:
                     missing.append(f"{where}.{name}")
                 walk(f"{where}.{name}", field)
             for key in ("items", "additionalProperties"):
@@ -75,9 +79,23 @@ def undescribed(schema: dict[str, Any]) -> list[str]:
         for parameter in operation.get("parameters", []):
             if not parameter.get("description"):
                 missing.append(f"{method.upper()} {path} ?{parameter['name']}")
+        bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+        for body in bodies:
+            for media, content in (body.get("content") or {}).items():
+                walk(f"{method.upper()} {path} {media}", content.get("schema"))
     return missing
 
 
 def test_every_field_and_parameter_of_the_schema_says_what_it_is(schema: dict[str, Any]) -> None:
     missing = undescribed(schema)
     assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)
+
+
+def test_no_object_of_the_schema_is_described_by_the_docstring_of_a_base_it_shares(
+    schema: dict[str, Any],
+) -> None:
+    # drf-spectacular describes a serializer by its docstring, inherited when it has none.
+    shared = {inspect.getdoc(base) for base in (RejectUnknownFields, StrictSerializer)}
+    components = schema["components"]["schemas"].items()
+    borrowed = [name for name, component in components if component.get("description") in shared]
+    assert not borrowed, f"say what each is: {borrowed}"

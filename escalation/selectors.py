@@ -139,11 +139,25 @@ def count_overdue(bleeps: QuerySet[Bleep], *, now: datetime) -> int:
     return bleeps.filter(late).count()
 
 
+class FiredStep(NamedTuple):
+    """One thing an escalation did: a step of its plan, or switchboard's hand.
+
+    `reached` names the roles it brought in ("switchboard" for operators brought in as
+    themselves); a reminder brings nobody in.
+    """
+
+    action: str
+    at: datetime
+    after_seconds: int
+    reached: list[str]
+
+
 class Progress(NamedTuple):
     """How far a bleep's escalation has gone: what happened, in words, and what comes next.
 
     `steps_fired` counts the plan's steps done and stops at `steps_planned`: past the plan
-    come only switchboard (if it is not in yet) and reminders, which `summary` tells.
+    come only switchboard (if it is not in yet) and reminders, which `so_far` and `summary`
+    tell.
     """
 
     steps_fired: int
@@ -151,6 +165,7 @@ class Progress(NamedTuple):
     next_action: str | None
     next_due_at: datetime | None
     reached_role: Role | None
+    so_far: list[FiredStep]
     summary: str
 
 
@@ -170,18 +185,38 @@ def escalation_progress(bleep_ids: list[int]) -> dict[int, Progress]:
 
     Four queries whatever the number of bleeps; a bleep without a plan is left out.
     """
-    plans = BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related(
-        "bleep", "reached_role__team"
+    plans = list(
+        BleepPlan.objects.filter(bleep_id__in=bleep_ids).select_related(
+            "bleep", "reached_role__team"
+        )
     )
     pending = {
         deadline.bleep_id: deadline
         for deadline in Deadline.objects.filter(bleep_id__in=bleep_ids, fired_at__isnull=True)
     }
-    told: dict[int, list[HistoryEntry]] = {}
-    for entry in HistoryEntry.objects.filter(
-        bleep_id__in=bleep_ids, delivery=None, action__in=[str(action) for action in TOLD]
-    ).order_by("at", "pk"):
-        told.setdefault(entry.bleep_id, []).append(entry)
+    roles, switchboard_in = _who_is_in(bleep_ids)
+    so_far = _fired_steps({plan.bleep_id: plan.bleep.created_at for plan in plans}, roles)
+    progress = {}
+    for plan in plans:
+        deadline = pending.get(plan.bleep_id)
+        action = _next_action(plan, deadline, switchboard_in=plan.bleep_id in switchboard_in)
+        steps = so_far.get(plan.bleep_id, [])
+        planned = len(plan.steps) * (plan.repeat + 1)
+        progress[plan.bleep_id] = Progress(
+            steps_fired=min(deadline.step - 1, planned) if deadline else 0,
+            steps_planned=planned,
+            next_action=str(action) if action else None,
+            next_due_at=deadline.due_at if deadline else None,
+            reached_role=plan.reached_role,
+            so_far=steps,
+            summary=_story(plan.bleep, steps, action, deadline.due_at if deadline else None),
+        )
+    return progress
+
+
+def _who_is_in(bleep_ids: list[int]) -> tuple[dict[tuple[int, int], str], set[int]]:
+    """Return the role each recipient answers each bleep as (by bleep and person), and
+    which bleeps switchboard is in."""
     roles: dict[tuple[int, int], str] = {}
     switchboard_in: set[int] = set()
     for copy in Delivery.objects.filter(bleep_id__in=bleep_ids).values(
@@ -192,62 +227,67 @@ def escalation_progress(bleep_ids: list[int]) -> dict[int, Progress]:
             roles[copy["bleep_id"], copy["recipient_id"]] = copy["role__name"] or "switchboard"
         if operator and copy["status"] != DeliveryStatus.CANCELLED:
             switchboard_in.add(copy["bleep_id"])
-    progress = {}
-    for plan in plans:
-        deadline = pending.get(plan.bleep_id)
-        planned = len(plan.steps) * (plan.repeat + 1)
-        action = step_of_plan(plan.steps, plan.repeat, deadline.step).action if deadline else None
-        if action == StepAction.NOTIFY_SWITCHBOARD and plan.bleep_id in switchboard_in:
-            # Switchboard is in already: the step will remind instead (escalation.plans).
-            action = StepAction.RENOTIFY
-        bleep = plan.bleep
-        progress[plan.bleep_id] = Progress(
-            steps_fired=min(deadline.step - 1, planned) if deadline else 0,
-            steps_planned=planned,
-            next_action=str(action) if action else None,
-            next_due_at=deadline.due_at if deadline else None,
-            reached_role=plan.reached_role,
-            summary=_story(
-                bleep=bleep,
-                entries=told.get(plan.bleep_id, []),
-                roles=roles,
-                next_action=action,
-                next_due_at=deadline.due_at if deadline else None,
-            ),
+    return roles, switchboard_in
+
+
+def _fired_steps(
+    sent_at: dict[int, datetime], roles: dict[tuple[int, int], str]
+) -> dict[int, list[FiredStep]]:
+    """Return what each bleep (by id, with when it was sent) has had its escalation do,
+    oldest first, from its history."""
+    fired: dict[int, list[FiredStep]] = {}
+    entries = HistoryEntry.objects.filter(
+        bleep_id__in=list(sent_at), delivery=None, action__in=[str(action) for action in TOLD]
+    )
+    for entry in entries.order_by("at", "pk"):
+        added = entry.detail.get("added") or []
+        reached = sorted(
+            {roles[entry.bleep_id, pk] for pk in added if (entry.bleep_id, pk) in roles}
         )
-    return progress
+        after = max(0, int((entry.at - sent_at[entry.bleep_id]).total_seconds()))
+        fired.setdefault(entry.bleep_id, []).append(
+            FiredStep(action=entry.action, at=entry.at, after_seconds=after, reached=reached)
+        )
+    return fired
+
+
+def _next_action(
+    plan: BleepPlan, deadline: Deadline | None, *, switchboard_in: bool
+) -> StepAction | None:
+    """Return what the pending step will do, as the worker will run it."""
+    if deadline is None:
+        return None
+    action = step_of_plan(plan.steps, plan.repeat, deadline.step).action
+    if action == StepAction.NOTIFY_SWITCHBOARD and switchboard_in:
+        # Switchboard is in already: the step will remind instead (escalation.services.firing).
+        return StepAction.RENOTIFY
+    return action
 
 
 def _story(
-    *,
-    bleep: Bleep,
-    entries: list[HistoryEntry],
-    roles: dict[tuple[int, int], str],
-    next_action: str | None,
-    next_due_at: datetime | None,
+    bleep: Bleep, so_far: list[FiredStep], next_action: str | None, next_due_at: datetime | None
 ) -> str:
     """Tell an escalation in words, times from the send: "reminded at 2 min, Consultant
     added at 4 min, switchboard in since 6 min; next: remind at 8 min"."""
     parts: list[str] = []
-    reminders: list[datetime] = []
+    reminders: list[FiredStep] = []
 
     def flush() -> None:
         if reminders:
-            when = since_sent(bleep, reminders[-1])
+            when = after_send(reminders[-1].after_seconds)
             many = f"reminded {len(reminders)} times, last at {when}"
             parts.append(many if len(reminders) > 1 else f"reminded at {when}")
             reminders.clear()
 
-    for entry in entries:
-        if entry.action == Action.RENOTIFY:
-            reminders.append(entry.at)
+    for step in so_far:
+        if step.action == Action.RENOTIFY:
+            reminders.append(step)
             continue
         flush()
-        added = entry.detail.get("added") or []
-        names = sorted({roles[bleep.pk, pk] for pk in added if (bleep.pk, pk) in roles})
         parts.append(
-            PROGRESS_WORDS[Action(entry.action)].format(
-                when=since_sent(bleep, entry.at), role=" and ".join(names) or "the next role"
+            PROGRESS_WORDS[Action(step.action)].format(
+                when=after_send(step.after_seconds),
+                role=" and ".join(step.reached) or "the next role",
             )
         )
     flush()
@@ -255,10 +295,10 @@ def _story(
     if next_action is None or next_due_at is None:
         return told
     coming = NEXT_STEP_WORDS[Action(next_action)]
-    return f"{told}; next: {coming} at {since_sent(bleep, next_due_at)}"
+    wait = max(0, int((next_due_at - bleep.created_at).total_seconds()))
+    return f"{told}; next: {coming} at {after_send(wait)}"
 
 
-def since_sent(bleep: Bleep, at: datetime) -> str:
-    """Return how long after its send `at` is, as the board says it: "40 s", "6 min"."""
-    seconds = max(0, int((at - bleep.created_at).total_seconds()))
+def after_send(seconds: int) -> str:
+    """Return a time after the send as the board says it: "40 s", "6 min"."""
     return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"

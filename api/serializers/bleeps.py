@@ -133,6 +133,22 @@ class BleepDetailSerializer(BleepSerializer):
     history = HistoryEntrySerializer(many=True, read_only=True)
 
 
+class FiredStepSerializer(serializers.Serializer):
+    """One thing an escalation did: a step of its plan, or switchboard's hand."""
+
+    action = serializers.CharField(
+        help_text="What it did: renotify, escalate, notify_switchboard, broadcast_team, "
+        "handover or redirect (the history's action)."
+    )
+    at = serializers.DateTimeField(help_text="When it did it (UTC).")
+    after_seconds = serializers.IntegerField(help_text="How long after the send it did it.")
+    reached = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='The roles it brought in, by name ("switchboard" for operators brought '
+        "in as themselves); empty for a reminder.",
+    )
+
+
 class EscalationProgressSerializer(serializers.Serializer):
     """How far an open bleep's escalation has gone (see docs/escalation.md)."""
 
@@ -151,6 +167,11 @@ class EscalationProgressSerializer(serializers.Serializer):
     )
     reached_role = RoleSerializer(
         allow_null=True, help_text="The highest role the escalation has reached so far."
+    )
+    so_far = FiredStepSerializer(
+        many=True,
+        help_text="What the escalation has done, oldest first, reminders past the plan "
+        "included: what summary tells in words.",
     )
     summary = serializers.CharField(
         help_text="What the escalation has done and what comes next, in words, times after "

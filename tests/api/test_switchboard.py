@@ -473,6 +473,17 @@ def test_the_board_tells_the_escalation_in_words_and_never_counts_past_the_plan(
         "switchboard in since 6 min, reminded 3 times, last at 12 min; next: remind at 14 min",
     ]
     assert progress["next_action"] == "renotify"
+    assert [
+        (step["action"], step["after_seconds"] // 60, step["reached"])
+        for step in progress["so_far"]
+    ] == [
+        ("renotify", 2, []),
+        ("escalate", 4, ["Consultant physician on call"]),
+        ("notify_switchboard", 6, ["switchboard"]),
+        ("renotify", 8, []),
+        ("renotify", 10, []),
+        ("renotify", 12, []),
+    ]
 
 
 @pytest.mark.hazard("HZ-23")

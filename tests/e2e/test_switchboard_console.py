@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -20,6 +21,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def on_the_board(page: Page) -> None:
     expect(page.get_by_role("heading", name="Open bleeps")).to_be_visible()
     expect(page.locator("#tabs a[aria-current=page]")).to_have_text("Board")
+
+
+def what_the_app_knows_of_me(page: Page) -> dict[str, Any]:
+    """Return the app's `store.me`: the same module instance the page's own code imports."""
+    me: dict[str, Any] = page.evaluate(
+        "import('/static/app/js/store.js').then(({ store }) => store.me)"
+    )
+    return me
 
 
 @pytest.mark.hazard("HZ-23")
@@ -50,9 +59,15 @@ def test_switchboard_keeps_its_board_through_every_tab_a_reload_and_a_reconnect(
     switchboard.locator("#tabs").get_by_role("link", name="Inbox").click()
     switchboard.locator("#tabs").get_by_role("link", name="Board").click()
     on_the_board(switchboard)
-    assert (
-        switchboard.evaluate("JSON.parse(localStorage.getItem('bleep.user')).job") == "switchboard"
-    )
+    # The reconnect's authenticated frame adds to what /api/me said and takes nothing away
+    # (the device aside: this phone's, not the one asking /api/me here).
+    with rest_login(bleep_server, "pat.ellis") as api:
+        from_api_me = api.get("/api/me").json()
+    app_me = what_the_app_knows_of_me(switchboard)
+    assert {name: app_me.get(name) for name in from_api_me if name != "device"} == {
+        name: value for name, value in from_api_me.items() if name != "device"
+    }
+    assert set(app_me["device"]) == set(from_api_me["device"])
 
 
 @pytest.mark.hazard("HZ-23")

@@ -136,8 +136,8 @@ class ShiftListView(RecordListView):
             raise invalid("to", "must be after `from` and at most 92 days later")
         shifts = shifts_between(start=start, end=end)
         for name in ("role", "person"):
-            if request.query_params.get(name, "").isdigit():
-                shifts = shifts.filter(**{f"{name}_id": int(request.query_params[name])})
+            if (chosen := _id_filter(request, name)) is not None:
+                shifts = shifts.filter(**{f"{name}_id": chosen})
         return shifts.order_by("start", "pk")
 
 
@@ -157,11 +157,22 @@ class RotaChangeListView(ListView):
         changes = visible_rota_changes(person_of(request))
         if model := request.query_params.get("model"):
             changes = changes.filter(model=model)
-        if request.query_params.get("object_id", "").isdigit():
-            changes = changes.filter(object_id=int(request.query_params["object_id"]))
+        if (chosen := _id_filter(request, "object_id")) is not None:
+            changes = changes.filter(object_id=chosen)
         return self.page(
             changes, lambda page: serializers.RotaChangeSerializer(page, many=True).data
         )
+
+
+def _id_filter(request: Request, name: str) -> int | None:
+    """Return the id a list is filtered by, None when not asked; refuse one that is not
+    an id, naming it, rather than answer the whole list as if no filter were given."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise invalid(name, "give an id: a whole number")
+    return int(raw)
 
 
 def model_of(serializer_class: type[ModelSerializer[Any]]) -> type[Model]:

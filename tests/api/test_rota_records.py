@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from rota.models import Person, Role, RotaChange, RotaManagerScope, Shift
 from rota.services.swaps import request_swap
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import Ward, client_for
 
 
 @dataclass
@@ -415,3 +415,20 @@ def test_a_missing_record_is_a_404_in_the_usual_error_shape(world: World) -> Non
     response = world.clients["nurse"].get("/api/rota/shifts/999999")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/rota/shifts?role=abc", "role"),
+        ("/api/rota/shifts?person=1.5", "person"),
+        ("/api/rota/changes?object_id=-3", "object_id"),
+    ],
+)
+def test_a_list_filter_that_is_not_an_id_is_refused_naming_it(
+    ward: Ward, path: str, field: str
+) -> None:
+    manager = factories.site_manager(ward.role.site)
+    response = client_for(factories.make_device(manager)[1]).get(path)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]

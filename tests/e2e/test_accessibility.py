@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -333,7 +334,7 @@ def server(module_db: Any, server_output: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def tour(server: Server, chromium: Browser, module_db: Any) -> Tour:
+def tour(server: Server, chromium: Browser, module_db: Any) -> Iterator[Tour]:
     """Walk every screen once, as a nurse, a doctor, switchboard and a rota manager."""
     tour = Tour()
     nurse = signed_out_screens(tour, chromium, server)
@@ -345,7 +346,10 @@ def tour(server: Server, chromium: Browser, module_db: Any) -> Tour:
     two_step_screens(tour, chromium, server)
     ending_and_emergency_screens(tour, doctor, server, module_db)
     flood_screen(tour, chromium, server)
-    return tour
+    yield tour
+    # While Playwright's loop runs, Django keeps the tests' connection apart from the one
+    # the session ends with; left open, it stops PostgreSQL dropping the test database.
+    connections.close_all()
 
 
 def signed_out_screens(tour: Tour, chromium: Browser, server: Server) -> Page:

@@ -1,12 +1,13 @@
-"""WCAG 2.2 AA on every screen of the phone app, in light and dark, at 200% zoom and at
-320 CSS px: axe-core (from npm, injected into the page) finds no violation, nothing scrolls
-sideways, every control is at least 44×44 CSS px, Tab shows where it is and is never hidden
-or let out of the emergency screen, the states axe cannot judge (the offline banner, an
-error on a page marked stale) keep 4.5:1 contrast, and a screen reader hears a new bleep.
+"""WCAG 2.2 AA on every screen of the phone app, in light and dark, at 200% zoom, at 320
+CSS px and with the phone's text at double size: axe-core (from npm, injected into the
+page) finds no violation, nothing scrolls sideways, every control is at least 44×44 CSS px,
+text follows the phone's own text size, Tab shows where it is and is never hidden or let
+out of the emergency screen, the states axe cannot judge (the offline banner, an error on
+a page marked stale) keep 4.5:1 contrast, and a screen reader hears a new bleep.
 
 One server, one browser and one sign-in per person walk every screen once (the tour);
-each screen is checked there in every mode, by changing the page's width and colour
-scheme in place, and the tests below each report one screen in one mode.
+each screen is checked there in every mode, by changing the page's width, colour scheme
+and text size in place, and the tests below each report one screen in one mode.
 """
 
 import re
@@ -46,6 +47,8 @@ class Mode:
     width: int
     height: int
     color_scheme: str
+    # The browser's own text size (16 px unless the person set it larger).
+    text_px: int = 16
 
 
 MODES = {
@@ -59,6 +62,8 @@ MODES = {
     "200% zoom, dark": Mode(195, 422, "dark"),
     # WCAG 1.4.10's own width.
     "320 px": Mode(320, 640, "light"),
+    # The phone's text size at double (WCAG 1.4.4): text sized in rem follows it.
+    "text 200%": Mode(390, 844, "light", text_px=32),
 }
 AT_REST = MODES["light"]
 
@@ -197,6 +202,14 @@ FOCUSED = """() => {
   };
 }"""
 TAB_STOPS_AT_MOST = 60
+# Each element that draws text of its own, by its place in the page, and its text's size.
+TEXT_SIZES = """() => [...document.querySelectorAll("body *")].flatMap((element, place) =>
+  [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim())
+    ? [[place, element.outerHTML.slice(0, 60), parseFloat(getComputedStyle(element).fontSize)]]
+    : [])"""
+LARGE_TEXT = "text 200%"
+# A text at least this much larger when the phone's text is doubled has followed it.
+FOLLOWS = 1.9
 
 
 @dataclass
@@ -226,8 +239,13 @@ class Tour:
     def look(self, page: Page, screen: str) -> None:
         """Check `screen` as `page` shows it now, in every mode, then put the page back."""
         assert screen in SCREENS, screen
+        at_rest: list[list[Any]] = []
         for name, mode in MODES.items():
             show_in(page, mode)
+            if mode == AT_REST:
+                at_rest = page.evaluate(TEXT_SIZES)
+            if name == LARGE_TEXT:
+                self.problems[(screen, name, "text")] = fixed_text(at_rest, page)
             self.problems[(screen, name, "axe")] = [str(v) for v in run_axe(page)]
             self.problems[(screen, name, "reflow")] = page.evaluate(OVERFLOW)
             self.problems[(screen, name, "touch")] = page.evaluate(MEASURE, CONTROLS)
@@ -245,8 +263,21 @@ class Tour:
 def show_in(page: Page, mode: Mode) -> None:
     page.set_viewport_size({"width": mode.width, "height": mode.height})
     page.emulate_media(color_scheme=mode.color_scheme)  # type: ignore[arg-type]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": mode.text_px}})
+    cdp.detach()
     # Two frames: the resize's layout, then anything a resize or a redraw started.
     page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def fixed_text(at_rest: list[list[Any]], page: Page) -> list[str]:
+    """Return each text that kept its size when the phone's text size doubled."""
+    now = {place: (what, px) for place, what, px in page.evaluate(TEXT_SIZES)}
+    return [
+        f"{what} stays at {px:g} px"
+        for place, what, px in at_rest
+        if now.get(place, (None, 0))[0] == what and now[place][1] < px * FOLLOWS
+    ]
 
 
 def low_contrast(page: Page, selector: str) -> list[str]:
@@ -552,6 +583,13 @@ def test_nothing_scrolls_sideways_on(tour: Tour, screen: str, mode: str) -> None
 @pytest.mark.parametrize(("screen", "mode"), EVERY_SCREEN)
 def test_every_control_is_at_least_44_px_square_on(tour: Tour, screen: str, mode: str) -> None:
     problems = tour.found(screen, mode, "touch")
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize(("screen", "mode"), cases(SCREENS, [LARGE_TEXT]))
+def test_text_follows_the_phones_own_text_size_on(tour: Tour, screen: str, mode: str) -> None:
+    problems = tour.found(screen, mode, "text")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

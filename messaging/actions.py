@@ -4,6 +4,7 @@ the app's words all share."""
 from enum import StrEnum
 
 from messaging.models import BleepStatus, DeliveryStatus
+from rota.models import Person
 
 
 class Action(StrEnum):
@@ -128,4 +129,6 @@ WORDS: dict[str, dict[str, str]] = {
     "actions": {str(action): words for action, words in HISTORY_WORDS.items()},
     "steps": {str(action): words for action, words in NEXT_STEP_WORDS.items()},
     "statuses": {str(status): words for status, words in STATUS_WORDS.items()},
+    # A sender's job, as the emergency screen names who is calling.
+    "jobs": {str(job): str(words) for job, words in Person.Job.choices},
 }

@@ -38,6 +38,11 @@ def person_summary(person: Person) -> dict[str, Any]:
     return {"id": person.pk, "name": str(person)}
 
 
+def sender_summary(person: Person) -> dict[str, Any]:
+    """Describe a bleep's sender with their job, so a recipient knows who is calling."""
+    return {**person_summary(person), "job": person.job}
+
+
 def role_summary(role: Role | None) -> dict[str, Any] | None:
     if role is None:
         return None
@@ -86,7 +91,7 @@ def bleep_summary(bleep: Bleep) -> dict[str, Any]:
         "answering_role": role_summary(bleep.answering_role),
         "person": person_summary(bleep.person) if bleep.person else None,
         "team_call": bleep.team_call_id,
-        "sender": person_summary(bleep.sender),
+        "sender": sender_summary(bleep.sender),
         "message": bleep.message,
         "location": bleep.location.name if bleep.location else None,
         "bed": bleep.bed,

@@ -127,6 +127,9 @@ class WordsSerializer(serializers.Serializer):
     statuses = serializers.DictField(
         child=serializers.CharField(), help_text="Each status of a bleep or a copy of it."
     )
+    jobs = serializers.DictField(
+        child=serializers.CharField(), help_text="Each job, as a bleep's sender is named by."
+    )
 
 
 class MeSerializer(PersonSerializer):

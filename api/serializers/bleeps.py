@@ -18,6 +18,7 @@ from messaging.models import (
     Priority,
     Reply,
 )
+from rota.models import Person
 
 
 class RoleOnCallSerializer(serializers.Serializer):
@@ -54,6 +55,16 @@ class HandlingSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
 
 
+class SenderSerializer(PersonBriefSerializer):
+    """Who sent a bleep, with their job, so a recipient knows who is calling."""
+
+    job = serializers.ChoiceField(
+        choices=Person.Job.choices,
+        read_only=True,
+        help_text="Their job; `words.jobs` of /api/me says it in the app's words.",
+    )
+
+
 class BleepSerializer(serializers.Serializer):
     """A bleep with every copy of it, as its sender and its recipients see it.
 
@@ -69,7 +80,7 @@ class BleepSerializer(serializers.Serializer):
     answering_role = RoleSummarySerializer(read_only=True, allow_null=True)
     person = PersonBriefSerializer(read_only=True, allow_null=True)
     team_call = serializers.IntegerField(read_only=True, allow_null=True)
-    sender = PersonBriefSerializer(read_only=True)
+    sender = SenderSerializer(read_only=True)
     message = serializers.CharField(read_only=True)
     location = serializers.CharField(read_only=True, allow_null=True)
     bed = serializers.CharField(read_only=True)

@@ -173,6 +173,7 @@ def test_me_serves_the_words_the_app_shows_for_every_action_step_and_status(ward
     assert words == WORDS
     assert words["statuses"]["handling"] == "Handling"
     assert words["steps"]["notify_switchboard"] == "bring in switchboard"
+    assert words["jobs"]["nurse"] == "Nurse / ward staff"
 
 
 @pytest.mark.parametrize(("configured", "served"), [("", ""), ("01632 96", "0163296")])

@@ -45,6 +45,14 @@ def test_a_nurse_bleeps_a_role_by_number_and_its_holder_is_the_recipient(ward: W
     assert Deadline.objects.filter(bleep_id=body["id"], step=1).exists()
 
 
+@pytest.mark.hazard("HZ-26")
+def test_a_bleep_names_its_senders_job_so_a_recipient_knows_who_is_calling(ward: Ward) -> None:
+    body = send(client_for(ward.nurse_token), bleep_number="2345", message="Review please").json()
+    assert body["sender"] == {"id": ward.nurse.pk, "name": str(ward.nurse), "job": "nurse"}
+    inbox = client_for(ward.doctor_token).get("/api/bleeps").json()["results"]
+    assert inbox[0]["sender"]["job"] == "nurse"
+
+
 def test_a_nurse_bleeps_a_role_by_id(ward: Ward) -> None:
     response = send(client_for(ward.nurse_token), role=ward.role.pk, message="Review please")
     assert response.status_code == 201

@@ -29,7 +29,7 @@ export function bleep(id, { priority = "urgent", createdAt = "2026-01-05T10:00:0
     answering_role: { id: 7, name: "Medical registrar", bleep_number: "4321" },
     person: null,
     team_call: null,
-    sender: NURSE,
+    sender: { ...NURSE, job: "nurse" },
     message: "Patient in bed 4 is unwell",
     location: "Ward 5",
     bed: "4",

@@ -164,7 +164,7 @@ def test_the_emergency_screen_says_who_where_how_to_call_back_and_how_long_and_k
     screen = doctor.get_by_role("alertdialog")
     expect(screen).to_be_visible()
     expect(screen.locator("#emergency-where")).to_have_text("Ward 7, bed 4")
-    expect(screen).to_contain_text("Amina Okafor")
+    expect(screen.locator("#emergency-from")).to_have_text("Amina Okafor, Nurse / ward staff")
     expect(screen.get_by_role("link", name="4417")).to_have_attribute("href", "tel:01632964417")
     waited = screen.locator("#emergency-waiting")
     expect(waited).to_have_text(re.compile(r"^\d+ s$"))
@@ -178,6 +178,11 @@ def test_the_emergency_screen_says_who_where_how_to_call_back_and_how_long_and_k
             "document.getElementById('emergency').contains(document.activeElement)"
         )
         assert inside, f"{key} took the focus out of the emergency screen"
+    # Escape is no way out: an emergency is answered, never waved away.
+    doctor.keyboard.press("Escape")
+    expect(screen).to_be_visible()
+    expect(screen.get_by_role("status")).to_have_text("Answer it to close this screen.")
+    expect(screen.get_by_role("button", name="Acknowledge: I'm coming")).to_be_focused()
 
     screen.get_by_role("button", name="Acknowledge: coming in 5 min").click()
     expect(screen).to_be_hidden()
@@ -196,3 +201,34 @@ def test_after_a_reload_the_app_says_plainly_that_sound_is_off_until_tapped(
     off.click()
     expect(off).to_be_hidden()
     expect(doctor.locator("body")).to_have_attribute("data-sound", "on")
+
+
+@pytest.mark.hazard("HZ-26")
+def test_after_a_reload_a_touch_anywhere_turns_the_sound_on(
+    server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    doctor = sign_in(phone(chromium), server, "omar.haddad")
+    doctor.reload()
+    doctor.locator("#connection[data-state=live]").wait_for()
+    expect(doctor.locator("body")).to_have_attribute("data-sound", "off")
+    # A finger, not a mouse: a touch lets a page sound only once it lifts (pointerup).
+    doctor.get_by_role("heading", name="Inbox").tap()
+    expect(doctor.locator("body")).to_have_attribute("data-sound", "on")
+    expect(doctor.get_by_role("button", name="Sound off: tap to turn on")).to_be_hidden()
+
+
+@pytest.mark.hazard("HZ-26")
+def test_every_part_of_the_emergency_screen_can_be_reached_on_a_phone(
+    server: Server, chromium: Browser, people: dict[str, Person]
+) -> None:
+    doctor = sign_in(phone(chromium), server, "omar.haddad")
+    send(server, priority="emergency", message="Cardiac arrest, bed 4, crash team on the way")
+    screen = doctor.get_by_role("alertdialog")
+    expect(screen).to_be_visible()
+    screen.get_by_text("Can't come…").click()
+    height = doctor.viewport_size["height"] if doctor.viewport_size else 0
+    for part in screen.locator("h1, .facts dd, button, summary, input >> visible=true").all():
+        part.scroll_into_view_if_needed()
+        place = part.bounding_box()
+        assert place is not None
+        assert place["y"] >= 0 and place["y"] + place["height"] <= height, f"{part} is off screen"

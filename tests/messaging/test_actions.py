@@ -18,6 +18,7 @@ from messaging.exceptions import IllegalTransition
 from messaging.models import Bleep, BleepStatus, DeliveryStatus, HistoryEntry
 from messaging.services.answers import acknowledge_bleep, reply_to_bleep
 from messaging.services.bleeps import cancel_bleep, create_bleep, renotify_bleep, widen_bleep
+from rota.models import Person
 from tests.conftest import Ward
 from tests.factories import draft, make_person
 
@@ -72,6 +73,7 @@ def test_the_words_served_to_the_app_are_the_mappings_beside_the_enum() -> None:
         "actions": {action.value: words for action, words in HISTORY_WORDS.items()},
         "steps": {action.value: words for action, words in NEXT_STEP_WORDS.items()},
         "statuses": {str(status): words for status, words in STATUS_WORDS.items()},
+        "jobs": {str(job): str(words) for job, words in Person.Job.choices},
     }
     assert WORDS["actions"]["handover"] == "handed over to the next shift"
 

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { quickAnswers } from "./answers.js";
 import { emergenciesForMe, putBleep, takesOnInstead } from "./store.js";
-import { announce, callbackLink, duration, h, replace, target, where } from "./ui.js";
+import { announce, callbackLink, duration, h, replace, target, where, words } from "./ui.js";
 
 const VIBRATION = [700, 250, 700, 250, 700, 250, 700];
 const TONE_EVERY_MS = 1600;
@@ -15,16 +15,27 @@ let toneTimer = null;
 let waitingTimer = null;
 let audio = null;
 
-// Browsers let a page make sound only after the person has tapped or typed in it (Chrome's
-// autoplay policy: an AudioContext made or resumed after a user activation runs; Safari on
-// iOS asks a touch too, and its silent switch mutes web audio; Firefox blocks audible
-// playback until a tap or key press unless the site is allowed). So the sound is armed by
-// the Sign in tap itself, and after a reload with a saved sign-in by the first tap or key;
-// until then the header says "Sound off" plainly, with a button that turns it on.
+// Browsers let a page make sound only after the person has tapped or typed in it. Chrome's
+// autoplay policy: an AudioContext made before that is "suspended", and resume() works once
+// the page has had a user activation. The HTML standard counts a key press (not Escape), a
+// mouse button going down, and a finger lifting (pointerup, not pointerdown; a swipe that
+// scrolls may not count at all). Firefox blocks web audio the same way by default
+// (media.autoplay.block-webaudio) until a click or key press. Safari on iOS wants a touch
+// too, and its ring/silent switch mutes web audio; where the browser offers the draft
+// AudioSession API (navigator.audioSession, which Safari has) the page asks to be a
+// "playback" session, meant to sound with the switch on silent (not checked on a device
+// here). So the sound is armed by the Sign in tap itself, and after a reload with a saved
+// sign-in by every tap or key until it runs; while it cannot play, the header (and the
+// emergency screen) says "Sound off" plainly, with a button that turns it on.
 export function armSound() {
   const Context = window.AudioContext || window.webkitAudioContext;
   if (!Context) return drawSound();
-  if (!audio || audio.state === "closed") audio = new Context();
+  if (navigator.audioSession) navigator.audioSession.type = "playback";
+  if (!audio || audio.state === "closed") {
+    audio = new Context();
+    // A phone call, another app or the browser may stop it later: say so when it does.
+    audio.addEventListener("statechange", drawSound);
+  }
   audio.resume().then(drawSound, drawSound);
   drawSound();
 }
@@ -46,8 +57,13 @@ function soundButton() {
   return h("button", { type: "button", class: "sound", hidden: soundOn(), onclick: armSound },
     "Sound off: tap to turn on");
 }
-window.addEventListener("pointerdown", armSound, { once: true });
-window.addEventListener("keydown", armSound, { once: true });
+
+// Not once: a swipe or an Escape lets no sound start, so the next tap or key tries again.
+function armUntilOn(event) {
+  if (event.type === "keydown" && event.key === "Escape") return;
+  if (!soundOn()) armSound();
+}
+for (const type of ["pointerdown", "pointerup", "keydown"]) window.addEventListener(type, armUntilOn);
 
 function tone() {
   if (!audio || audio.state === "closed") return;
@@ -107,7 +123,7 @@ function open(bleep) {
     h("p", { class: "message", id: "emergency-message" }, bleep.message),
     h("dl", { class: "facts" },
       h("dt", {}, "Where"), h("dd", { id: "emergency-where" }, where(bleep) || "Not given"),
-      h("dt", {}, "From"), h("dd", {}, bleep.sender.name),
+      h("dt", {}, "From"), h("dd", { id: "emergency-from" }, sender(bleep.sender)),
       h("dt", {}, "Call back"), h("dd", {}, bleep.callback_extension ? callbackLink(bleep.callback_extension) : "Not given"),
       h("dt", {}, "Waiting"), h("dd", {}, waited)),
     soundButton(),
@@ -129,6 +145,11 @@ function open(bleep) {
   actions[0].focus();
   announce(`Emergency bleep: ${target(bleep)}, ${where(bleep)}`, true);
   alarm(true);
+}
+
+// Who is calling, with their job when the server named it.
+function sender(person) {
+  return person.job ? `${person.name}, ${words("jobs", person.job)}` : person.name;
 }
 
 function clinicianActions(bleep) {
@@ -227,10 +248,22 @@ function openBleep(bleepId) {
   location.hash = `#/bleeps/${bleepId}`;
 }
 
+// Escape never takes the screen down: it says so, and goes back to the first answer.
+function refuseEscape(screen) {
+  document.getElementById("emergency-error").textContent = "Answer it to close this screen.";
+  const first = screen.querySelector("button.acknowledge");
+  if (first) first.focus();
+}
+
 // Tab and Shift+Tab go round the emergency screen's own controls, never behind it.
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Tab" || shown === null) return;
+  if (shown === null) return;
   const screen = document.getElementById("emergency");
+  if (event.key === "Escape") {
+    event.preventDefault();
+    return refuseEscape(screen);
+  }
+  if (event.key !== "Tab") return;
   const controls = [...screen.querySelectorAll("button, a[href], input, select, textarea, summary")]
     .filter((control) => !control.disabled && control.getClientRects().length > 0);
   if (!controls.length) return;

@@ -24,7 +24,7 @@ export const PRIORITIES = ["routine", "urgent", "emergency"];
 export const PRIORITY_LABEL = { routine: "Routine", urgent: "Urgent", emergency: "Emergency" };
 // The words for each action, escalation step and status, as the server names them (the
 // `words` of /api/me, from messaging/actions.py): the app keeps no copy of its own.
-const WORDS = { actions: {}, steps: {}, statuses: {} };
+const WORDS = { actions: {}, steps: {}, statuses: {}, jobs: {} };
 // Dialled before a callback extension (CALLBACK_DIAL_PREFIX, from /api/me).
 let dialPrefix = "";
 

@@ -27,7 +27,9 @@ from bleep.transitions import IllegalMove
 from escalation.exceptions import InvalidEscalationData, PolicyChangeNotAllowed
 from messaging.exceptions import (
     BleepNotFound,
+    ContactNotFound,
     DeviceNotFound,
+    InvalidContact,
     InvalidCredentials,
     InvalidPushSubscription,
     MfaEnrolmentRequired,
@@ -41,6 +43,7 @@ from messaging.exceptions import (
     NotARecipient,
     NotSwitchboard,
     NotTheSender,
+    PhoneTestNotFound,
     PushSubscriptionNotFound,
     SendLimitReached,
     SignInLockedOut,
@@ -101,6 +104,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "your role requires a second factor: it cannot be turned off",
     ),
     SwapNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such swap"),
+    ContactNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such number"),
+    PhoneTestNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such phone test"),
     ImportJobNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "no such import"),
     ImportNotAllowed: NOT_ALLOWED,
     ChangeNotAllowed: NOT_ALLOWED,
@@ -150,7 +155,7 @@ def describe_error(exc: Exception) -> ErrorAnswer | None:
         )
     if isinstance(exc, InvalidRotaData | InvalidEscalationData):
         return _answer(400, "invalid", str(exc), fields=exc.errors)
-    if isinstance(exc, InvalidPushSubscription | RoleNotFound):
+    if isinstance(exc, InvalidPushSubscription | InvalidContact | RoleNotFound):
         detail = f"{exc.field}: {exc.message}"
         return _answer(400, "invalid", detail, fields={exc.field: [exc.message]})
     if isinstance(exc, PersonNotFound):

@@ -77,6 +77,11 @@ class Pagination(LimitOffsetPagination):
             "type": "integer",
             "description": "Board only: how many of the whole list are past their overdue_at.",
         }
+        paged["properties"]["unreachable"] = {
+            "type": "integer",
+            "description": "Board only: how many people coming on call Bleep cannot reach "
+            "(listed at /api/contactability/warnings).",
+        }
         for name in ("count", "next", "previous"):
             paged["properties"][name].pop("example", None)
         return paged

@@ -7,6 +7,7 @@ from api.views import (
     auth,
     bleeps,
     calendars,
+    contacts,
     directory,
     escalation,
     gaps,
@@ -32,6 +33,28 @@ urlpatterns = [
     path("auth/mfa/recovery-codes", mfa.RecoveryCodesView.as_view(), name="mfa-recovery-codes"),
     path("auth/mfa/disable", mfa.DisableView.as_view(), name="mfa-disable"),
     path("me", auth.MeView.as_view(), name="me"),
+    path("me/contacts", contacts.ContactListView.as_view(), name="contacts"),
+    path("me/contacts/<int:contact_id>", contacts.ContactDetailView.as_view(), name="contact"),
+    path(
+        "me/contacts/<int:contact_id>/verify",
+        contacts.ContactVerifyView.as_view(),
+        name="contact-verify",
+    ),
+    path(
+        "me/contacts/<int:contact_id>/code", contacts.ContactCodeView.as_view(), name="contact-code"
+    ),
+    path("me/phone-tests", contacts.PhoneTestListView.as_view(), name="phone-tests"),
+    path(
+        "me/phone-tests/<int:test_id>/confirm",
+        contacts.PhoneTestConfirmView.as_view(),
+        name="phone-test-confirm",
+    ),
+    path("contactability/warnings", contacts.ShiftWarningListView.as_view(), name="shift-warnings"),
+    path(
+        "contactability/without-number",
+        contacts.WithoutNumberListView.as_view(),
+        name="without-number",
+    ),
     path("on-call", directory.OnCallView.as_view(), name="on-call"),
     path("push/key", push.PushKeyView.as_view(), name="push-key"),
     path("push/subscriptions", push.PushSubscriptionListView.as_view(), name="push-subscriptions"),

@@ -167,3 +167,34 @@ def required(env: environ.Env, name: str, why: str) -> str:
     if not value:
         raise ConfigurationError(f"set {name} ({why})")
     return value
+
+
+# GOV.UK Notify's API keys end in the service id and the secret, two UUIDs of 36 characters.
+NOTIFY_KEY_TAIL = 73
+FALLBACK_KINDS = ("sms", "pager")
+
+
+def check_channels(*, notify_key: str, notify_template: str, wctp_url: str) -> None:
+    """Stop start-up on a Notify key or pager gateway address that could never work."""
+    if notify_key:
+        if len(notify_key) < NOTIFY_KEY_TAIL + 2 or notify_key[-NOTIFY_KEY_TAIL - 1] != "-":
+            raise ConfigurationError(
+                "set NOTIFY_API_KEY to a GOV.UK Notify API key (name-service id-secret)"
+            )
+        if not notify_template:
+            raise ConfigurationError(
+                "set NOTIFY_SMS_TEMPLATE_ID to the id of a text message template whose "
+                "content is ((message))"
+            )
+    if wctp_url and urlsplit(wctp_url).scheme not in {"http", "https"}:
+        raise ConfigurationError("set WCTP_URL to the pager gateway's http(s) address")
+
+
+def check_fallback_order(kinds: list[str]) -> list[str]:
+    """Return the fallback order, stopping start-up on a channel Bleep does not know."""
+    unknown = sorted(set(kinds) - set(FALLBACK_KINDS))
+    if unknown or len(set(kinds)) != len(kinds):
+        raise ConfigurationError(
+            f"set FALLBACK_ORDER to one or both of {', '.join(FALLBACK_KINDS)}, each once"
+        )
+    return kinds

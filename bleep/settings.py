@@ -11,6 +11,8 @@ from bleep.config import (
     DEFAULT_PUSH_HOSTS,
     ConfigurationError,
     check_ca_bundle,
+    check_channels,
+    check_fallback_order,
     check_push_hosts,
     check_send_limits,
     check_vapid_subject,
@@ -301,6 +303,31 @@ if not re.fullmatch(r"\+?[0-9]{0,15}", CALLBACK_DIAL_PREFIX):
     raise ConfigurationError(
         "set CALLBACK_DIAL_PREFIX to digits (spaces allowed, a leading + too), such as 01632 96"
     )
+# Fallback channels (docs/channels.md): text messages through GOV.UK Notify and a pager
+# gateway speaking WCTP, for when the app does not confirm a bleep. Neither is needed: with
+# none configured Bleep reaches people through the app and Web Push alone.
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+NOTIFY_SMS_SENDER_ID = env.str("NOTIFY_SMS_SENDER_ID", default="") or None
+WCTP_URL = env.str("WCTP_URL", default="")
+WCTP_SENDER_ID = env.str("WCTP_SENDER_ID", default="bleep")
+WCTP_SECURITY_CODE = env.str("WCTP_SECURITY_CODE", default="")
+check_channels(notify_key=NOTIFY_API_KEY, notify_template=NOTIFY_SMS_TEMPLATE_ID, wctp_url=WCTP_URL)
+# Which channels a bleep the app has not confirmed goes on, in order, each after the wait
+# for its priority from the one before (or from the send, for the first).
+FALLBACK_ORDER = check_fallback_order(env.list("FALLBACK_ORDER", default=["sms", "pager"]))
+FALLBACK_AFTER = {
+    "emergency": whole_number(env, "FALLBACK_EMERGENCY_SECONDS", 30, least=0),
+    "urgent": whole_number(env, "FALLBACK_URGENT_SECONDS", 120, least=0),
+    "routine": whole_number(env, "FALLBACK_ROUTINE_SECONDS", 300, least=0),
+}
+# An emergency on every channel at once, not one after another.
+FALLBACK_EMERGENCY_AT_ONCE = env.bool("FALLBACK_EMERGENCY_AT_ONCE", default=False)
+# How long before a shift starts its holder is checked for a way to be reached.
+CONTACT_CHECK_LEAD_MINUTES = whole_number(env, "CONTACT_CHECK_LEAD_MINUTES", 60, least=1)
+# The address the app is served at, for the link in a text or pager message; none if unset.
+APP_URL = env.str("APP_URL", default="").rstrip("/")
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
 if SIGN_IN_FAILURE_LIMIT < 1:
     raise ConfigurationError("set SIGN_IN_FAILURE_LIMIT to 1 or more")
@@ -372,6 +399,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BleepStatusEnum": "messaging.models.BleepStatus",
         "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
+        "ContactKindEnum": "messaging.models.ContactKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

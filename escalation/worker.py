@@ -1,6 +1,7 @@
-"""The escalation loop: fires due deadlines, sends pushes, hands bleeps to the next shift,
-ends expired devices, applies queued rota imports, keeps the heartbeat, until told to stop.
-The clock is read here, at the edge.
+"""The escalation loop: fires due deadlines, sends pushes and text and pager messages, hands
+bleeps to the next shift, checks that whoever comes on call can be reached, ends expired
+devices, applies queued rota imports, keeps the heartbeat, until told to stop. The clock is
+read here, at the edge.
 
 A worker sleeps until the soonest deadline (at most a second), and a hint over the channel
 layer wakes it at once for a deadline set or moved nearer; the database stays the truth.
@@ -23,8 +24,10 @@ from escalation.selectors import next_deadline_due
 from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
 from escalation.services.handover import hand_over_open_bleeps
 from escalation.services.watchdog import watch_deadlines
+from messaging.fallback.sender import ChannelSender
 from messaging.push import PushSender
 from messaging.services.devices import expire_devices
+from messaging.services.reachability import check_coming_shifts
 from rota.services.calendars.jobs import run_next_import
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ WATCHDOG_INTERVAL = timedelta(seconds=30)
 # whatever this is (authentication checks expiry itself); the sweep is for the phone never
 # used again, whose sockets must close and whose push subscriptions must go.
 DEVICE_SWEEP_INTERVAL = timedelta(minutes=1)
+# How often the people coming on call are checked for a way to reach them: a shift that
+# starts within CONTACT_CHECK_LEAD_MINUTES is warned about within this of coming in range.
+SHIFT_CHECK_INTERVAL = timedelta(minutes=1)
 # How often a worker looks for a queued rota import when it has none to run.
 IMPORT_POLL_INTERVAL = timedelta(seconds=1)
 # After a turn that could not run at all (the database gone), wait this long so a broken
@@ -71,14 +77,16 @@ class Alarm:
 async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
     """Fire due deadlines and hand over open bleeps until `stop` is set."""
     name = name or worker_name()
-    alarm, pushes, chores = Alarm(), Alarm(), Alarm()
+    alarm, pushes, texts, chores = Alarm(), Alarm(), Alarm(), Alarm()
     logger.info("escalation worker %s started", name)
-    listener = asyncio.create_task(_listen_for_hints([alarm, pushes]))
-    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm, pushes, chores]))
+    listener = asyncio.create_task(_listen_for_hints([alarm, pushes, texts]))
+    stopper = asyncio.create_task(_ring_on_stop(stop, [alarm, pushes, texts, chores]))
     try:
         await asyncio.gather(
             _fire_deadlines(stop, alarm, name),
             _send_pushes(stop, pushes, name),
+            _send_channel_messages(stop, texts, name),
+            _every(SHIFT_CHECK_INTERVAL, stop, chores, _check_shifts),
             _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
             _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
             _every(DEVICE_SWEEP_INTERVAL, stop, chores, _expire_devices),
@@ -126,6 +134,23 @@ async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
                     wait = min(wait, due - timezone.now())
             except Exception:
                 logger.exception("escalation worker %s failed a turn sending pushes", name)
+                wait = ERROR_BACKOFF
+            await alarm.sleep(wait)
+
+
+async def _send_channel_messages(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
+    """Send each text and pager message as it falls due, until `stop` is set; a gateway that
+    stalls holds only its own messages, never a push or a step."""
+    async with ChannelSender(clock=timezone.now, on_room=alarm.event.set) as sender:
+        while not stop.is_set():
+            wait = POLL_INTERVAL
+            try:
+                await sender.start_due()
+                due = await sender.next_due()
+                if due is not None:
+                    wait = min(wait, due - timezone.now())
+            except Exception:
+                logger.exception("escalation worker %s failed a turn sending texts", name)
                 wait = ERROR_BACKOFF
             await alarm.sleep(wait)
 
@@ -194,6 +219,10 @@ async def _hand_over() -> None:
 
 async def _expire_devices() -> None:
     await database_sync_to_async(expire_devices)(now=timezone.now())
+
+
+async def _check_shifts() -> None:
+    await database_sync_to_async(check_coming_shifts)(now=timezone.now())
 
 
 async def _watch() -> None:

@@ -31,6 +31,8 @@ class Action(StrEnum):
     FIRE = "fire"
     # A push waking a phone about the bleep.
     PUSH = "push"
+    # A text or pager message about the bleep, sent because no device confirmed it.
+    FALLBACK = "fallback"
 
 
 class PushAction(StrEnum):
@@ -41,6 +43,18 @@ class PushAction(StrEnum):
     FORGET = "forget"
     FAIL = "fail"
     SKIP = "skip"
+
+
+class ChannelAction(StrEnum):
+    """What settles one text or pager message in the outbox; never stored, only moves it."""
+
+    ACCEPT = "accept"
+    RETRY = "retry"
+    FAIL = "fail"
+    SKIP = "skip"
+    # Its delivery status read back from the gateway: still on its way, or delivered.
+    WAIT = "wait"
+    DELIVER = "deliver"
 
 
 # The actions that bring more people into a bleep (`widen_bleep`).
@@ -74,6 +88,7 @@ EVENT_TYPES: dict[Action, str | None] = {
     Action.REDIRECT: "bleep.redirected",
     Action.FIRE: None,
     Action.PUSH: None,
+    Action.FALLBACK: None,
 }
 
 # What the app shows, served to it in /api/me's `words` so that it keeps no copy: each
@@ -97,6 +112,7 @@ HISTORY_WORDS: dict[Action, str] = {
     Action.REDIRECT: "redirected",
     Action.FIRE: "escalation step",
     Action.PUSH: "phone woken",
+    Action.FALLBACK: "text or pager message",
 }
 NEXT_STEP_WORDS: dict[Action, str] = {
     Action.RENOTIFY: "remind",

@@ -7,15 +7,19 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils.timezone import localtime
 
 from messaging.actions import EVENT_TYPES, Action
 from messaging.models import (
     Bleep,
+    ContactPoint,
     Delivery,
     DeliveryStatus,
     Device,
     FloodAlert,
+    PhoneTest,
     Reply,
+    ShiftWarning,
     StreamEvent,
 )
 from rota.models import Person, Role
@@ -224,6 +228,59 @@ def flood_alert_summary(alert: FloodAlert) -> dict[str, Any]:
 def flood_alert(alert: FloodAlert) -> Event:
     """Switchboard's alarm: a sender, or bleeps to a role, passed a limit in the last minute."""
     return {"type": "switchboard.flood", "alert": flood_alert_summary(alert)}
+
+
+def contact_summary(contact: ContactPoint) -> dict[str, Any]:
+    """Describe one of a person's numbers for its owner, over REST and in events alike."""
+    return {
+        "id": contact.pk,
+        "kind": contact.kind,
+        "address": contact.address,
+        "verified": contact.verified_at is not None,
+        "verified_at": contact.verified_at.isoformat() if contact.verified_at else None,
+        "usable": contact.unusable_at is None,
+        "unusable_reason": contact.unusable_reason,
+    }
+
+
+def contact_unusable(contact: ContactPoint) -> Event:
+    """Tell a person, and switchboard, that a number of theirs cannot be reached any more.
+
+    Switchboard is told whose and which kind, never the number itself.
+    """
+    return {
+        "type": "contact.unusable",
+        "person": person_summary(contact.person),
+        "kind": contact.kind,
+        "reason": contact.unusable_reason,
+    }
+
+
+def phone_test_sent(test: PhoneTest) -> Event:
+    """Ask the person's devices to confirm a test bleep; confirming proves the device rings."""
+    return {"type": "phone.test", "test_id": test.pk, "created_at": test.created_at.isoformat()}
+
+
+def shift_warning_summary(warning: ShiftWarning) -> dict[str, Any]:
+    """Describe a coming shift whose holder Bleep cannot reach, for them and for switchboard."""
+    shift = warning.shift
+    return {
+        "id": warning.pk,
+        "person": person_summary(warning.person),
+        "role": role_summary(shift.role),
+        "shift_start": shift.start.isoformat(),
+        "shift_end": shift.end.isoformat(),
+        "raised_at": warning.raised_at.isoformat(),
+        "detail": (
+            f"{warning.person} is on call as {shift.role.name} from "
+            f"{localtime(shift.start):%H:%M on %a %d %b} and Bleep cannot reach their phone"
+        ),
+    }
+
+
+def shift_unreachable(warning: ShiftWarning) -> Event:
+    """Warn a person, and switchboard, that Bleep cannot reach them for a coming shift."""
+    return {"type": "shift.unreachable", "warning": shift_warning_summary(warning)}
 
 
 def wire_format(stored: StreamEvent) -> Event:

@@ -161,3 +161,20 @@ class MfaNotEnrolled(MessagingError):
 
 class MfaMandatory(MessagingError):
     """This person's role requires a second factor, so it cannot be turned off."""
+
+
+class InvalidContact(MessagingError):
+    """A number, or its code, the server will not take; `field` names the part that is wrong."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ContactNotFound(MessagingError):
+    """No such number, or not one of this person's."""
+
+
+class PhoneTestNotFound(MessagingError):
+    """No such phone test, or not one of this person's."""

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messaging.exceptions import (
     BleepNotFound,
+    ContactNotFound,
     DeviceNotFound,
     NotARecipient,
     PushSubscriptionNotFound,
@@ -24,6 +25,7 @@ from messaging.exceptions import (
 from messaging.models import (
     Bleep,
     BleepStatus,
+    ContactPoint,
     Delivery,
     Device,
     FloodAlert,
@@ -31,10 +33,12 @@ from messaging.models import (
     PushMessage,
     PushStatus,
     PushSubscription,
+    ShiftWarning,
     StreamEvent,
     TeamCall,
 )
-from rota.models import Person, Role
+from rota.models import Person, Role, Shift
+from rota.permissions import managed_teams
 from rota.selectors import every_operator, get_person, get_role
 
 # Whose account can change who is bleeped or read every bleep: a stolen password alone
@@ -320,3 +324,51 @@ def recent_flood_alerts(*, since: datetime) -> QuerySet[FloodAlert]:
     """Return the flood alerts with a bleep after `since`, the latest first."""
     alerts = FloodAlert.objects.filter(last_at__gt=since).select_related("sender", "role")
     return alerts.order_by("-last_at", "-pk")
+
+
+def contact_points_of(person: Person) -> QuerySet[ContactPoint]:
+    """Return `person`'s numbers for text and pager messages."""
+    return ContactPoint.objects.filter(person=person).order_by("kind", "pk")
+
+
+def access_contact_point(person: Person, contact_id: int) -> ContactPoint:
+    """Return one of `person`'s numbers, or raise ContactNotFound for any other."""
+    contact = ContactPoint.objects.filter(pk=contact_id, person=person).first()
+    if contact is None:
+        raise ContactNotFound
+    return contact
+
+
+def _sees_everyone(person: Person) -> bool:
+    return person.is_superuser or person.job in (Person.Job.SWITCHBOARD, Person.Job.AUDITOR)
+
+
+def visible_shift_warnings(person: Person) -> QuerySet[ShiftWarning]:
+    """Return the open warnings of people Bleep cannot reach for a coming shift, soonest
+    first: all of them for switchboard and auditors, a rota manager's teams', one's own."""
+    warnings = (
+        ShiftWarning.objects.filter(resolved_at__isnull=True)
+        .select_related("shift__role", "person")
+        .order_by("shift__start", "pk")
+    )
+    if _sees_everyone(person):
+        return warnings
+    return warnings.filter(Q(shift__role__team__in=managed_teams(person)) | Q(person=person))
+
+
+def rostered_without_number(
+    person: Person, *, now: datetime, within: timedelta, kinds: list[str]
+) -> QuerySet[Person]:
+    """Return who holds a shift from `now` to `within` ahead with no verified, usable number
+    of `kinds`, among the people `person` may see that of (as `visible_shift_warnings`)."""
+    shifts = Shift.objects.filter(end__gt=now, start__lt=now + within)
+    if not _sees_everyone(person):
+        shifts = shifts.filter(role__team__in=managed_teams(person))
+    numbered = ContactPoint.objects.filter(
+        kind__in=kinds, verified_at__isnull=False, unusable_at__isnull=True
+    ).values("person_id")
+    return (
+        Person.objects.filter(pk__in=shifts.values("person_id"), is_active=True)
+        .exclude(pk__in=numbered)
+        .order_by("last_name", "first_name", "pk")
+    )

@@ -1,14 +1,15 @@
-"""The transition tables of a delivery, a bleep and a push, and the functions that read them."""
+"""The transition tables of a delivery, a bleep, a push and a text or pager message, and the
+functions that read them."""
 
 from typing import TypeVar
 
 from bleep.transitions import may, next_state
-from messaging.actions import Action, PushAction
+from messaging.actions import Action, ChannelAction, PushAction
 from messaging.exceptions import IllegalTransition
-from messaging.models import BleepStatus, DeliveryStatus, PushStatus
+from messaging.models import BleepStatus, ChannelStatus, DeliveryStatus, PushStatus
 
-S = TypeVar("S", BleepStatus, DeliveryStatus, PushStatus)
-A = TypeVar("A", Action, PushAction)
+S = TypeVar("S", BleepStatus, DeliveryStatus, PushStatus, ChannelStatus)
+A = TypeVar("A", Action, PushAction, ChannelAction)
 
 DELIVERY_TRANSITIONS: dict[tuple[DeliveryStatus, Action], DeliveryStatus] = {
     (DeliveryStatus.SENT, Action.DELIVER): DeliveryStatus.DELIVERED,
@@ -50,6 +51,7 @@ BLEEP_TRANSITIONS: dict[tuple[BleepStatus, Action], BleepStatus] = {
     (BleepStatus.OPEN, Action.SKIP): BleepStatus.OPEN,
     (BleepStatus.OPEN, Action.FIRE): BleepStatus.OPEN,
     (BleepStatus.OPEN, Action.PUSH): BleepStatus.OPEN,
+    (BleepStatus.OPEN, Action.FALLBACK): BleepStatus.OPEN,
     # The thread stays open after an acknowledgement ("10 min, start fluids"); only a
     # cancelled bleep takes no more replies.
     (BleepStatus.OPEN, Action.REPLY): BleepStatus.OPEN,
@@ -63,6 +65,18 @@ PUSH_TRANSITIONS: dict[tuple[PushStatus, PushAction], PushStatus] = {
     (PushStatus.PENDING, PushAction.FORGET): PushStatus.GONE,
     (PushStatus.PENDING, PushAction.FAIL): PushStatus.FAILED,
     (PushStatus.PENDING, PushAction.SKIP): PushStatus.SKIPPED,
+}
+
+# A text or pager message leaves `pending` once; a gateway that reports delivery (Notify)
+# then moves it on from `sent` as it learns how it went.
+CHANNEL_TRANSITIONS: dict[tuple[ChannelStatus, ChannelAction], ChannelStatus] = {
+    (ChannelStatus.PENDING, ChannelAction.ACCEPT): ChannelStatus.SENT,
+    (ChannelStatus.PENDING, ChannelAction.RETRY): ChannelStatus.PENDING,
+    (ChannelStatus.PENDING, ChannelAction.FAIL): ChannelStatus.FAILED,
+    (ChannelStatus.PENDING, ChannelAction.SKIP): ChannelStatus.SKIPPED,
+    (ChannelStatus.SENT, ChannelAction.WAIT): ChannelStatus.SENT,
+    (ChannelStatus.SENT, ChannelAction.DELIVER): ChannelStatus.DELIVERED,
+    (ChannelStatus.SENT, ChannelAction.FAIL): ChannelStatus.FAILED,
 }
 
 DELIVERY_ACTIONS = frozenset(action for _, action in DELIVERY_TRANSITIONS)

@@ -15,13 +15,15 @@ from bleep.append_only import allow_truncate_of_a_scratch_database
 from messaging.models import Device
 from messaging.push import application_server_key
 from rota.models import Person, Role
-from tests import factories
+from tests import factories, notify_service, wctp_gateway
+from tests.notify_service import NotifyService
 from tests.push_service import PushService
 from tests.safety.plugin import (  # noqa: F401  (hooks: the hazard log's traceability)
     pytest_collection_modifyitems,
     pytest_runtest_makereport,
     pytest_sessionfinish,
 )
+from tests.wctp_gateway import WctpGateway
 
 
 @dataclass
@@ -95,6 +97,29 @@ def push_service(settings: Any, tmp_path: Path) -> Iterator[PushService]:
     yield service
     service.stop()
     assert service.violations == []
+
+
+@pytest.fixture
+def notify(settings: Any) -> Iterator[NotifyService]:
+    """Run a GOV.UK Notify on localhost and point text messages at it."""
+    service = NotifyService().start()
+    settings.NOTIFY_API_KEY = notify_service.API_KEY
+    settings.NOTIFY_BASE_URL = service.url
+    settings.NOTIFY_SMS_TEMPLATE_ID = notify_service.TEMPLATE_ID
+    yield service
+    service.stop()
+    assert service.refused_tokens == 0
+
+
+@pytest.fixture
+def pager_gateway(settings: Any) -> Iterator[WctpGateway]:
+    """Run a WCTP paging gateway on localhost and point pages at it."""
+    gateway = WctpGateway().start()
+    settings.WCTP_URL = gateway.url
+    settings.WCTP_SENDER_ID = wctp_gateway.SENDER_ID
+    settings.WCTP_SECURITY_CODE = wctp_gateway.SECURITY_CODE
+    yield gateway
+    gateway.stop()
 
 
 def client_for(token: str) -> APIClient:

@@ -74,6 +74,8 @@ class SwitchboardBoardView(ListView):
             describe_open,
             emergencies=selectors.count_emergencies(bleeps),
             overdue=count_overdue(bleeps, now=timezone.now()),
+            # People coming on call whom Bleep cannot reach (listed at contactability/warnings).
+            unreachable=selectors.visible_shift_warnings(person_of(request)).count(),
         )
 
 

@@ -16,6 +16,7 @@ from messaging.push.outbox import (
     RETRY_MAX,
     push_topic,
     queue_pushes,
+    queue_test_pushes,
 )
 from messaging.push.sender import PUSH_TIMEOUT, PushSender, send_due_pushes
 from messaging.push.subscriptions import (
@@ -39,6 +40,7 @@ __all__ = [
     "delete_push_subscription",
     "push_topic",
     "queue_pushes",
+    "queue_test_pushes",
     "register_push_subscription",
     "send_due_pushes",
 ]

@@ -19,6 +19,7 @@ from messaging.models import (
     Bleep,
     BleepStatus,
     Delivery,
+    PhoneTest,
     Priority,
     PushMessage,
     PushStatus,
@@ -31,6 +32,7 @@ from messaging.states import BLEEP_TRANSITIONS, PUSH_TRANSITIONS, WAITING, allow
 logger = logging.getLogger(__name__)
 
 KIND_TITLES = {
+    "test": "Test bleep",
     "new": "{priority} bleep",
     "reminder": "Reminder: {priority} bleep",
     "escalated": "Escalated: {priority} bleep",
@@ -89,6 +91,39 @@ def queue_pushes(
             payload=payload,
             urgency=urgency,
             topic=push_topic(bleep),
+            ttl_seconds=math.ceil(ttl.total_seconds()),
+            created_at=now,
+            due_at=now,
+        )
+        for subscription in subscriptions
+    ]
+    return PushMessage.objects.bulk_create(messages)
+
+
+def queue_test_pushes(*, test: PhoneTest, ttl: timedelta, now: datetime) -> list[PushMessage]:
+    """Queue a phone test's push to every subscription of its person's live devices.
+
+    Runs in the caller's transaction; urgent, as a bleep's would be, so the test proves
+    what a bleep would do.
+    """
+    subscriptions = PushSubscription.objects.filter(
+        device__user_id=test.person_id, device__revoked_at__isnull=True
+    ).order_by("pk")
+    payload = {
+        "test_id": test.pk,
+        "kind": "test",
+        "title": KIND_TITLES["test"],
+        "body": "Tap to confirm your phone rings for bleeps",
+        "tag": f"test-{test.pk}",
+        "url": "/#/account",
+    }
+    messages = [
+        PushMessage(
+            subscription=subscription,
+            phone_test=test,
+            payload=payload,
+            urgency=PushUrgency.HIGH,
+            topic=f"test-{test.pk}",
             ttl_seconds=math.ceil(ttl.total_seconds()),
             created_at=now,
             due_at=now,
@@ -193,7 +228,7 @@ def _due(
     )
     rows = (
         PushMessage.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("bleep", "subscription__device__user")
+        .select_related("bleep", "phone_test", "subscription__device__user")
         .annotate(recipient_waiting=Exists(waiting))
         .filter(status=PushStatus.PENDING, due_at__lte=now)
     )
@@ -209,6 +244,8 @@ def _due(
 
 def _unsendable(message: PushMessage, *, now: datetime) -> tuple[PushAction, str] | None:
     """Return the action and reason that settle a push without sending it, if any."""
+    if message.bleep is None:
+        return _untestable(message, now=now)
     if not allows(BLEEP_TRANSITIONS, BleepStatus(message.bleep.status), Action.PUSH):
         # Nothing may ring a phone about a bleep someone has answered or its sender withdrew.
         return PushAction.SKIP, f"bleep {message.bleep.status}"
@@ -224,6 +261,20 @@ def _unsendable(message: PushMessage, *, now: datetime) -> tuple[PushAction, str
         return PushAction.SKIP, "recipient no longer waiting"
     if now >= message.created_at + timedelta(seconds=message.ttl_seconds):
         logger.warning("push %s expired before it could be sent", message.pk)
+        return PushAction.FAIL, "expired before it could be sent"
+    return None
+
+
+def _untestable(message: PushMessage, *, now: datetime) -> tuple[PushAction, str] | None:
+    """Return the action and reason that settle a phone test's push unsent, if any."""
+    subscription = message.subscription
+    if subscription is None:
+        return PushAction.FORGET, "subscription deleted"
+    if subscription.device.revoked_at is not None:
+        return PushAction.FORGET, "device signed out"
+    if message.phone_test is not None and message.phone_test.confirmed_at is not None:
+        return PushAction.SKIP, "test already confirmed"
+    if now >= message.created_at + timedelta(seconds=message.ttl_seconds):
         return PushAction.FAIL, "expired before it could be sent"
     return None
 

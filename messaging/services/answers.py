@@ -14,6 +14,7 @@ from messaging.exceptions import (
 )
 from messaging.models import Bleep, BleepStatus, Delivery, DeliveryStatus, Device, Reply
 from messaging.selectors import access_bleep, access_delivery, load_bleep
+from messaging.services import reachability
 from messaging.services.history import move_bleep, move_delivery, participants
 from messaging.services.stream import append_events, retry_on_conflict, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, DELIVERY_TRANSITIONS, allows, next_status
@@ -32,6 +33,8 @@ def record_receipt(*, device: Device, bleep_id: int, action: Action, now: dateti
         access_delivery(device.user, bleep_id)
         Bleep.objects.select_for_update(of=("self",)).get(pk=bleep_id)
         delivery = _lock_own_delivery(device=device, bleep_id=bleep_id)
+        # The device's proof that it rings (the check before a shift reads it).
+        reachability.note_confirmed(device=device, now=now)
         if not allows(DELIVERY_TRANSITIONS, DeliveryStatus(delivery.status), action):
             return delivery
         move_delivery(delivery=delivery, device=device, action=action, now=now)

@@ -13,7 +13,14 @@ from drf_spectacular.generators import SchemaGenerator
 from api.pagination import PAGE_DEFAULT, PAGE_MAX
 from escalation.models import Policy
 from escalation.services.sending import send_bleep
-from messaging.models import FloodAlert, Priority, PushSubscription
+from messaging.models import (
+    ContactKind,
+    ContactPoint,
+    FloodAlert,
+    Priority,
+    PushSubscription,
+    ShiftWarning,
+)
 from rota.models import CalendarFeed, Pattern, RotaChange, Shift, Site, SwapRequest
 from tests import factories
 from tests.conftest import Ward, client_for
@@ -296,6 +303,10 @@ def two_of_everything(ward: Ward) -> str:
         )
     Policy.objects.create(role=ward.role, updated_at=now)
     Policy.objects.create(site=ward.role.site, updated_at=now)
+    for kind in ContactKind:
+        ContactPoint.objects.create(person=operator, kind=kind, address="4455", created_at=now)
+    for shift in Shift.objects.all()[:2]:
+        ShiftWarning.objects.create(shift=shift, person=shift.person, raised_at=now)
     return token
 
 

@@ -23,7 +23,8 @@ from tests.conftest import Ward
 from tests.factories import draft, make_person
 
 # The actions that tell nobody by themselves: what they lead to does.
-SILENT = {Action.SKIP, Action.FIRE, Action.PUSH}
+# A text or pager message tells the person it reaches, and the bleep's history, no one else.
+SILENT = {Action.SKIP, Action.FIRE, Action.PUSH, Action.FALLBACK}
 
 
 def send(ward: Ward) -> Bleep:

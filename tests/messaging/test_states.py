@@ -79,6 +79,7 @@ def test_the_actions_keep_the_values_the_history_has_always_stored() -> None:
         "decline",
         "deliver",
         "escalate",
+        "fallback",
         "fire",
         "handle",
         "handover",

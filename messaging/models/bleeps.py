@@ -1,4 +1,4 @@
-"""Devices, bleeps, their deliveries, their history and each person's event stream."""
+"""Devices, bleeps, their deliveries, their history, each person's event stream and pushes."""
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +19,9 @@ class Device(models.Model):
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When this device last confirmed that something reached it (a bleep's delivered
+    # receipt, a phone test): the proof that it rings, which the check before a shift reads.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} of {self.user}"
@@ -324,7 +327,13 @@ class PushMessage(models.Model):
     subscription = models.ForeignKey(
         PushSubscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    bleep = models.ForeignKey(Bleep, on_delete=models.PROTECT, related_name="push_messages")
+    # A bleep's push, or a phone test's (which has no bleep).
+    bleep = models.ForeignKey(
+        Bleep, on_delete=models.PROTECT, null=True, blank=True, related_name="push_messages"
+    )
+    phone_test = models.ForeignKey(
+        "messaging.PhoneTest", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     payload = models.JSONField()
     urgency = models.CharField(max_length=10, choices=PushUrgency.choices)
     topic = models.CharField(max_length=32)
@@ -345,9 +354,15 @@ class PushMessage(models.Model):
                 condition=models.Q(status="pending"),
             )
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(bleep__isnull=False) | models.Q(phone_test__isnull=False),
+                name="push_wakes_for_a_bleep_or_a_test",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Push for {self.bleep} ({self.status})"
+        return f"Push for {self.bleep or self.phone_test} ({self.status})"
 
 
 class FloodAlert(models.Model):

@@ -1,0 +1,58 @@
+"""The messaging app's models: bleeps and everything about them (`bleeps`), and the ways to
+reach a person besides the app (`contacts`)."""
+
+from messaging.models.bleeps import (
+    Bleep,
+    BleepStatus,
+    Delivery,
+    DeliveryStatus,
+    Device,
+    FloodAlert,
+    HistoryEntry,
+    HistoryHead,
+    Priority,
+    PushMessage,
+    PushStatus,
+    PushSubscription,
+    PushUrgency,
+    Reply,
+    StreamEvent,
+    StreamHead,
+    TeamCall,
+)
+from messaging.models.contacts import (
+    ChannelMessage,
+    ChannelPurpose,
+    ChannelStatus,
+    ContactKind,
+    ContactPoint,
+    PhoneTest,
+    ShiftWarning,
+)
+
+__all__ = [
+    "Bleep",
+    "BleepStatus",
+    "ChannelMessage",
+    "ChannelPurpose",
+    "ChannelStatus",
+    "ContactKind",
+    "ContactPoint",
+    "Delivery",
+    "DeliveryStatus",
+    "Device",
+    "FloodAlert",
+    "HistoryEntry",
+    "HistoryHead",
+    "PhoneTest",
+    "Priority",
+    "PushMessage",
+    "PushStatus",
+    "PushSubscription",
+    "PushUrgency",
+    "Reply",
+    "ShiftWarning",
+    "StreamEvent",
+    "StreamHead",
+    "TeamCall",
+]

@@ -1,0 +1,149 @@
+"""The check before every shift that its holder can be reached, and the test of one's phone."""
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from messaging.exceptions import PhoneTestNotFound
+from messaging.models import (
+    ContactKind,
+    ContactPoint,
+    PhoneTest,
+    PushMessage,
+    PushSubscription,
+    ShiftWarning,
+    StreamEvent,
+)
+from messaging.services.reachability import (
+    check_coming_shifts,
+    confirm_phone_test,
+    start_phone_test,
+)
+from tests import factories
+from tests.conftest import Ward
+from tests.notify_service import NotifyService
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+
+
+def subscribe(device: Any, now: datetime) -> None:
+    PushSubscription.objects.create(
+        device=device,
+        endpoint=f"https://push.example/{device.pk}",
+        p256dh="k",
+        auth="a",
+        created_at=now,
+    )
+
+
+def next_shift(ward: Ward, starts_in: timedelta) -> Any:
+    role = factories.make_role("Night registrar", bleep_number="2400")
+    return factories.make_shift(role, ward.doctor, ward.now + starts_in)
+
+
+@pytest.mark.hazard("HZ-27")
+def test_a_doctor_with_no_proven_phone_is_warned_before_their_shift_and_switchboard_is_told(
+    ward: Ward,
+) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    shift = next_shift(ward, timedelta(minutes=50))
+    [warning] = check_coming_shifts(now=ward.now)
+    assert warning.shift == shift
+    told = StreamEvent.objects.filter(type="shift.unreachable")
+    assert set(told.values_list("user_id", flat=True)) == {ward.doctor.pk, ward.operator.pk}
+    assert "on call as Night registrar from" in told[0].data["warning"]["detail"]
+    # Told once, however often the check runs; and a test push goes to the phone to confirm.
+    assert check_coming_shifts(now=ward.now + timedelta(minutes=1)) == []
+    assert PushMessage.objects.filter(phone_test__isnull=False).count() == 1
+
+
+def test_a_shift_more_than_the_lead_time_away_is_not_checked_yet(ward: Ward) -> None:
+    next_shift(ward, timedelta(minutes=61))
+    assert check_coming_shifts(now=ward.now) == []
+
+
+@pytest.mark.hazard("HZ-27")
+def test_confirming_a_phone_test_puts_the_warning_right(ward: Ward) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    next_shift(ward, timedelta(minutes=30))
+    [warning] = check_coming_shifts(now=ward.now)
+    test = start_phone_test(person=ward.doctor, now=ward.now)
+    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now)
+    warning.refresh_from_db()
+    assert warning.resolved_at == ward.now
+
+
+def test_a_proven_phone_without_a_push_subscription_does_not_count(ward: Ward) -> None:
+    test = start_phone_test(person=ward.doctor, now=ward.now)
+    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now)
+    next_shift(ward, timedelta(minutes=30))
+    assert len(check_coming_shifts(now=ward.now)) == 1
+
+
+def test_a_phone_proven_over_a_week_ago_no_longer_counts(ward: Ward) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    test = start_phone_test(person=ward.doctor, now=ward.now - timedelta(days=8))
+    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now - timedelta(days=8))
+    next_shift(ward, timedelta(minutes=30))
+    assert len(check_coming_shifts(now=ward.now)) == 1
+
+
+def test_a_verified_number_makes_a_doctor_reachable(ward: Ward, notify: NotifyService) -> None:
+    ContactPoint.objects.create(
+        person=ward.doctor,
+        kind=ContactKind.SMS,
+        address="+447700900123",
+        created_at=ward.now,
+        verified_at=ward.now,
+    )
+    next_shift(ward, timedelta(minutes=30))
+    assert check_coming_shifts(now=ward.now) == []
+
+
+def test_a_number_on_a_channel_this_server_does_not_send_does_not_count(ward: Ward) -> None:
+    ContactPoint.objects.create(
+        person=ward.doctor,
+        kind=ContactKind.SMS,
+        address="+447700900123",
+        created_at=ward.now,
+        verified_at=ward.now,
+    )
+    next_shift(ward, timedelta(minutes=30))
+    assert len(check_coming_shifts(now=ward.now)) == 1
+
+
+def test_a_warning_closes_when_its_shift_ends(ward: Ward) -> None:
+    shift = next_shift(ward, timedelta(minutes=30))
+    check_coming_shifts(now=ward.now)
+    check_coming_shifts(now=shift.end)
+    assert ShiftWarning.objects.get().resolved_at == shift.end
+
+
+@pytest.mark.parametrize(
+    "wall_clock_start",
+    [
+        datetime(2026, 3, 29, 1, 30),  # the spring change: 01:00 becomes 02:00
+        datetime(2026, 10, 25, 1, 30),  # the autumn change: 01:00-02:00 happens twice
+    ],
+)
+def test_the_check_keeps_its_hour_of_lead_across_both_clock_changes(
+    ward: Ward, wall_clock_start: datetime
+) -> None:
+    start = wall_clock_start.replace(tzinfo=LONDON).astimezone(ZoneInfo("UTC"))
+    role = factories.make_role("Night registrar", bleep_number="2400")
+    factories.make_shift(role, ward.doctor, start)
+    assert check_coming_shifts(now=start - timedelta(minutes=61)) == []
+    assert len(check_coming_shifts(now=start - timedelta(minutes=60))) == 1
+
+
+def test_a_phone_test_goes_to_every_device_and_only_its_owner_confirms_it(ward: Ward) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    test = start_phone_test(person=ward.doctor, now=ward.now)
+    assert PushMessage.objects.get().phone_test == test
+    assert StreamEvent.objects.filter(user=ward.doctor, type="phone.test").count() == 1
+    with pytest.raises(PhoneTestNotFound):
+        confirm_phone_test(device=ward.nurse_device, test_id=test.pk, now=ward.now)
+    assert PhoneTest.objects.get().confirmed_at is None

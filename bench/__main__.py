@@ -27,7 +27,7 @@ def main() -> None:
     # Models can be imported only once Django is set up.
     from django.db import connection
 
-    from bench import delivery, escalation, imports, report, rota, sign_in
+    from bench import channels, delivery, escalation, imports, report, rota, sign_in
     from bleep.append_only import allow_truncate_of_a_scratch_database
 
     # Each section starts from empty bleeps, histories and rota with TRUNCATE, which the
@@ -62,6 +62,8 @@ def main() -> None:
             # The 10 s; the smoke run's 3 s keeps it, with the floor's storm, in a minute.
             storm_spread=3 if quick else 10,
         )
+    with _timed(sections, "channels"):
+        results["channels"] = channels.measure(pending=200 if quick else 1_000)
     with _timed(sections, "imports"):
         results["imports"] = imports.measure(sends=50 if quick else 200)
     results["seconds"] = round(time.monotonic() - began, 1)

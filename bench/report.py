@@ -76,8 +76,22 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"{_ms(rota['floor_p99_ms'])}) | p99 ≤ {_ms(GOALS['rota_p99_ms'])} |",
         *_sign_in_rows(results.get("sign_in")),
         *_import_rows(results.get("imports")),
+        *_channel_rows(results.get("channels")),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _channel_rows(channels: dict[str, Any] | None) -> list[str]:
+    """Texts due at once with a tenth stalled at the gateway, beside the same with none."""
+    if channels is None:
+        return []
+    return [
+        f"| text due → at the gateway, {channels['pending']:,} due at once, "
+        f"{channels['stalled_share']:.0%} stalled ({channels['arrived']:,} of "
+        f"{channels['healthy']:,} healthy arrived) | p50 {_ms(channels['p50_ms'])}, p99 "
+        f"{_ms(channels['p99_ms'])} (none stalled: p50 {_ms(channels['floor_p50_ms'])}, p99 "
+        f"{_ms(channels['floor_p99_ms'])}) | healthy ones not behind stalled ones |"
+    ]
 
 
 def _import_rows(imports: dict[str, Any] | None) -> list[str]:

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.layers import get_channel_layer
@@ -125,34 +126,37 @@ async def _send_pushes(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
     a push waits for the other; it rings `alarm` when a push that filled its lane ends.
     """
     async with PushSender(clock=timezone.now, on_room=alarm.event.set) as sender:
-        while not stop.is_set():
-            wait = POLL_INTERVAL
-            try:
-                await sender.start_due()
-                due = await sender.next_due()
-                if due is not None:
-                    wait = min(wait, due - timezone.now())
-            except Exception:
-                logger.exception("escalation worker %s failed a turn sending pushes", name)
-                wait = ERROR_BACKOFF
-            await alarm.sleep(wait)
+        await _keep_sending(sender, stop, alarm, f"{name} sending pushes")
 
 
 async def _send_channel_messages(stop: asyncio.Event, alarm: Alarm, name: str) -> None:
     """Send each text and pager message as it falls due, until `stop` is set; a gateway that
     stalls holds only its own messages, never a push or a step."""
     async with ChannelSender(clock=timezone.now, on_room=alarm.event.set) as sender:
-        while not stop.is_set():
-            wait = POLL_INTERVAL
-            try:
-                await sender.start_due()
-                due = await sender.next_due()
-                if due is not None:
-                    wait = min(wait, due - timezone.now())
-            except Exception:
-                logger.exception("escalation worker %s failed a turn sending texts", name)
-                wait = ERROR_BACKOFF
-            await alarm.sleep(wait)
+        await _keep_sending(sender, stop, alarm, f"{name} sending texts")
+
+
+class Sender(Protocol):
+    """What `_keep_sending` drives: the push sender and the text and pager sender."""
+
+    async def start_due(self) -> None: ...
+
+    async def next_due(self) -> datetime | None: ...
+
+
+async def _keep_sending(sender: Sender, stop: asyncio.Event, alarm: Alarm, what: str) -> None:
+    """Start what is due, then sleep until the next falls due (or the poll), until `stop`."""
+    while not stop.is_set():
+        wait = POLL_INTERVAL
+        try:
+            await sender.start_due()
+            due = await sender.next_due()
+            if due is not None:
+                wait = min(wait, due - timezone.now())
+        except Exception:
+            logger.exception("escalation worker %s failed a turn", what)
+            wait = ERROR_BACKOFF
+        await alarm.sleep(wait)
 
 
 async def _drain(

@@ -10,12 +10,15 @@ from django.utils import timezone
 from bleep.admin import ReadOnlyAdmin
 from messaging.models import (
     Bleep,
+    ChannelMessage,
+    ContactPoint,
     Delivery,
     Device,
     FloodAlert,
     HistoryEntry,
     PushMessage,
     PushSubscription,
+    ShiftWarning,
 )
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
@@ -70,8 +73,16 @@ class HistoryEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "created_at", "last_seen_at", "revoked_at"]
-    readonly_fields = ["user", "name", "token_digest", "created_at", "last_seen_at", "revoked_at"]
+    list_display = ["name", "user", "created_at", "last_seen_at", "confirmed_at", "revoked_at"]
+    readonly_fields = [
+        "user",
+        "name",
+        "token_digest",
+        "created_at",
+        "last_seen_at",
+        "confirmed_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -109,3 +120,36 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
 class PushMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "bleep", "status", "urgency", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "urgency"]
+
+
+# Numbers are added and verified by their owners (messaging/services/contacts.py); the
+# admin only looks, so no number is ever used unverified.
+@admin.register(ContactPoint)
+class ContactPointAdmin(ReadOnlyAdmin):
+    list_display = ["person", "kind", "verified_at", "unusable_at", "unusable_reason"]
+    list_filter = ["kind"]
+    search_fields = ["person__username", "person__display_name"]
+    exclude = ["code_digest"]
+
+
+@admin.register(ChannelMessage)
+class ChannelMessageAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "purpose",
+        "recipient",
+        "bleep",
+        "status",
+        "provider_status",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["kind", "purpose", "status"]
+    # A code's words are blanked once sent; until then they are not for the admin's eyes.
+    exclude = ["text"]
+
+
+@admin.register(ShiftWarning)
+class ShiftWarningAdmin(ReadOnlyAdmin):
+    list_display = ["raised_at", "person", "shift", "resolved_at"]

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.etree import ElementTree
 
+from tests.local_http import serve, stop
+
 SENDER_ID = "bleep-tests"
 SECURITY_CODE = "hunter2hunter2"
 STALL_FOR_SECONDS = 30
@@ -40,17 +42,12 @@ class WctpGateway:
         class Handler(_Handler):
             wctp = gateway
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wctp"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        self.released.set()
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        stop(self.server, self.released)
 
 
 def _response(outcome: str, **attributes: str) -> bytes:

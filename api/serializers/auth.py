@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from api.serializers.base import PersonSerializer, StrictSerializer
 from messaging.actions import WORDS
+from messaging.fallback.outbox import usable_channels
 from messaging.models import Device
 from messaging.selectors import mfa_enrolled, mfa_required
 from messaging.services.devices import device_expires_at
@@ -141,8 +142,24 @@ class MeSerializer(PersonSerializer):
         'empty: the app calls tel:{dial_prefix}{callback_extension}, e.g. "0163296" + "4417".'
     )
 
+    channels = serializers.SerializerMethodField(
+        help_text="The fallback channels this server sends on, in order (sms, pager): the "
+        "kinds of number a person may add at /api/me/contacts; empty when none is set up."
+    )
+
     class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "device", "mfa", "words", "dial_prefix"]
+        fields = [
+            *PersonSerializer.Meta.fields,
+            "device",
+            "mfa",
+            "words",
+            "dial_prefix",
+            "channels",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_channels(self, person: Person) -> list[str]:
+        return [str(kind) for kind in usable_channels()]
 
     def get_dial_prefix(self, person: Person) -> str:
         return str(settings.CALLBACK_DIAL_PREFIX)

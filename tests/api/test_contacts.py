@@ -85,6 +85,7 @@ def test_test_my_phone_is_confirmed_by_the_device(ward: Ward) -> None:
     assert other.status_code == 404
 
 
+@pytest.mark.hazard("HZ-27")
 def test_switchboard_sees_who_cannot_be_reached_and_the_board_counts_them(ward: Ward) -> None:
     role = factories.make_role("Night registrar", bleep_number="2400")
     factories.make_shift(role, ward.doctor, ward.now + timedelta(minutes=30))

@@ -156,6 +156,7 @@ def test_no_text_or_page_goes_after_an_acknowledgement_or_a_cancel(
     assert len(notify.texts) + len(pager_gateway.pages) == sent_before
 
 
+@pytest.mark.hazard("HZ-27")
 def test_a_text_carries_no_patient_identifier(ward: Ward, notify: NotifyService) -> None:
     location = factories.make_location("Ward 7")
     verified(ward.doctor, ContactKind.SMS, MOBILE, ward.now)
@@ -247,6 +248,7 @@ def test_a_busy_paging_gateway_is_asked_again(ward: Ward, pager_gateway: WctpGat
     assert len(pager_gateway.pages) == 1
 
 
+@pytest.mark.hazard("HZ-27")
 def test_an_unverified_number_is_never_used_for_a_bleep(ward: Ward, notify: NotifyService) -> None:
     ContactPoint.objects.create(
         person=ward.doctor, kind=ContactKind.SMS, address=MOBILE, created_at=ward.now

@@ -10,6 +10,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from escalation import worker
+from escalation.models import Deadline
 from escalation.services.sending import send_bleep
 from messaging.fallback.sender import ChannelSender
 from messaging.models import ContactKind, ContactPoint, Priority
@@ -55,3 +57,33 @@ async def test_a_stalled_gateway_holds_up_no_other_message(
     assert len(pager_gateway.pages) == 2
     arrivals = [text.at for text in notify.texts] + [page.at for page in pager_gateway.pages]
     assert max(arrivals) - started < 2
+
+
+@pytest.mark.hazard("HZ-27")
+@pytest.mark.django_db(transaction=True)
+async def test_a_stalled_gateway_holds_up_no_escalation_step_in_the_real_worker(
+    notify: NotifyService, pager_gateway: WctpGateway, settings: Any
+) -> None:
+    settings.FALLBACK_EMERGENCY_AT_ONCE = True
+    notify.plan(STALLED, stall=True)
+    notify.plan(HEALTHY, stall=True)
+    pager_gateway.failures = {STALLED[-4:]: 0, HEALTHY[-4:]: 0}
+    await database_sync_to_async(world)()
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_worker(stop=stop, name="test"))
+    # Every text and page is stalled at its gateway; then the first step falls due.
+    await asyncio.sleep(0.5)
+    due = timezone.now()
+    await database_sync_to_async(Deadline.objects.update)(due_at=due)
+    started = time.monotonic()
+    fired = database_sync_to_async(
+        lambda: Deadline.objects.filter(step=1, took_effect_at__isnull=False).exists()
+    )
+    while not await fired() and time.monotonic() - started < 5:
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    took_effect = await database_sync_to_async(
+        lambda: Deadline.objects.get(step=1).took_effect_at
+    )()
+    assert took_effect is not None and (took_effect - due).total_seconds() < 1

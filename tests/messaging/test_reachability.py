@@ -122,6 +122,7 @@ def test_a_warning_closes_when_its_shift_ends(ward: Ward) -> None:
     assert ShiftWarning.objects.get().resolved_at == shift.end
 
 
+@pytest.mark.hazard("HZ-27")
 @pytest.mark.parametrize(
     "wall_clock_start",
     [

@@ -24,6 +24,7 @@ async function showPush(event) {
   }
   const bleepId = Number(push.bleep_id);
   const known = Number.isInteger(bleepId) && bleepId > 0;
+  const testId = push.kind === "test" && Number.isInteger(push.test_id) && push.test_id > 0 ? push.test_id : 0;
   // Only the lock-screen-safe title and body the server wrote; nothing else is added.
   await self.registration.showNotification(typeof push.title === "string" ? push.title : "Bleep", {
     body: typeof push.body === "string" ? push.body : "Open Bleep",
@@ -33,16 +34,18 @@ async function showPush(event) {
     vibrate: push.priority === "emergency" ? EMERGENCY_VIBRATION : VIBRATION,
     icon: "/static/app/icon-192.png",
     badge: "/static/app/icon-192.png",
-    data: { url: known ? `/#/bleeps/${bleepId}` : "/" },
+    data: { url: known ? `/#/bleeps/${bleepId}` : testId ? "/#/account" : "/" },
   });
-  if (known) await confirmDelivered(bleepId);
+  if (known) await confirmDelivered(`/api/bleeps/${bleepId}/delivered`);
+  // A phone test is proved by the notification showing, as a bleep's delivery is.
+  if (testId) await confirmDelivered(`/api/me/phone-tests/${testId}/confirm`);
 }
 
-async function confirmDelivered(bleepId) {
+async function confirmDelivered(path) {
   const token = await readToken();
   if (!token) return;
   try {
-    await fetch(`/api/bleeps/${bleepId}/delivered`, {
+    await fetch(path, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
     });

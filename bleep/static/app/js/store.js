@@ -1,11 +1,13 @@
 // What this device knows: the bleeps it has seen, kept current by the socket's events.
 
-import { handlingLine, WAITING } from "./ui.js";
+import { clock, handlingLine, WAITING } from "./ui.js";
 
 export const store = {
   me: null,
   bleeps: new Map(),
   overdue: null,
+  // A test bleep that has arrived and waits for the person to confirm it (js/views/reach.js).
+  phoneTest: null,
   // What the server's paged lists hold past what this device loaded (js/lists.js).
   pages: { inbox: { more: 0, emergencies: 0 }, sent: { more: 0, emergencies: 0 } },
 };
@@ -97,6 +99,17 @@ export function applyEvent(event) {
       return event.detail;
     case "switchboard.flood":
       return event.alert.detail;
+    case "phone.test":
+      store.phoneTest = event;
+      return "Test bleep arrived: confirm it on the Account screen";
+    case "contact.unusable":
+      return store.me && event.person.id === store.me.id
+        ? `Your ${event.kind === "sms" ? "mobile" : "pager"} number cannot be reached: ${event.reason}. Add it again on the Account screen.`
+        : `${name(event.person)}'s ${event.kind === "sms" ? "mobile" : "pager"} number cannot be reached`;
+    case "shift.unreachable":
+      return store.me && event.warning.person.id === store.me.id
+        ? `You are on call as ${event.warning.role.name} from ${clock(event.warning.shift_start)} and Bleep cannot reach your phone: test it on the Account screen.`
+        : event.warning.detail;
     case "escalation.recovered":
       store.overdue = null;
       return "Escalations are running again";

@@ -26,8 +26,11 @@ export function renderBoard(view) {
   // Flood alerts: a sender past the send limit, or too many bleeps to one role. Read out
   // when they change, and kept above the bleeps: a flood can hide the one that matters.
   const floods = h("div", { id: "board-floods", role: "alert" });
+  // People coming on call whom Bleep cannot reach (the check an hour before each shift):
+  // switchboard phones them before the shift starts.
+  const unreachable = h("div", { id: "board-unreachable", role: "status" });
   const teamCall = h("details", { class: "panel tool", id: "team-call" }, h("summary", {}, "Emergency team call"));
-  replace(view, h("h1", {}, "Open bleeps"), floods, summary, list, more, teamCall);
+  replace(view, h("h1", {}, "Open bleeps"), floods, unreachable, summary, list, more, teamCall);
 
   // The first `wanted` rows, a page of at most the server's maximum at a time.
   async function fetchRows() {
@@ -42,14 +45,16 @@ export function renderBoard(view) {
 
   async function load() {
     try {
-      const [{ found, page }, alerts] = await Promise.all([
+      const [{ found, page }, alerts, warnings] = await Promise.all([
         fetchRows(),
         listPage("/switchboard/alerts", { offset: 0 }).then((answer) => answer.results).catch(() => []),
+        listPage("/contactability/warnings", { offset: 0 }).then((answer) => answer.results).catch(() => []),
       ]);
       rows = found;
       totals = { count: page.count, more: Math.max(0, page.count - found.length), emergencies: page.emergencies, overdue: page.overdue };
       fetchedAt = Date.now();
       drawFloods(alerts);
+      drawUnreachable(warnings);
       draw();
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) replace(list, h("li", { class: "empty" }, "Only switchboard sees the board."));
@@ -64,6 +69,18 @@ export function renderBoard(view) {
       ? h("section", { class: "panel flood", "aria-labelledby": "floods-title" },
           h("h2", { id: "floods-title" }, "Flood of bleeps"),
           h("ul", {}, alerts.map((alert) => h("li", { "data-flood": String(alert.id) }, `${alert.detail} (since ${clock(alert.first_at)})`))))
+      : null);
+  }
+
+  function drawUnreachable(warnings) {
+    const lines = warnings.map((warning) => `${warning.person.name}, ${warning.role.name} from ${clock(warning.shift_start)}`);
+    const text = lines.join("\n");
+    if (unreachable.dataset.text === text) return;
+    unreachable.dataset.text = text;
+    replace(unreachable, warnings.length
+      ? h("section", { class: "panel flood", "aria-labelledby": "unreachable-title" },
+          h("h2", { id: "unreachable-title" }, "Cannot be reached for their next shift"),
+          h("ul", {}, lines.map((line, index) => h("li", { "data-warning": String(warnings[index].id) }, line))))
       : null);
   }
 

@@ -4,6 +4,7 @@
 
 import { api, ApiError, keepSignIn } from "../api.js";
 import { h, replace } from "../ui.js";
+import { renderReach } from "./reach.js";
 
 const CODE_PATTERN = "[0-9]{6}";
 
@@ -90,11 +91,18 @@ export function renderRecoveryCodes(view, answer, next) {
 // The account screen: whether two-step sign-in is on, and what this person may do with it.
 export function renderAccount(view) {
   const panel = h("section", { class: "panel", "aria-labelledby": "account-title" }, h("h1", { id: "account-title" }, "Two-step sign-in"));
-  replace(view, panel);
+  const reach = h("div", { id: "reach" });
+  let stop = null;
+  replace(view, panel, reach);
   api("GET", "/me")
-    .then((me) => panel.append(...accountBody(view, me.mfa)))
+    .then((me) => {
+      panel.append(...accountBody(view, me.mfa));
+      const drawn = renderReach(me);
+      replace(reach, drawn.panel);
+      stop = drawn.unsubscribe;
+    })
     .catch((error) => panel.append(h("p", { class: "error", role: "alert" }, `Could not load: ${error.message}`)));
-  return null;
+  return () => stop && stop();
 }
 
 function accountBody(view, mfa) {

@@ -1,6 +1,7 @@
 """Fallback channels: how long after it falls due a text reaches the gateway, with 1,000
 due at once and a tenth of them to numbers the gateway stalls on, beside the same run with
-none stalled (the floor), so that healthy texts are seen not to queue behind stalled ones.
+none stalled (so that healthy texts are seen not to queue behind stalled ones) and the
+floor: Notify's client alone sending the same texts from as many threads.
 
 The gateway is the tests' GOV.UK Notify (it checks each request's JWT as Notify does),
 reached through Notify's own client by the worker's real `ChannelSender`.
@@ -8,14 +9,17 @@ reached through Notify's own client by the worker's real `ChannelSender`.
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from notifications_python_client.notifications import NotificationsAPIClient
+from requests.adapters import HTTPAdapter
 
 from bench.stats import summary_ms
-from messaging.fallback.sender import ChannelSender
+from messaging.fallback.sender import FIRST_LANE, ChannelSender
 from messaging.models import ChannelMessage, ChannelPurpose, ContactKind, ContactPoint
 from rota.models import Person
 from tests import notify_service
@@ -29,15 +33,41 @@ GIVE_UP_SECONDS = 30.0
 
 
 def measure(*, pending: int) -> dict[str, Any]:
-    """Send `pending` texts due at once, a tenth stalled, and again none; report both."""
+    """Send `pending` texts due at once, a tenth stalled, and again none; report both, and
+    the bare client's floor: the same texts from as many threads, with no database."""
     stalled = _run(pending=pending, stalled_share=STALLED_SHARE)
     floor = _run(pending=pending, stalled_share=0.0)
     return {
         "pending": pending,
         "stalled_share": STALLED_SHARE,
         **stalled,
-        **{f"floor_{key}": value for key, value in floor.items()},
+        **{f"none_stalled_{key}": value for key, value in floor.items()},
+        **{f"floor_{key}": value for key, value in _bare_client(pending=pending).items()},
     }
+
+
+def _bare_client(*, pending: int) -> dict[str, Any]:
+    """Send `pending` texts with Notify's client alone from FIRST_LANE threads at once."""
+    service = NotifyService().start()
+    try:
+        client = NotificationsAPIClient(notify_service.API_KEY, base_url=service.url)
+        client.request_session.mount("http://", HTTPAdapter(pool_maxsize=FIRST_LANE))
+
+        def send(n: int) -> None:
+            client.send_sms_notification(
+                phone_number=f"+4477009{n:05d}",
+                template_id=notify_service.TEMPLATE_ID,
+                personalisation={"message": "Bleep benchmark"},
+                reference=f"bench-{n}",
+            )
+
+        started = time.time()
+        with ThreadPoolExecutor(FIRST_LANE) as pool:
+            list(pool.map(send, range(pending)))
+        waits = [text.wall - started for text in service.texts]
+        return {"arrived": len(waits), **summary_ms(waits)}
+    finally:
+        service.stop()
 
 
 def _run(*, pending: int, stalled_share: float) -> dict[str, Any]:

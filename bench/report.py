@@ -82,15 +82,17 @@ def markdown(results: dict[str, Any], command: str) -> str:
 
 
 def _channel_rows(channels: dict[str, Any] | None) -> list[str]:
-    """Texts due at once with a tenth stalled at the gateway, beside the same with none."""
+    """Texts due at once with a tenth stalled at the gateway, beside none stalled and the
+    bare client's floor."""
     if channels is None:
         return []
     return [
         f"| text due → at the gateway, {channels['pending']:,} due at once, "
         f"{channels['stalled_share']:.0%} stalled ({channels['arrived']:,} of "
         f"{channels['healthy']:,} healthy arrived) | p50 {_ms(channels['p50_ms'])}, p99 "
-        f"{_ms(channels['p99_ms'])} (none stalled: p50 {_ms(channels['floor_p50_ms'])}, p99 "
-        f"{_ms(channels['floor_p99_ms'])}) | healthy ones not behind stalled ones |"
+        f"{_ms(channels['p99_ms'])} (none stalled: p99 {_ms(channels['none_stalled_p99_ms'])};"
+        f" floor, the client alone: p99 {_ms(channels['floor_p99_ms'])}) | healthy ones not "
+        "behind stalled ones |"
     ]
 
 

@@ -4,10 +4,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when hundreds arrive at once,
+    # as a worker's sender makes them: a real gateway's load balancer takes them all.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     """Serve `handler` on 127.0.0.1 and a free port, on a thread of its own; return it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -8,7 +8,7 @@ thread of its own, so a gateway that stalls holds up only its own message.
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Protocol
 from xml.etree import ElementTree
@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
+from requests.adapters import HTTPAdapter
 
 from messaging.models import ContactKind
 
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 # Long enough for a gateway that is working (Notify answers in well under a second), short
 # enough that a retry, or the next channel, comes while the bleep is still fresh.
 CHANNEL_TIMEOUT = timedelta(seconds=10)
+# As many connections to a gateway as the sender sends messages at once (sender.py's lanes).
+CONNECTIONS = 320
 
 
 class Outcome(enum.Enum):
@@ -91,6 +94,12 @@ class NotifySms:
             base_url=settings.NOTIFY_BASE_URL,
             timeout=CHANNEL_TIMEOUT.total_seconds(),
         )
+        # The client's one session keeps 10 connections (requests' default) while the sender
+        # sends on up to CONNECTIONS threads at once: past 10, each text paid a new TCP and
+        # TLS handshake, and urllib3 logged a warning for every connection it threw away.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=CONNECTIONS)
+        self.client.request_session.mount("https://", adapter)
+        self.client.request_session.mount("http://", adapter)
 
     def send(self, *, address: str, text: str, reference: str) -> ChannelAnswer:
         """Send `text` to a mobile number through the template, referenced by our row."""
@@ -145,7 +154,9 @@ WCTP_VERSION = "wctp-dtd-v1r3"
 # or security code, 403/404 the pager), 500s the message, 600s the gateway's own systems.
 WCTP_RECIPIENT_ERRORS = {403, 404}
 WCTP_SYSTEM_ERRORS = range(600, 700)
-WCTP_TEXT_MAX = 240  # the shortest alphanumeric page a UK paging network carries whole
+# A bleep's text is well under this; the cap keeps a page to what a pager's small screen
+# shows, the role and priority first, should a role's name be long.
+WCTP_TEXT_MAX = 240
 
 
 class WctpPager:
@@ -161,7 +172,7 @@ class WctpPager:
             recipient=address,
             message_id=reference,
             text=text[:WCTP_TEXT_MAX],
-            now=datetime.now(tz=None),
+            now=datetime.now(UTC),
         )
         try:
             response = requests.post(

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, QuerySet
 
 from messaging import events
 from messaging.actions import Action, ChannelAction
@@ -189,7 +189,7 @@ def claim_due_checks(*, now: datetime, limit: int) -> list[ChannelClaim]:
     return claims
 
 
-def _locked() -> Any:
+def _locked() -> QuerySet[ChannelMessage]:
     return ChannelMessage.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
         "contact", "bleep__role"
     )

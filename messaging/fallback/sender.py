@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from bleep.runtime.db_threads import on_executor
-from messaging.fallback.gateways import ChannelAnswer, Outcome, configured_gateways
+from messaging.fallback.gateways import CONNECTIONS, ChannelAnswer, Outcome, configured_gateways
 from messaging.fallback.outbox import (
     ChannelClaim,
     claim_due_checks,
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 # stalled at once (each holding a thread until CHANNEL_TIMEOUT) leave the rest room.
 FIRST_LANE = 256
 SLOW_LANE = 64
+assert FIRST_LANE + SLOW_LANE == CONNECTIONS
 # When the worker stops, messages in flight get this long; the rest are sent again by the
 # next worker once their lease has passed (the gateway may then get one twice: a doubled
 # text is the lesser harm than a lost one).

@@ -134,13 +134,17 @@ class PhoneTest(models.Model):
 class ShiftWarning(models.Model):
     """A shift about to start whose holder Bleep cannot reach: told once, listed until fixed."""
 
-    shift = models.OneToOneField(Shift, on_delete=models.CASCADE, related_name="warning")
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="warnings")
+    # Whose: a shift that passes to someone else is theirs to be checked for afresh.
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     raised_at = models.DateTimeField()
     # Set when the person became reachable, or the shift ended or went.
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "person"], name="one_warning_per_shift_holder")
+        ]
         indexes = [
             models.Index(
                 fields=["raised_at"],

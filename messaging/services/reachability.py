@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from messaging import events
 from messaging.exceptions import PhoneTestNotFound
@@ -104,9 +104,10 @@ def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
     lead = timedelta(minutes=settings.CONTACT_CHECK_LEAD_MINUTES)
     with stream_transaction():
         _resolve_warnings(person_ids=None, now=now)
+        warned = ShiftWarning.objects.filter(shift=OuterRef("pk"), person=OuterRef("person"))
         coming = (
-            Shift.objects.filter(start__gt=now, start__lte=now + lead, warning__isnull=True)
-            .filter(person__is_active=True)
+            Shift.objects.filter(start__gt=now, start__lte=now + lead, person__is_active=True)
+            .exclude(Exists(warned))
             .select_related("role", "person")
             .order_by("start", "pk")
         )
@@ -138,11 +139,13 @@ def _send_test(person: Person, *, now: datetime) -> PhoneTest:
 
 
 def _resolve_warnings(*, person_ids: list[int] | None, now: datetime) -> None:
-    """Close open warnings whose shift has ended or whose person Bleep can reach now."""
+    """Close open warnings whose shift has ended or passed to someone else, or whose person
+    Bleep can reach now."""
     open_warnings = ShiftWarning.objects.filter(resolved_at__isnull=True)
     if person_ids is not None:
         open_warnings = open_warnings.filter(person_id__in=person_ids)
-    ended = Q(shift__end__lte=now)
+    # Over, or no longer this person's shift (swapped or covered): nothing left to warn of.
+    ended = Q(shift__end__lte=now) | ~Q(shift__person=F("person"))
     open_warnings.filter(ended).update(resolved_at=now)
     still = list(open_warnings.exclude(ended).values_list("pk", "person_id"))
     reachable = reachable_ids((person for _, person in still), now=now)

@@ -148,3 +148,22 @@ def test_a_phone_test_goes_to_every_device_and_only_its_owner_confirms_it(ward: 
     with pytest.raises(PhoneTestNotFound):
         confirm_phone_test(device=ward.nurse_device, test_id=test.pk, now=ward.now)
     assert PhoneTest.objects.get().confirmed_at is None
+
+
+def test_a_warning_closes_when_its_shift_passes_to_someone_else(ward: Ward) -> None:
+    shift = next_shift(ward, timedelta(minutes=30))
+    check_coming_shifts(now=ward.now)
+    shift.person = ward.nurse
+    shift.save(update_fields=["person"])
+    check_coming_shifts(now=ward.now + timedelta(minutes=1))
+    closed = ShiftWarning.objects.get(shift=shift, person=ward.doctor)
+    assert closed.resolved_at == ward.now + timedelta(minutes=1)
+
+
+def test_whoever_a_shift_passes_to_is_checked_afresh(ward: Ward) -> None:
+    shift = next_shift(ward, timedelta(minutes=30))
+    check_coming_shifts(now=ward.now)
+    shift.person = ward.nurse
+    shift.save(update_fields=["person"])
+    [warning] = check_coming_shifts(now=ward.now + timedelta(minutes=1))
+    assert warning.person == ward.nurse

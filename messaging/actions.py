@@ -111,7 +111,7 @@ HISTORY_WORDS: dict[Action, str] = {
     Action.HANDOVER: "handed over to the next shift",
     Action.REDIRECT: "redirected",
     Action.FIRE: "escalation step",
-    Action.PUSH: "phone woken",
+    Action.PUSH: "push to the phone",
     Action.FALLBACK: "text or pager message",
 }
 NEXT_STEP_WORDS: dict[Action, str] = {
@@ -141,10 +141,14 @@ STATUS_WORDS: dict[BleepStatus | DeliveryStatus, str] = {
     BleepStatus.ACKNOWLEDGED: "Acknowledged",
     BleepStatus.CANCELLED: "Cancelled",
 }
+# Each way a bleep reaches a phone, as its history names it (a `push` or `fallback` entry's
+# `detail.channel`).
+CHANNEL_WORDS = {"push": "Push", "sms": "Text message", "pager": "Page"}
 WORDS: dict[str, dict[str, str]] = {
     "actions": {str(action): words for action, words in HISTORY_WORDS.items()},
     "steps": {str(action): words for action, words in NEXT_STEP_WORDS.items()},
     "statuses": {str(status): words for status, words in STATUS_WORDS.items()},
     # A sender's job, as the emergency screen names who is calling.
     "jobs": {str(job): str(words) for job, words in Person.Job.choices},
+    "channels": CHANNEL_WORDS,
 }

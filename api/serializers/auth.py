@@ -131,6 +131,10 @@ class WordsSerializer(serializers.Serializer):
     jobs = serializers.DictField(
         child=serializers.CharField(), help_text="Each job, as a bleep's sender is named by."
     )
+    channels = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Each way a bleep reaches a phone (push, sms, pager), as its history names it.",
+    )
 
 
 class MeSerializer(PersonSerializer):

@@ -27,6 +27,7 @@ from messaging.models import (
     PushUrgency,
 )
 from messaging.push.subscriptions import forget_push_subscription
+from messaging.services.history import record
 from messaging.states import BLEEP_TRANSITIONS, PUSH_TRANSITIONS, WAITING, allows, next_status
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,9 @@ class PushClaim:
 
     message_id: int
     attempt: int
+    # The bleep it wakes a phone for (none for a phone test), and whose phone.
+    bleep_id: int | None
+    recipient_id: int
     subscription_id: int
     endpoint: str
     keys: dict[str, str]
@@ -206,7 +210,7 @@ def claim_due_pushes(
             refusal = _unsendable(message, now=now)
             if refusal is not None:
                 action, why = refusal
-                _settle(message.pk, message.attempts, action=action, detail=why, now=now)
+                _move(message.pk, message.attempts, action=action, detail=why, now=now)
                 settled += 1
                 continue
             claim = _claim(message, now=now)
@@ -286,6 +290,8 @@ def _claim(message: PushMessage, *, now: datetime) -> PushClaim:
     return PushClaim(
         message_id=message.pk,
         attempt=message.attempts + 1,
+        bleep_id=message.bleep_id,
+        recipient_id=subscription.device.user_id,
         subscription_id=subscription.pk,
         endpoint=subscription.endpoint,
         keys={"p256dh": subscription.p256dh, "auth": subscription.auth},
@@ -298,18 +304,21 @@ def _claim(message: PushMessage, *, now: datetime) -> PushClaim:
 
 
 def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
-    """Settle a claimed push by the answer that came at `now`: sent, retried, gone or failed.
+    """Settle a claimed push by the answer that came at `now`: sent, retried, gone or failed,
+    and add a settled bleep push's outcome to the bleep's history.
 
     `now` is when the attempt ended, so a retry waits its backoff from then, never from
-    when the push was claimed. Each write is its own statement, and changes the row only
+    when the push was claimed. Each answer is its own transaction, and changes the row only
     while this claim still holds it (same attempt, still pending).
     """
     status = answer.status
     if status in ACCEPTED:
-        _settle(claim.message_id, claim.attempt, action=PushAction.ACCEPT, detail="", now=now)
+        _settle(claim, action=PushAction.ACCEPT, detail="", now=now)
     elif status in SUBSCRIPTION_GONE:
         logger.info("push %s: subscription gone (%s); deleting it", claim.message_id, status)
-        forget_push_subscription(subscription_id=claim.subscription_id, reason=answer.detail)
+        with transaction.atomic():
+            forget_push_subscription(subscription_id=claim.subscription_id, reason=answer.detail)
+            _tell_history(claim, outcome="gone", why=answer.detail, now=now)
     elif status is None or status >= SERVER_ERROR or status in RETRYABLE:
         _retry_or_fail(claim=claim, answer=answer, now=now)
     else:
@@ -317,9 +326,7 @@ def record_push_answer(*, claim: PushClaim, answer: PushAnswer, now: datetime) -
         # bug or our configuration, never fixed by trying again.
         what = "payload too large" if status == PAYLOAD_TOO_LARGE else "refused"
         logger.error("push %s %s by the push service: %s", claim.message_id, what, answer.detail)
-        _settle(
-            claim.message_id, claim.attempt, action=PushAction.FAIL, detail=answer.detail, now=now
-        )
+        _settle(claim, action=PushAction.FAIL, detail=answer.detail, now=now)
 
 
 def _retry_or_fail(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> None:
@@ -331,22 +338,40 @@ def _retry_or_fail(*, claim: PushClaim, answer: PushAnswer, now: datetime) -> No
         logger.warning(
             "push %s: %s; giving up, its TTL has passed", claim.message_id, answer.detail
         )
-        _settle(
-            claim.message_id, claim.attempt, action=PushAction.FAIL, detail=answer.detail, now=now
-        )
+        _settle(claim, action=PushAction.FAIL, detail=answer.detail, now=now)
         return
     logger.warning("push %s: %s; retrying at %s", claim.message_id, answer.detail, retry_at)
-    _settle(
-        claim.message_id,
-        claim.attempt,
-        action=PushAction.RETRY,
-        detail=answer.detail,
-        now=now,
-        retry_at=retry_at,
-    )
+    _settle(claim, action=PushAction.RETRY, detail=answer.detail, now=now, retry_at=retry_at)
+
+
+# What the history says of each settled push: accepted by the push service (not shown on
+# the phone: the device's receipt says that), or never sent.
+PUSH_OUTCOMES = {PushAction.ACCEPT: "accepted", PushAction.FAIL: "failed"}
 
 
 def _settle(
+    claim: PushClaim,
+    *,
+    action: PushAction,
+    detail: str,
+    now: datetime,
+    retry_at: datetime | None = None,
+) -> None:
+    """Move one claimed push by `action`, unless another sender has claimed it since."""
+    with transaction.atomic():
+        moved = _move(
+            claim.message_id,
+            claim.attempt,
+            action=action,
+            detail=detail,
+            now=now,
+            retry_at=retry_at,
+        )
+        if moved and action in PUSH_OUTCOMES:
+            _tell_history(claim, outcome=PUSH_OUTCOMES[action], why=detail, now=now)
+
+
+def _move(
     message_id: int,
     attempt: int,
     *,
@@ -354,16 +379,41 @@ def _settle(
     detail: str,
     now: datetime,
     retry_at: datetime | None = None,
-) -> None:
-    """Move one pending push by `action`, unless another sender has claimed it since."""
+) -> bool:
+    """Move one pending push by `action`, unless another sender has claimed it since;
+    return whether it moved."""
     status = next_status(PUSH_TRANSITIONS, PushStatus.PENDING, action)
     changes: dict[str, Any] = {"status": status, "last_error": detail[:200]}
     if action == PushAction.ACCEPT:
         changes["sent_at"] = now
     if retry_at is not None:
         changes["due_at"] = retry_at
-    PushMessage.objects.filter(pk=message_id, attempts=attempt, status=PushStatus.PENDING).update(
-        **changes
+    rows = PushMessage.objects.filter(pk=message_id, attempts=attempt, status=PushStatus.PENDING)
+    return bool(rows.update(**changes))
+
+
+def _tell_history(claim: PushClaim, *, outcome: str, why: str, now: datetime) -> None:
+    """Add what became of a bleep's push to the bleep's history, on its recipient's copy.
+
+    Runs in the caller's transaction, and takes the bleep's lock for its history's chain.
+    """
+    if claim.bleep_id is None:
+        return
+    bleep = Bleep.objects.select_for_update().get(pk=claim.bleep_id)
+    delivery = Delivery.objects.filter(bleep=bleep, recipient_id=claim.recipient_id).first()
+    detail: dict[str, object] = {"channel": "push", "outcome": outcome}
+    if why and outcome != "accepted":
+        detail["why"] = why[:200]
+    record(
+        bleep=bleep,
+        actor=None,
+        device=None,
+        action=Action.PUSH,
+        from_status=bleep.status,
+        to_status=bleep.status,
+        delivery=delivery,
+        detail=detail,
+        now=now,
     )
 
 

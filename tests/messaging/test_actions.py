@@ -6,6 +6,7 @@ import pytest
 from escalation.models import StepAction
 from messaging import events
 from messaging.actions import (
+    CHANNEL_WORDS,
     EVENT_TYPES,
     HISTORY_WORDS,
     NEXT_STEP_WORDS,
@@ -15,7 +16,7 @@ from messaging.actions import (
     Action,
 )
 from messaging.exceptions import IllegalTransition
-from messaging.models import Bleep, BleepStatus, DeliveryStatus, HistoryEntry
+from messaging.models import Bleep, BleepStatus, ContactKind, DeliveryStatus, HistoryEntry
 from messaging.services.answers import acknowledge_bleep, reply_to_bleep
 from messaging.services.bleeps import cancel_bleep, create_bleep, renotify_bleep, widen_bleep
 from rota.models import Person
@@ -75,8 +76,11 @@ def test_the_words_served_to_the_app_are_the_mappings_beside_the_enum() -> None:
         "steps": {action.value: words for action, words in NEXT_STEP_WORDS.items()},
         "statuses": {str(status): words for status, words in STATUS_WORDS.items()},
         "jobs": {str(job): str(words) for job, words in Person.Job.choices},
+        "channels": CHANNEL_WORDS,
     }
     assert WORDS["actions"]["handover"] == "handed over to the next shift"
+    # Every way out a history entry may name: the push, and each kind of number.
+    assert set(CHANNEL_WORDS) == {"push", *(str(kind) for kind in ContactKind)}
 
 
 def test_an_event_builder_takes_its_type_from_the_actions_mapping(ward: Ward) -> None:

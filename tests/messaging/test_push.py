@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from bleep.transitions import IllegalMove, next_state
 from messaging import push
-from messaging.actions import PushAction
+from messaging.actions import Action, PushAction
 from messaging.exceptions import IllegalTransition, InvalidPushSubscription
 from messaging.models import (
     Bleep,
     Device,
+    HistoryEntry,
     Priority,
     PushMessage,
     PushStatus,
@@ -748,3 +749,18 @@ async def test_a_push_service_that_stalls_for_everyone_holds_only_its_share_of_t
     finally:
         other.stop()
     assert other.violations == []
+
+
+@pytest.mark.hazard("HZ-27")
+@pytest.mark.parametrize(("status", "outcome"), [(201, "accepted"), (410, "gone"), (400, "failed")])
+def test_what_became_of_each_push_is_in_its_bleeps_history_on_the_recipients_copy(
+    ward: Ward, push_service: PushService, status: int, outcome: str
+) -> None:
+    browser = subscribe(push_service, ward.doctor_device)
+    push_service.answer(browser, status)
+    bleep = bleep_for(ward)
+    queue(ward, bleep)
+    push.send_due_pushes(now=ward.now)
+    [entry] = HistoryEntry.objects.filter(bleep=bleep, action=Action.PUSH)
+    assert entry.detail["outcome"] == outcome
+    assert entry.delivery is not None and entry.delivery.recipient == ward.doctor

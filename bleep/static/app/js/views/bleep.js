@@ -242,6 +242,12 @@ export function renderBleep(view, bleepId) {
     const who = entry.actor ? entry.actor.name : "Bleep";
     const recipient = entry.delivery && bleep() ? (bleep().deliveries.find((d) => d.id === entry.delivery) || {}).recipient : null;
     if (entry.action === "send" && recipient) return `${recipient.name}'s copy sent`;
+    if (entry.detail && entry.detail.channel) {
+      // A push, text or page: which, to whom, and what became of it (and why, if it failed).
+      const channel = words("channels", entry.detail.channel);
+      const why = entry.detail.why ? ` (${entry.detail.why})` : "";
+      return `${channel}${recipient ? ` to ${recipient.name}` : ""}: ${entry.detail.outcome}${why}`;
+    }
     if (entry.detail && entry.detail.reason) return `${who}: ${what} (“${entry.detail.reason}”)`;
     return `${who}: ${what}`;
   }

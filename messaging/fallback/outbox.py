@@ -32,7 +32,7 @@ from messaging.models import (
     Priority,
 )
 from messaging.selectors import switchboard_operator_ids
-from messaging.services.history import record
+from messaging.services.history import record_channel_outcome
 from messaging.services.stream import append_events, stream_transaction
 from messaging.states import BLEEP_TRANSITIONS, CHANNEL_TRANSITIONS, allows, next_status
 
@@ -344,22 +344,15 @@ def _settle(
 
 def _tell_history(message: ChannelMessage, *, outcome: str, now: datetime, why: str = "") -> None:
     """Add what became of a bleep's text or pager message to the bleep's history."""
-    if message.bleep is None:
+    if message.bleep_id is None:
         return
-    bleep = Bleep.objects.select_for_update().get(pk=message.bleep.pk)
-    delivery = Delivery.objects.filter(bleep=bleep, recipient_id=message.recipient_id).first()
-    detail: dict[str, object] = {"channel": message.kind, "outcome": outcome}
-    if why:
-        detail["why"] = why[:200]
-    record(
-        bleep=bleep,
-        actor=None,
-        device=None,
+    record_channel_outcome(
+        bleep_id=message.bleep_id,
+        recipient_id=message.recipient_id,
         action=Action.FALLBACK,
-        from_status=bleep.status,
-        to_status=bleep.status,
-        delivery=delivery,
-        detail=detail,
+        channel=message.kind,
+        outcome=outcome,
+        why=why,
         now=now,
     )
 

@@ -27,7 +27,7 @@ from messaging.models import (
     PushUrgency,
 )
 from messaging.push.subscriptions import forget_push_subscription
-from messaging.services.history import record
+from messaging.services.history import record_channel_outcome
 from messaging.states import BLEEP_TRANSITIONS, PUSH_TRANSITIONS, WAITING, allows, next_status
 
 logger = logging.getLogger(__name__)
@@ -393,26 +393,20 @@ def _move(
 
 
 def _tell_history(claim: PushClaim, *, outcome: str, why: str, now: datetime) -> None:
-    """Add what became of a bleep's push to the bleep's history, on its recipient's copy.
+    """Add what became of a bleep's push to the bleep's history (a phone test's has none).
 
-    Runs in the caller's transaction, and takes the bleep's lock for its history's chain.
+    Runs in the caller's transaction.
     """
     if claim.bleep_id is None:
         return
-    bleep = Bleep.objects.select_for_update().get(pk=claim.bleep_id)
-    delivery = Delivery.objects.filter(bleep=bleep, recipient_id=claim.recipient_id).first()
-    detail: dict[str, object] = {"channel": "push", "outcome": outcome}
-    if why and outcome != "accepted":
-        detail["why"] = why[:200]
-    record(
-        bleep=bleep,
-        actor=None,
-        device=None,
+    record_channel_outcome(
+        bleep_id=claim.bleep_id,
+        recipient_id=claim.recipient_id,
         action=Action.PUSH,
-        from_status=bleep.status,
-        to_status=bleep.status,
-        delivery=delivery,
-        detail=detail,
+        channel="push",
+        outcome=outcome,
+        # An accepted push needs no reason; a failed one says what the push service said.
+        why="" if outcome == "accepted" else why,
         now=now,
     )
 

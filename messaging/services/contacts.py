@@ -14,6 +14,7 @@ from messaging.exceptions import ContactNotFound, InvalidContact
 from messaging.fallback.outbox import queue_message, usable_channels
 from messaging.fallback.texts import code_text
 from messaging.models import ChannelPurpose, ContactKind, ContactPoint
+from messaging.services.reachability import resolve_warnings
 from messaging.services.stream import stream_transaction
 from rota.models import Person
 
@@ -111,6 +112,8 @@ def verify_contact_point(
             contact.verified_at = now
             contact.code_digest = ""
             contact.save(update_fields=["verified_at", "code_digest"])
+            # A number that works may be all a warning before a shift was waiting for.
+            resolve_warnings(person_ids=[person.pk], now=now)
             return contact
         contact.code_attempts += 1
         contact.save(update_fields=["code_attempts"])

@@ -119,6 +119,39 @@ def record(**fields: Unpack[EntryFields]) -> HistoryEntry:
     return entry
 
 
+def record_channel_outcome(
+    *,
+    bleep_id: int,
+    recipient_id: int,
+    action: Action,
+    channel: str,
+    outcome: str,
+    why: str,
+    now: datetime,
+) -> HistoryEntry:
+    """Append what became of a push, text or page (`action`: PUSH or FALLBACK) to its
+    bleep's history, on the recipient's copy: nothing about the bleep moves.
+
+    Runs in the caller's transaction, and takes the bleep's lock for its history's chain.
+    """
+    bleep = Bleep.objects.select_for_update().get(pk=bleep_id)
+    delivery = Delivery.objects.filter(bleep=bleep, recipient_id=recipient_id).first()
+    detail: dict[str, object] = {"channel": channel, "outcome": outcome}
+    if why:
+        detail["why"] = why[:200]
+    return record(
+        bleep=bleep,
+        actor=None,
+        device=None,
+        action=action,
+        from_status=bleep.status,
+        to_status=bleep.status,
+        delivery=delivery,
+        detail=detail,
+        now=now,
+    )
+
+
 def record_all(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
     """Append several entries to the history in one INSERT, in the order given.
 

@@ -91,7 +91,7 @@ def note_confirmed(*, device: Device, now: datetime) -> None:
         return
     Device.objects.filter(pk=device.pk).update(confirmed_at=now)
     device.confirmed_at = now
-    _resolve_warnings(person_ids=[device.user_id], now=now)
+    resolve_warnings(person_ids=[device.user_id], now=now)
 
 
 def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
@@ -103,7 +103,7 @@ def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
     """
     lead = timedelta(minutes=settings.CONTACT_CHECK_LEAD_MINUTES)
     with stream_transaction():
-        _resolve_warnings(person_ids=None, now=now)
+        resolve_warnings(person_ids=None, now=now)
         warned = ShiftWarning.objects.filter(shift=OuterRef("pk"), person=OuterRef("person"))
         coming = (
             Shift.objects.filter(start__gt=now, start__lte=now + lead, person__is_active=True)
@@ -138,7 +138,7 @@ def _send_test(person: Person, *, now: datetime) -> PhoneTest:
     return test
 
 
-def _resolve_warnings(*, person_ids: list[int] | None, now: datetime) -> None:
+def resolve_warnings(*, person_ids: list[int] | None, now: datetime) -> None:
     """Close open warnings whose shift has ended or passed to someone else, or whose person
     Bleep can reach now."""
     open_warnings = ShiftWarning.objects.filter(resolved_at__isnull=True)

@@ -63,6 +63,15 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"SEND_LIMIT_PER_MINUTE": "5", "SEND_LIMIT_BURST": "10"}, "set SEND_LIMIT_BURST"),
         ({"FLOOD_ROLE_PER_MINUTE": "-1"}, "set FLOOD_ROLE_PER_MINUTE"),
         ({"CALLBACK_DIAL_PREFIX": "9, then"}, "set CALLBACK_DIAL_PREFIX"),
+        ({"NOTIFY_API_KEY": "just-a-secret"}, "set NOTIFY_API_KEY"),
+        (
+            {"NOTIFY_API_KEY": f"live-{'1' * 36}-{'2' * 36}"},
+            "set NOTIFY_SMS_TEMPLATE_ID",
+        ),
+        ({"WCTP_URL": "gateway.trust.nhs.uk/wctp"}, "set WCTP_URL"),
+        ({"FALLBACK_ORDER": "sms,fax"}, "set FALLBACK_ORDER"),
+        ({"FALLBACK_URGENT_SECONDS": "soon"}, "set FALLBACK_URGENT_SECONDS"),
+        ({"CONTACT_CHECK_LEAD_MINUTES": "0"}, "set CONTACT_CHECK_LEAD_MINUTES"),
     ],
 )
 @pytest.mark.parametrize(

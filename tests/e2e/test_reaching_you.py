@@ -5,13 +5,17 @@ with the code texted to it."""
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
-from tests import notify_service
+from messaging.services.reachability import check_coming_shifts
+from tests import factories, notify_service
 from tests.e2e.axe import run_axe
 from tests.e2e.browser import PHONE, WAIT_MS, phone, sign_in, snap
 from tests.e2e.conftest import Server, running_server
@@ -81,3 +85,37 @@ def test_without_text_messages_set_up_the_app_offers_only_the_phone_test(
     page.goto(f"{bleep_server.url}/#/account")
     expect(page.get_by_role("button", name="Test my phone")).to_be_visible()
     expect(page.get_by_label("Mobile number for text messages")).to_have_count(0)
+
+
+@pytest.mark.hazard("HZ-27")
+def test_a_doctor_bleep_cannot_reach_before_their_shift_is_told_until_they_put_it_right(
+    server_with_texts: Server, chromium: Browser, people: dict[str, Any], notify: NotifyService
+) -> None:
+    role = factories.make_role("Night registrar", bleep_number="2400")
+    factories.make_shift(role, people["doctor"], timezone.now() + timedelta(minutes=30))
+    # On a thread of its own: its events are sent after commit, which cannot be done on
+    # the thread whose event loop drives the browser.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(check_coming_shifts, now=timezone.now()).result()
+    context = chromium.new_context(**PHONE, bypass_csp=True)  # type: ignore[arg-type]
+    context.set_default_timeout(WAIT_MS)
+    page = sign_in(context, server_with_texts, "omar.haddad")
+    warning = page.locator("#reach-warning")
+    expect(warning).to_contain_text("on call as Night registrar from")
+    expect(warning).to_contain_text("Bleep cannot reach your phone")
+    assert run_axe(page) == []
+    link = warning.get_by_role("link", name="Test my phone").bounding_box()
+    assert link is not None and link["height"] >= 44
+    warning.get_by_role("link", name="Test my phone").click()
+
+    page.get_by_label("Mobile number for text messages").fill("07700 900123")
+    page.get_by_role("button", name="Add and send a code").click()
+    expect(page.locator("[data-contact=sms]")).to_contain_text("waiting for the code")
+    deadline = time.monotonic() + 10
+    while not notify.texts and time.monotonic() < deadline:
+        time.sleep(0.1)
+    code = re.search(r"\b(\d{6})\b", notify.texts[0].body)
+    assert code is not None
+    page.get_by_label("The 6-digit code sent to your mobile").fill(code.group(1))
+    page.get_by_role("button", name="Verify").click()
+    expect(warning).to_be_hidden()

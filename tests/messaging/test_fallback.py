@@ -262,3 +262,32 @@ def test_with_no_channel_configured_nothing_is_queued(ward: Ward) -> None:
     verified(ward.doctor, ContactKind.SMS, MOBILE, ward.now)
     send(ward)
     assert not ChannelMessage.objects.exists()
+
+
+@pytest.mark.parametrize("status", ["temporary-failure", "technical-failure"])
+def test_a_text_notify_could_not_deliver_for_now_is_recorded_and_the_number_kept(
+    ward: Ward, notify: NotifyService, status: str
+) -> None:
+    notify.plan(MOBILE, delivery=status)
+    contact = verified(ward.doctor, ContactKind.SMS, MOBILE, ward.now)
+    bleep = send(ward)
+    send_due_messages(now=ward.now + timedelta(minutes=2))
+    send_due_messages(now=ward.now + timedelta(minutes=2, seconds=30))
+    contact.refresh_from_db()
+    assert contact.unusable_at is None
+    last = HistoryEntry.objects.filter(bleep=bleep, action=Action.FALLBACK).latest("pk")
+    assert last.detail == {"channel": "sms", "outcome": "not delivered", "why": status}
+
+
+def test_a_text_still_on_its_way_is_asked_about_again_later(
+    ward: Ward, notify: NotifyService
+) -> None:
+    notify.plan(MOBILE, delivery="sending")
+    verified(ward.doctor, ContactKind.SMS, MOBILE, ward.now)
+    send(ward)
+    sent = ward.now + timedelta(minutes=2)
+    send_due_messages(now=sent)
+    send_due_messages(now=sent + timedelta(seconds=30))
+    message = ChannelMessage.objects.get()
+    assert (message.status, message.provider_status) == (ChannelStatus.SENT, "sending")
+    assert message.check_at == sent + timedelta(seconds=60)

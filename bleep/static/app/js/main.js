@@ -6,6 +6,7 @@ import { armSound, drawSound, raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
 import { loadFirstPages } from "./lists.js";
+import { checkReachable, reachMayHaveChanged } from "./reachable.js";
 import { checkRenewal, startRenewal, stopRenewal } from "./renewal.js";
 import { store, subscribe } from "./store.js";
 import { announce, duration, h, learnWords, replace } from "./ui.js";
@@ -108,6 +109,7 @@ function showSignIn() {
   document.getElementById("who").textContent = "";
   document.getElementById("connection").hidden = true;
   replace(document.getElementById("banner")).hidden = true;
+  replace(document.getElementById("reach-warning")).hidden = true;
   document.body.classList.remove("stale");
   renderSignIn(view, signedIn);
 }
@@ -136,6 +138,7 @@ async function begin() {
   await loadLists();
   startLive();
   startRenewal();
+  checkReachable();
   registerWorker().catch(() => {});
 }
 
@@ -198,6 +201,7 @@ subscribe((change) => {
   drawCount();
   raiseEmergencies(change);
   checkRenewal();
+  if (reachMayHaveChanged(change)) checkReachable();
 });
 
 document.getElementById("sound").addEventListener("click", armSound);

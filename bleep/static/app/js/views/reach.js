@@ -3,7 +3,7 @@
 // to it first). The numbers are shown only here; the server keeps them.
 
 import { api, ApiError } from "../api.js";
-import { store, subscribe } from "../store.js";
+import { changed, store, subscribe } from "../store.js";
 import { clock, h, replace } from "../ui.js";
 
 const KINDS = {
@@ -52,6 +52,7 @@ export function renderReach(me) {
       store.phoneTest = null;
       drawTest();
       status.textContent = "Confirmed: this phone counts as one that rings.";
+      changed({ reachable: true });
     } catch (error) {
       status.textContent = `Could not confirm: ${error.message}`;
     }
@@ -136,6 +137,7 @@ export function renderReach(me) {
     try {
       await call();
       await drawNumbers();
+      changed({ reachable: true });
     } catch (error) {
       const fields = error instanceof ApiError ? Object.values(error.fields).flat() : [];
       problem.textContent = fields.length ? fields.join(" ") : error.message;

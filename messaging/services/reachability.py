@@ -28,6 +28,10 @@ from rota.models import Person, Shift
 PROOF_LASTS = timedelta(days=7)
 # As a device's last use: written at most once a minute, since proof counts in days.
 CONFIRMED_RESOLUTION = timedelta(seconds=60)
+# How long a phone has to confirm the test the check before a shift sends it, before its
+# owner and switchboard are warned: a push that works arrives in seconds, and a minute more
+# covers a phone waking from its battery saving.
+TEST_GRACE = timedelta(minutes=2)
 # A test push is worth ringing for this long; a phone out of signal longer tests again.
 TEST_PUSH_TTL = timedelta(minutes=15)
 
@@ -98,8 +102,10 @@ def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
     """Warn everyone coming on call within CONTACT_CHECK_LEAD_MINUTES whom Bleep cannot
     reach, and switchboard, once per shift; close warnings that no longer hold.
 
-    Owns its transaction. A warning also sends the person a phone test: confirming it on
-    their phone is one way to put it right.
+    Owns its transaction. Someone whose phone can be woken by a push but has not proved it
+    lately is first sent a phone test, which their phone confirms by itself when it shows
+    it: only if it has not within TEST_GRACE are they warned. Switchboard hears of phones
+    that do not ring, not of every doctor who had a quiet week.
     """
     lead = timedelta(minutes=settings.CONTACT_CHECK_LEAD_MINUTES)
     with stream_transaction():
@@ -112,23 +118,40 @@ def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
             .order_by("start", "pk")
         )
         shifts = list(coming)
-        reachable = reachable_ids((shift.person_id for shift in shifts), now=now)
+        people = {shift.person_id for shift in shifts}
+        reachable = reachable_ids(people, now=now)
+        testing = _testing(people - reachable, now=now)
         raised = []
         for shift in shifts:
-            if shift.person_id in reachable:
+            if shift.person_id in reachable or shift.person_id in testing:
                 continue
             warning = ShiftWarning.objects.create(shift=shift, person=shift.person, raised_at=now)
             event = events.shift_unreachable(warning)
             append_events(
                 user_ids=[shift.person_id, *switchboard_operator_ids()], event=event, now=now
             )
-            pending = PhoneTest.objects.filter(
-                person=shift.person, confirmed_at__isnull=True, created_at__gt=now - TEST_PUSH_TTL
-            )
-            if not pending.exists():
-                _send_test(shift.person, now=now)
             raised.append(warning)
     return raised
+
+
+def _testing(person_ids: set[int], *, now: datetime) -> set[int]:
+    """Send a phone test to each of these people whose phone could prove itself and has not
+    been sent one lately; return those whose test is still within TEST_GRACE."""
+    subscribed = PushSubscription.objects.filter(device=OuterRef("pk"))
+    testable = set(
+        Device.objects.filter(user_id__in=sorted(person_ids), revoked_at__isnull=True)
+        .filter(Exists(subscribed))
+        .values_list("user_id", flat=True)
+    )
+    recent = dict(
+        PhoneTest.objects.filter(person_id__in=sorted(testable), created_at__gt=now - TEST_PUSH_TTL)
+        .order_by("person_id", "created_at")
+        .values_list("person_id", "created_at")
+    )
+    for person in Person.objects.filter(pk__in=sorted(testable - set(recent))).order_by("pk"):
+        _send_test(person, now=now)
+        recent[person.pk] = now
+    return {person for person, sent in recent.items() if now - sent < TEST_GRACE}
 
 
 def _send_test(person: Person, *, now: datetime) -> PhoneTest:

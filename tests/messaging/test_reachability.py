@@ -17,6 +17,7 @@ from messaging.models import (
     StreamEvent,
 )
 from messaging.services.reachability import (
+    TEST_GRACE,
     check_coming_shifts,
     confirm_phone_test,
     start_phone_test,
@@ -50,14 +51,34 @@ def test_a_doctor_with_no_proven_phone_is_warned_before_their_shift_and_switchbo
 ) -> None:
     subscribe(ward.doctor_device, ward.now)
     shift = next_shift(ward, timedelta(minutes=50))
-    [warning] = check_coming_shifts(now=ward.now)
+    # First their phone is sent a test to confirm by itself; the warning waits for it.
+    assert check_coming_shifts(now=ward.now) == []
+    assert PushMessage.objects.filter(phone_test__isnull=False).count() == 1
+    [warning] = check_coming_shifts(now=ward.now + TEST_GRACE)
     assert warning.shift == shift
     told = StreamEvent.objects.filter(type="shift.unreachable")
     assert set(told.values_list("user_id", flat=True)) == {ward.doctor.pk, ward.operator.pk}
     assert "on call as Night registrar from" in told[0].data["warning"]["detail"]
-    # Told once, however often the check runs; and a test push goes to the phone to confirm.
-    assert check_coming_shifts(now=ward.now + timedelta(minutes=1)) == []
-    assert PushMessage.objects.filter(phone_test__isnull=False).count() == 1
+    # Told once, however often the check runs.
+    assert check_coming_shifts(now=ward.now + TEST_GRACE + timedelta(minutes=1)) == []
+    assert told.count() == 2
+
+
+@pytest.mark.hazard("HZ-27")
+def test_a_phone_that_confirms_the_test_it_is_sent_is_never_warned_about(ward: Ward) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    next_shift(ward, timedelta(minutes=50))
+    check_coming_shifts(now=ward.now)
+    test = PhoneTest.objects.get(person=ward.doctor)
+    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now)
+    assert check_coming_shifts(now=ward.now + TEST_GRACE) == []
+    assert not StreamEvent.objects.filter(type="shift.unreachable").exists()
+
+
+def test_a_doctor_with_no_phone_to_test_is_warned_at_once(ward: Ward) -> None:
+    next_shift(ward, timedelta(minutes=50))
+    assert len(check_coming_shifts(now=ward.now)) == 1
+    assert not PhoneTest.objects.exists()
 
 
 def test_a_shift_more_than_the_lead_time_away_is_not_checked_yet(ward: Ward) -> None:
@@ -69,11 +90,13 @@ def test_a_shift_more_than_the_lead_time_away_is_not_checked_yet(ward: Ward) -> 
 def test_confirming_a_phone_test_puts_the_warning_right(ward: Ward) -> None:
     subscribe(ward.doctor_device, ward.now)
     next_shift(ward, timedelta(minutes=30))
-    [warning] = check_coming_shifts(now=ward.now)
-    test = start_phone_test(person=ward.doctor, now=ward.now)
-    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now)
+    check_coming_shifts(now=ward.now)
+    later = ward.now + TEST_GRACE
+    [warning] = check_coming_shifts(now=later)
+    test = start_phone_test(person=ward.doctor, now=later)
+    confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=later)
     warning.refresh_from_db()
-    assert warning.resolved_at == ward.now
+    assert warning.resolved_at == later
 
 
 def test_a_proven_phone_without_a_push_subscription_does_not_count(ward: Ward) -> None:
@@ -88,7 +111,8 @@ def test_a_phone_proven_over_a_week_ago_no_longer_counts(ward: Ward) -> None:
     test = start_phone_test(person=ward.doctor, now=ward.now - timedelta(days=8))
     confirm_phone_test(device=ward.doctor_device, test_id=test.pk, now=ward.now - timedelta(days=8))
     next_shift(ward, timedelta(minutes=30))
-    assert len(check_coming_shifts(now=ward.now)) == 1
+    assert check_coming_shifts(now=ward.now) == []
+    assert len(check_coming_shifts(now=ward.now + TEST_GRACE)) == 1
 
 
 def test_a_verified_number_makes_a_doctor_reachable(ward: Ward, notify: NotifyService) -> None:

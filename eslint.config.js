@@ -1,4 +1,5 @@
-// ESLint for the phone app (make lint): the recommended rules, plain ES modules in a browser.
+// ESLint for the phone app (make lint): the recommended rules, plain ES modules in a browser;
+// and for the Node scripts the tests run (the store tests, the tests' OpenID provider).
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -15,7 +16,7 @@ export default [
     languageOptions: { sourceType: "script", globals: globals.serviceworker },
   },
   {
-    files: ["tests/app/**/*.mjs", "eslint.config.js"],
+    files: ["tests/app/**/*.mjs", "tests/oidc/**/*.mjs", "eslint.config.js"],
     languageOptions: { sourceType: "module", globals: globals.node },
   },
 ];

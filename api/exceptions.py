@@ -43,10 +43,12 @@ from messaging.exceptions import (
     NotARecipient,
     NotSwitchboard,
     NotTheSender,
+    PasswordSignInOff,
     PhoneTestNotFound,
     PushSubscriptionNotFound,
     SendLimitReached,
     SignInLockedOut,
+    SsoHandoffInvalid,
     SwitchboardCannotAcknowledge,
 )
 from rota.exceptions import (
@@ -92,6 +94,16 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         status.HTTP_401_UNAUTHORIZED,
         "invalid_credentials",
         "unknown username or wrong password",
+    ),
+    PasswordSignInOff: (
+        status.HTTP_403_FORBIDDEN,
+        "password_sign_in_off",
+        "password sign-in is off for this account: sign in with your organisation's account",
+    ),
+    SsoHandoffInvalid: (
+        status.HTTP_401_UNAUTHORIZED,
+        "sign_in_code_invalid",
+        "this sign-in code is unknown, already used or more than a minute old: sign in again",
     ),
     NotAllowedToUnlock: (
         status.HTTP_403_FORBIDDEN,

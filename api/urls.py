@@ -15,12 +15,15 @@ from api.views import (
     patterns,
     push,
     rota,
+    sso,
     swaps,
 )
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
     path("auth/logout", auth.LogoutView.as_view(), name="logout"),
+    path("auth/sso", sso.SsoSettingsView.as_view(), name="sso-settings"),
+    path("auth/sso/exchange", sso.SsoExchangeView.as_view(), name="sso-exchange"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),
     path("auth/lockouts/<str:username>", auth.SignInLockoutView.as_view(), name="sign-in-lockout"),

@@ -198,3 +198,41 @@ def check_fallback_order(kinds: list[str]) -> list[str]:
             f"set FALLBACK_ORDER to one or both of {', '.join(FALLBACK_KINDS)}, each once"
         )
     return kinds
+
+
+# The jobs a person can have (rota.models.Person.Job), which single sign-on may give.
+SSO_JOBS = ("nurse", "doctor", "practitioner", "switchboard", "rota_manager", "auditor")
+SSO_MATCH_FIELDS = ("email", "username")
+
+
+def check_sso(*, issuer: str, client_id: str, secret: str, key_file: str, match_field: str) -> None:
+    """Stop start-up on single sign-on settings that could never work (docs/sso.md)."""
+    if not issuer:
+        return
+    parts = urlsplit(issuer)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError("set OIDC_ISSUER to the identity provider's https address")
+    if not client_id:
+        raise ConfigurationError("set OIDC_CLIENT_ID (the client id the provider gave Bleep)")
+    if bool(secret) == bool(key_file):
+        raise ConfigurationError(
+            "set one of OIDC_CLIENT_SECRET and OIDC_PRIVATE_KEY_FILE (private key JWT)"
+        )
+    if key_file and not Path(key_file).is_file():
+        raise ConfigurationError(f"set OIDC_PRIVATE_KEY_FILE to a readable file: {key_file}")
+    if match_field not in SSO_MATCH_FIELDS:
+        raise ConfigurationError(f"set OIDC_MATCH_FIELD to one of {', '.join(SSO_MATCH_FIELDS)}")
+
+
+def sso_job_map(entries: list[str]) -> dict[str, str]:
+    """Return OIDC_JOB_MAP's `claim value=job` pairs, stopping start-up on a job Bleep lacks."""
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        value, sep, job = entry.rpartition("=")
+        if not sep or not value.strip() or job.strip() not in SSO_JOBS:
+            raise ConfigurationError(
+                f"set OIDC_JOB_MAP to `claim value=job` pairs, each job one of "
+                f"{', '.join(SSO_JOBS)} (not {entry!r})"
+            )
+        mapping[value.strip()] = job.strip()
+    return mapping

@@ -15,11 +15,13 @@ from bleep.config import (
     check_fallback_order,
     check_push_hosts,
     check_send_limits,
+    check_sso,
     check_vapid_subject,
     client_address_settings,
     read_or_create_secret,
     read_or_create_vapid_key,
     required,
+    sso_job_map,
     whole_number,
 )
 
@@ -328,6 +330,40 @@ FALLBACK_EMERGENCY_AT_ONCE = env.bool("FALLBACK_EMERGENCY_AT_ONCE", default=Fals
 CONTACT_CHECK_LEAD_MINUTES = whole_number(env, "CONTACT_CHECK_LEAD_MINUTES", 60, least=1)
 # The address the app is served at, for the link in a text or pager message; none if unset.
 APP_URL = env.str("APP_URL", default="").rstrip("/")
+
+# Single sign-on with the hospital's OpenID Connect provider (docs/sso.md): off unless
+# OIDC_ISSUER is set. The embedded default needs none of it.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_PRIVATE_KEY_FILE = env.str("OIDC_PRIVATE_KEY_FILE", default="")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your organisation's account")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid profile email")
+# A person not yet linked is found by this claim, against this field of theirs; linked,
+# by the provider's `sub` alone.
+OIDC_MATCH_CLAIM = env.str("OIDC_MATCH_CLAIM", default="email")
+OIDC_MATCH_FIELD = env.str("OIDC_MATCH_FIELD", default="email")
+# Just-in-time creation of a person nobody matched, with the job OIDC_JOB_MAP gives the
+# values of OIDC_JOB_CLAIM: off unless switched on, and no job without a mapping.
+OIDC_CREATE_PEOPLE = env.bool("OIDC_CREATE_PEOPLE", default=False)
+OIDC_JOB_CLAIM = env.str("OIDC_JOB_CLAIM", default="groups")
+OIDC_JOB_MAP = sso_job_map(env.list("OIDC_JOB_MAP", default=[]))
+# A device signed in through the provider signs in there again this long after, never
+# while its person holds a shift: the end moves to the shift's end.
+OIDC_REAUTH_HOURS = whole_number(env, "OIDC_REAUTH_HOURS", 24, least=1)
+OIDC_CLOCK_LEEWAY_SECONDS = whole_number(env, "OIDC_CLOCK_LEEWAY_SECONDS", 60, least=0)
+check_sso(
+    issuer=OIDC_ISSUER,
+    client_id=OIDC_CLIENT_ID,
+    secret=OIDC_CLIENT_SECRET,
+    key_file=OIDC_PRIVATE_KEY_FILE,
+    match_field=OIDC_MATCH_FIELD,
+)
+# Password sign-in: off per deployment with PASSWORD_SIGN_IN=0 (then single sign-on only),
+# and always off for a person linked to single sign-on unless given a break-glass grant.
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+if not PASSWORD_SIGN_IN and not OIDC_ISSUER:
+    raise ConfigurationError("set OIDC_ISSUER before PASSWORD_SIGN_IN=0: nobody could sign in")
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
 if SIGN_IN_FAILURE_LIMIT < 1:
     raise ConfigurationError("set SIGN_IN_FAILURE_LIMIT to 1 or more")

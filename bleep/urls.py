@@ -5,6 +5,7 @@ from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
 from api.health import healthz
+from api.views import sso
 from bleep import views
 
 # The admin asks for an authenticator code as well as the password, as sign-in to the API
@@ -18,6 +19,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
+    # Single sign-on's browser pages (docs/sso.md); the app's part is under /api/auth/sso.
+    path("auth/sso/start", sso.start, name="sso-start"),
+    path("auth/sso/callback", sso.callback, name="sso-callback"),
+    path("auth/sso/logout", sso.logout, name="sso-logout"),
+    path("auth/sso/backchannel-logout", sso.backchannel_logout, name="sso-backchannel-logout"),
 ]
 
 # An uncaught exception under /api/ answers in the API's JSON shape (503 when the database

@@ -178,3 +178,20 @@ class ContactNotFound(MessagingError):
 
 class PhoneTestNotFound(MessagingError):
     """No such phone test, or not one of this person's."""
+
+
+class PasswordSignInOff(MessagingError):
+    """Password sign-in is off here, or for this person (linked to single sign-on)."""
+
+
+class SsoRefused(MessagingError):
+    """The identity provider's answer did not sign anyone in; `reason` says why, in words
+    for the page the person sees (never a token or a claim's value)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SsoHandoffInvalid(MessagingError):
+    """The sign-in code is unknown, already used or more than a minute old."""

@@ -3,7 +3,9 @@ OpenID Connect implementation), run by `tests/oidc/provider.mjs` on a free port 
 client and the accounts a test writes. Nothing is downloaded at test time: `make` installs
 it with the other Node packages from package-lock.json."""
 
+import html
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -34,6 +36,9 @@ def signing_key(kid: str) -> dict[str, Any]:
     """Return a new RSA private key as a JWK with `kid`, for the provider to sign with."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key))
+    # PyJWT marks a private key `key_ops: ["sign"]`, which the provider would publish with
+    # the public half, and a careful client would then refuse to verify with it.
+    jwk.pop("key_ops", None)
     return jwk | {"kid": kid, "use": "sig", "alg": "RS256"}
 
 
@@ -111,3 +116,32 @@ class OidcProvider:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"the OpenID provider did not start: {self.log.read_text()}")
+
+
+_FORM = re.compile(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.DOTALL)
+_INPUT = re.compile(r"<input([^>]*)>")
+_ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
+SIGN_IN_STEPS = 12
+
+
+def sign_in_at(provider: OidcProvider, authorize_url: str, login: str) -> str:
+    """Play a browser at the provider's own pages: sign in as `login` (any password), give
+    consent, and return the address the provider sends the browser back to (the client's
+    redirect URI with the code and state). The browser tests use Chromium instead."""
+    with httpx.Client(base_url=provider.issuer, timeout=10) as browser:
+        answer = browser.get(authorize_url)
+        for _ in range(SIGN_IN_STEPS):
+            if answer.is_redirect:
+                location = answer.headers["location"]
+                if not location.startswith(("/", provider.issuer)):
+                    return location
+                answer = browser.get(location)
+                continue
+            form = _FORM.search(answer.text)
+            assert form is not None, f"the provider answered {answer.status_code}: {answer.text}"
+            inputs = (dict(_ATTRIBUTE.findall(tag)) for tag in _INPUT.findall(form[2]))
+            fields = {i["name"]: html.unescape(i.get("value", "")) for i in inputs if "name" in i}
+            if "login" in fields:
+                fields |= {"login": login, "password": "any"}
+            answer = browser.post(html.unescape(form[1]), data=fields)
+    raise AssertionError("the provider never sent the browser back")

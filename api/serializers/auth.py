@@ -179,3 +179,27 @@ class MeSerializer(PersonSerializer):
     @extend_schema_field(DeviceSerializer)
     def get_device(self, person: object) -> dict[str, object]:
         return dict(DeviceSerializer(self.context["device"]).data)
+
+
+class SsoSettingsSerializer(serializers.Serializer):
+    """How this deployment signs people in, for the app's sign-in screen."""
+
+    sso = serializers.BooleanField(help_text="Whether single sign-on is configured.")
+    provider_name = serializers.CharField(
+        help_text="The words after “Sign in with”, such as “NHS Care Identity”."
+    )
+    start_url = serializers.CharField(
+        help_text="Where the app sends the browser to sign in at the identity provider."
+    )
+    password_sign_in = serializers.BooleanField(
+        help_text="Whether the username and password form is offered at all."
+    )
+
+
+class SsoExchangeSerializer(StrictSerializer):
+    """The code the identity provider's sign-in brought back, for this device's token."""
+
+    code = serializers.CharField(
+        max_length=64, help_text="From the address's fragment after signing in; works once."
+    )
+    device_name = serializers.CharField(max_length=80, default="phone")

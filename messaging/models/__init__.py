@@ -1,5 +1,6 @@
 """The messaging app's models: bleeps and everything about them (`bleeps`), and the ways to
-reach a person besides the app (`contacts`)."""
+reach a person besides the app (`contacts`), and single sign-on with its audit trail
+(`identities`)."""
 
 from messaging.models.bleeps import (
     Bleep,
@@ -29,8 +30,18 @@ from messaging.models.contacts import (
     PhoneTest,
     ShiftWarning,
 )
+from messaging.models.identities import (
+    SignInMethod,
+    SignInRecord,
+    SsoHandoff,
+    SsoIdentity,
+)
 
 __all__ = [
+    "SignInMethod",
+    "SignInRecord",
+    "SsoHandoff",
+    "SsoIdentity",
     "Bleep",
     "BleepStatus",
     "ChannelMessage",

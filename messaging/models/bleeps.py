@@ -22,6 +22,10 @@ class Device(models.Model):
     # When this device last confirmed that something reached it (a bleep's delivered
     # receipt, a phone test): the proof that it rings, which the check before a shift reads.
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Signed in through the identity provider: the provider's session (`sid`, which its
+    # back-channel logout names) and when the device must sign in there again.
+    sso_session_id = models.CharField(max_length=255, blank=True)
+    sso_ends_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} of {self.user}"

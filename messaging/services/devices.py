@@ -22,9 +22,10 @@ from messaging.exceptions import (
     MfaInvalid,
     MfaRequired,
     NotAllowedToUnlock,
+    PasswordSignInOff,
     SignInLockedOut,
 )
-from messaging.models import Device
+from messaging.models import Device, SignInMethod, SignInRecord, SsoIdentity
 from messaging.push import delete_push_subscription
 from messaging.selectors import mfa_enrolled, mfa_required
 from messaging.services import mfa
@@ -45,6 +46,9 @@ def device_expires_at(device: Device) -> datetime:
     """
     idle_end = device.last_seen_at + timedelta(days=settings.DEVICE_IDLE_DAYS)
     lifetime_end = device.created_at + timedelta(days=settings.DEVICE_LIFETIME_DAYS)
+    if device.sso_ends_at is not None:
+        # Signed in through the identity provider: bounded by its session too.
+        return min(idle_end, lifetime_end, device.sso_ends_at)
     return min(idle_end, lifetime_end)
 
 
@@ -73,6 +77,11 @@ def sign_in_device(
     _refuse_if_locked_out(request, now)
     if user is None or not user.is_active:
         raise InvalidCredentials()
+    # Only once the password is known right: the refusal must not tell a guesser which
+    # accounts exist or are linked to single sign-on.
+    method = password_sign_in_method(person=user, now=now)
+    if method is None:
+        raise PasswordSignInOff()
     if mfa_enrolled(user):
         _check_second_factor(user, otp, request, now)
     elif mfa_required(user):
@@ -80,9 +89,29 @@ def sign_in_device(
             person=user, device_name=device_name, end_other_sessions=end_other_sessions, now=now
         )
         raise MfaEnrolmentRequired(token=token, expires_at=expires_at)
-    return register_device(
+    device, token = register_device(
         person=user, device_name=device_name, now=now, end_other_sessions=end_other_sessions
     )
+    if method == SignInMethod.BREAK_GLASS:
+        SignInRecord.objects.create(person=user, method=method, at=now, device=device)
+        logger.warning("break-glass password sign-in by %r", user.username)
+    return device, token
+
+
+def password_sign_in_method(*, person: Person, now: datetime) -> SignInMethod | None:
+    """Return how `person` may sign in with a password: PASSWORD; BREAK_GLASS while an
+    operator's grant lasts for someone linked to single sign-on (whether or not password
+    sign-in is on: the grant is for when the provider is down); None if not at all.
+
+    Linked to single sign-on means signing in there: a password kept from before would
+    outlive the provider's disabling of the account.
+    """
+    linked = SsoIdentity.objects.filter(person=person).first() if settings.OIDC_ISSUER else None
+    if linked is not None and linked.break_glass_until and now < linked.break_glass_until:
+        return SignInMethod.BREAK_GLASS
+    if not settings.PASSWORD_SIGN_IN or linked is not None:
+        return None
+    return SignInMethod.PASSWORD
 
 
 def finish_sign_in_by_enrolling(
@@ -239,7 +268,9 @@ def expire_devices(*, now: datetime) -> list[Device]:
     idle_since = now - timedelta(days=settings.DEVICE_IDLE_DAYS)
     signed_in_before = now - timedelta(days=settings.DEVICE_LIFETIME_DAYS)
     due = Device.objects.filter(revoked_at__isnull=True).filter(
-        Q(last_seen_at__lte=idle_since) | Q(created_at__lte=signed_in_before)
+        Q(last_seen_at__lte=idle_since)
+        | Q(created_at__lte=signed_in_before)
+        | Q(sso_ends_at__lte=now)
     )
     ended = (end_expired_device(device_id=pk, now=now) for pk in due.values_list("pk", flat=True))
     return [device for device in ended if device is not None]

@@ -140,9 +140,11 @@ def running_server(
     redis_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     access_log: bool = False,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Run the server as the Procfile does, its output appended to `log`."""
-    port = free_port()
+    """Run the server as the Procfile does, its output appended to `log`; on `port` when
+    a peer must know the address first (an identity provider's redirect URIs)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),

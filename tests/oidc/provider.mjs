@@ -29,11 +29,17 @@ const provider = new Provider(settings.issuer, {
     },
   ],
   jwks: settings.jwks,
+  // The provider refuses to call special-use addresses (its guard against SSRF), and the
+  // Bleep it sends back-channel logouts to in the tests listens on 127.0.0.1.
+  fetch(url, options) {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   cookies: { keys: ["bleep-tests-only-cookie-key"] },
   pkce: { required: () => true },
   claims: {
     openid: ["sub"],
-    email: ["email"],
+    email: ["email", "email_verified"],
     profile: ["name", "staff_number", "groups"],
   },
   features: {
@@ -48,6 +54,10 @@ const provider = new Provider(settings.issuer, {
     return { accountId: sub, claims: async () => ({ sub, ...claims }) };
   },
 });
+// What went wrong, in the log the tests print when the provider misbehaves.
+provider.on("server_error", (ctx, error) => console.error("server_error", error));
+provider.on("backchannel.error", (ctx, error, client) => console.error("backchannel.error", client.clientId, error));
+provider.on("backchannel.success", (ctx, client) => console.log("backchannel.success", client.clientId));
 // Plain HTTP on localhost: the tests' provider is not behind TLS.
 provider.proxy = false;
 

@@ -6,6 +6,10 @@ import { forgetToken, keepToken } from "./keystore.js";
 
 const TOKEN = "bleep.token";
 const USER = "bleep.user";
+// Signed in through the organisation's identity provider: signing out ends its session too.
+const VIA_SSO = "bleep.via-sso";
+// The device name typed before going to the identity provider, for when the browser is back.
+const SSO_DEVICE_NAME = "bleep.sso-device-name";
 
 // The server could not act just now but may in a moment (its database is down, or a proxy
 // in front of it had no answer): the same request again, later, is the right response.
@@ -125,17 +129,43 @@ export async function keepSignIn(answer) {
   return answer.user;
 }
 
+// How this deployment signs people in: {sso, provider_name, start_url, password_sign_in}.
+export async function signInOptions() {
+  return api("GET", "/auth/sso");
+}
+
+// Go to the identity provider to sign in; the browser comes back to `#/signed-in/<code>`.
+export function startSso(startUrl, deviceName) {
+  localStorage.setItem(SSO_DEVICE_NAME, deviceName);
+  location.assign(startUrl);
+}
+
+// Exchange the one-minute code the identity provider's sign-in brought back for this
+// device's token. The code is taken out of the address first, so it is not kept in history.
+export async function finishSso(code) {
+  history.replaceState(null, "", location.pathname);
+  const deviceName = localStorage.getItem(SSO_DEVICE_NAME) || guessDeviceName();
+  localStorage.removeItem(SSO_DEVICE_NAME);
+  const user = await keepSignIn(await api("POST", "/auth/sso/exchange", { code, device_name: deviceName }));
+  localStorage.setItem(VIA_SSO, "1");
+  return user;
+}
+
+// Sign this device out; returns whether the identity provider's session should end too.
 export async function signOut() {
+  const viaSso = localStorage.getItem(VIA_SSO) === "1";
   try {
     await api("POST", "/auth/logout");
   } finally {
     await forget();
   }
+  return viaSso;
 }
 
 async function forget() {
   localStorage.removeItem(TOKEN);
   localStorage.removeItem(USER);
+  localStorage.removeItem(VIA_SSO);
   await forgetToken().catch(() => {});
 }
 

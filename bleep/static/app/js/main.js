@@ -1,7 +1,7 @@
 // The app: sign-in, the sections each person needs, the connection banner, and the
 // emergency screen.
 
-import { api, Offline, savedUser, saveUser, signOut, token } from "./api.js";
+import { api, finishSso, Offline, savedUser, saveUser, signOut, token } from "./api.js";
 import { armSound, drawSound, raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
@@ -208,14 +208,17 @@ document.getElementById("sound").addEventListener("click", armSound);
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   stopLive();
+  let viaSso = false;
   try {
-    await signOut();
+    viaSso = await signOut();
   } catch {
     // Signed out on this device even if the server could not be told; it forgets the token.
   }
   store.bleeps.clear();
   store.me = null;
   location.hash = "";
+  // Signed in at the organisation's identity provider: end that session too, then back here.
+  if (viaSso) return location.assign("/auth/sso/logout");
   showSignIn();
 });
 
@@ -227,6 +230,18 @@ if ("serviceWorker" in navigator) {
 }
 
 async function boot() {
+  const handoff = location.hash.match(/^#\/signed-in\/([\w-]+)$/);
+  if (handoff) {
+    try {
+      await finishSso(handoff[1]);
+      return signedIn();
+    } catch (error) {
+      showSignIn();
+      const problem = document.getElementById("signin-problem");
+      if (problem) problem.textContent = `Could not sign in: ${error.message}`;
+      return;
+    }
+  }
   if (!token()) return showSignIn();
   await begin();
   show();

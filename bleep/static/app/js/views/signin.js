@@ -3,7 +3,7 @@
 // requires it and who have none yet set it up before the device is signed in. The same
 // form, with the person's name fixed, signs in again before the token ends (renewal.js).
 
-import { ApiError, guessDeviceName, signIn } from "../api.js";
+import { ApiError, guessDeviceName, signIn, signInOptions, startSso } from "../api.js";
 import { armSound } from "../emergency.js";
 import { h, replace } from "../ui.js";
 import { codeInput, codeProblem, renderEnrol } from "./mfa.js";
@@ -13,6 +13,29 @@ export function renderSignIn(view, done) {
   const form = signInForm({ done, onEnrol });
   replace(view, form);
   form.username.focus();
+  // With single sign-on set up, its button comes first; without password sign-in, alone.
+  signInOptions()
+    .then((options) => {
+      if (options.sso) offerSso(form, options);
+    })
+    .catch(() => {});
+}
+
+function offerSso(form, { provider_name: provider, start_url: startUrl, password_sign_in: passwords }) {
+  const button = h("button", { type: "button", class: "wide", id: "sign-in-sso" }, `Sign in with ${provider}`);
+  button.addEventListener("click", () => startSso(startUrl, form.device_name.value.trim() || guessDeviceName()));
+  const lead = form.querySelector(".lead");
+  (lead || form.firstChild).after(button);
+  if (passwords) {
+    button.after(h("p", { class: "hint", id: "or-password" }, "Or with a Bleep username and password:"));
+  } else {
+    for (const id of ["username", "password"]) {
+      form.querySelector(`#${id}`).hidden = true;
+      form.querySelector(`label[for=${id}]`).hidden = true;
+    }
+    form.querySelector("button[type=submit]").hidden = true;
+  }
+  button.focus();
 }
 
 // The sign-in form. With `username`, it signs that person in again: the name is fixed and

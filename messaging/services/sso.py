@@ -1,0 +1,226 @@
+"""Single sign-on: who the provider's answer is, a code for the app to exchange for a device
+token, back-channel logout, and break-glass password sign-in (docs/sso.md).
+
+The checks of the provider's answer itself (state, PKCE, the ID token) are in messaging.sso;
+everything here starts from a ProviderSignIn that passed them.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import BaseUserManager
+from django.db import transaction
+
+from bleep.tokens import digest_token, new_token
+from messaging.exceptions import SsoHandoffInvalid, SsoRefused
+from messaging.models import Device, SignInMethod, SignInRecord, SsoHandoff, SsoIdentity
+from messaging.services.devices import register_device, revoke_device
+from messaging.sso import ProviderLogout, ProviderSignIn
+from rota.models import Person, Shift
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_LIFETIME = timedelta(minutes=1)
+# Shifts back to back are followed this many times at most when moving a device's end
+# past the shifts its person holds.
+SHIFT_CHAIN_LIMIT = 10
+
+
+def identify(sign_in: ProviderSignIn, *, now: datetime) -> SsoIdentity:
+    """Return the identity the provider's answer stands for, linking or creating it.
+
+    Linked before: found by the provider's `sub`. Not yet: found by OIDC_MATCH_CLAIM's value
+    against OIDC_MATCH_FIELD (one person exactly), then linked, so the `sub` finds them from
+    then on. Nobody matched: refused, unless OIDC_CREATE_PEOPLE, when a person is created
+    with the job OIDC_JOB_MAP gives their claims, and refused if it gives none.
+    """
+    identity = (
+        SsoIdentity.objects.select_related("person")
+        .filter(issuer=sign_in.issuer, subject=sign_in.subject)
+        .first()
+    )
+    if identity is None:
+        with transaction.atomic():
+            person = _match(sign_in) or _create(sign_in)
+            if SsoIdentity.objects.filter(person=person).exists():
+                raise SsoRefused(
+                    "your Bleep account is linked to another account at the identity "
+                    "provider: ask your rota manager"
+                )
+            identity = SsoIdentity.objects.create(
+                person=person, issuer=sign_in.issuer, subject=sign_in.subject, linked_at=now
+            )
+        logger.info("single sign-on linked %r to its provider account", person.username)
+    if not identity.person.is_active:
+        raise SsoRefused("your Bleep account is disabled: ask your rota manager")
+    return identity
+
+
+def _match(sign_in: ProviderSignIn) -> Person | None:
+    value = sign_in.claims.get(settings.OIDC_MATCH_CLAIM)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if settings.OIDC_MATCH_CLAIM == "email" and sign_in.claims.get("email_verified") is False:
+        # An address the provider has not verified is anyone's to type.
+        return None
+    people = list(
+        Person.objects.filter(**{f"{settings.OIDC_MATCH_FIELD}__iexact": value.strip()})[:2]
+    )
+    if len(people) > 1:
+        raise SsoRefused(
+            f"more than one Bleep account has this {settings.OIDC_MATCH_FIELD}: ask your rota "
+            "manager to link yours"
+        )
+    return people[0] if people else None
+
+
+def job_from_claims(claims: dict[str, object]) -> str | None:
+    """Return the job OIDC_JOB_MAP gives the values of OIDC_JOB_CLAIM, the first entry of
+    the map that matches; None if none does. No job is ever read from a claim unmapped."""
+    raw = claims.get(settings.OIDC_JOB_CLAIM)
+    values = {raw} if isinstance(raw, str) else {v for v in raw or [] if isinstance(v, str)}  # type: ignore[attr-defined]
+    for value, job in settings.OIDC_JOB_MAP.items():
+        if value in values:
+            return str(job)
+    return None
+
+
+def _create(sign_in: ProviderSignIn) -> Person:
+    if not settings.OIDC_CREATE_PEOPLE:
+        raise SsoRefused(
+            "Bleep has no account for you yet: ask your rota manager to add you, with the "
+            "email address your organisation's account has"
+        )
+    job = job_from_claims(sign_in.claims)
+    if job is None:
+        raise SsoRefused(
+            "your organisation's account has no role Bleep knows: ask your rota manager"
+        )
+    claims = sign_in.claims
+    email = claims.get("email") if claims.get("email_verified") is not False else ""
+    username = _free_username(str(claims.get("preferred_username") or email or sign_in.subject))
+    person = Person(
+        username=username,
+        email=BaseUserManager.normalize_email(str(email or "")),
+        display_name=str(claims.get("name") or "")[:120],
+        job=job,
+    )
+    person.set_unusable_password()
+    person.save()
+    logger.warning("single sign-on created %r as %s", username, job)
+    return person
+
+
+def _free_username(wanted: str) -> str:
+    base = wanted.strip()[:140] or "person"
+    candidate, n = base, 1
+    while Person.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def issue_handoff(*, identity: SsoIdentity, session_id: str, now: datetime) -> str:
+    """Return a single-use code, good for HANDOFF_LIFETIME, that the app exchanges for a
+    device token (`redeem_handoff`); only its digest is stored."""
+    code = new_token()
+    SsoHandoff.objects.create(
+        code_digest=digest_token(code),
+        identity=identity,
+        session_id=session_id[:255],
+        created_at=now,
+        expires_at=now + HANDOFF_LIFETIME,
+    )
+    return code
+
+
+def redeem_handoff(*, code: str, device_name: str, now: datetime) -> tuple[Device, str]:
+    """Sign in a new device for the person a handoff code stands for; return it with its
+    token (shown once). The code works once, within a minute. Owns its transaction."""
+    with transaction.atomic():
+        handoff = (
+            SsoHandoff.objects.select_for_update()
+            .select_related("identity__person")
+            .filter(code_digest=digest_token(code), used_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if handoff is None or not handoff.identity.person.is_active:
+            raise SsoHandoffInvalid()
+        person = handoff.identity.person
+        device, token = register_device(person=person, device_name=device_name, now=now)
+        device.sso_session_id = handoff.session_id
+        device.sso_ends_at = sso_session_end(person=person, now=now)
+        device.save(update_fields=["sso_session_id", "sso_ends_at"])
+        handoff.used_at, handoff.device = now, device
+        handoff.save(update_fields=["used_at", "device"])
+        SignInRecord.objects.create(
+            person=person, method=SignInMethod.SSO, at=now, device=device, detail={}
+        )
+    return device, token
+
+
+def sso_session_end(*, person: Person, now: datetime) -> datetime:
+    """Return when a device signed in now through the provider must sign in there again:
+    OIDC_REAUTH_HOURS on, moved past any shift its person holds then, so nobody is asked
+    to sign in mid-shift (with a bleep open); the check before each shift warns of it."""
+    end = now + timedelta(hours=settings.OIDC_REAUTH_HOURS)
+    for _ in range(SHIFT_CHAIN_LIMIT):
+        covering = (
+            Shift.objects.filter(person=person, start__lte=end, end__gt=end)
+            .order_by("-end")
+            .values_list("end", flat=True)
+            .first()
+        )
+        if covering is None:
+            break
+        end = covering
+    return end
+
+
+def log_out_from_provider(*, logout: ProviderLogout, issuer: str, now: datetime) -> int:
+    """End every device of the person the provider signed out (by `sub`, or by the
+    devices of its session `sid`), closing their sockets; return how many ended."""
+    people = set(
+        SsoIdentity.objects.filter(issuer=issuer, subject=logout.subject).values_list(
+            "person_id", flat=True
+        )
+        if logout.subject
+        else []
+    )
+    if logout.session_id:
+        people |= set(
+            Device.objects.filter(
+                sso_session_id=logout.session_id, user__sso_identity__issuer=issuer
+            ).values_list("user_id", flat=True)
+        )
+    ended = 0
+    with transaction.atomic():
+        live = Device.objects.filter(user_id__in=people, revoked_at__isnull=True)
+        for device in live.select_for_update():
+            revoke_device(device=device, now=now)
+            ended += 1
+        for person_id in people:
+            SignInRecord.objects.create(
+                person_id=person_id,
+                method=SignInMethod.PROVIDER_LOGOUT,
+                at=now,
+                detail={"devices_ended": ended},
+            )
+    return ended
+
+
+def allow_break_glass(*, person: Person, until: datetime, reason: str, now: datetime) -> None:
+    """Let `person`, linked to single sign-on, sign in with their password until `until`
+    (the provider is down, say); recorded in the sign-in audit trail with `reason`."""
+    with transaction.atomic():
+        updated = SsoIdentity.objects.filter(person=person).update(break_glass_until=until)
+        if not updated:
+            raise SsoRefused(f"{person.username} is not linked to single sign-on")
+        SignInRecord.objects.create(
+            person=person,
+            method=SignInMethod.BREAK_GLASS_ALLOWED,
+            at=now,
+            detail={"until": until.isoformat(), "reason": reason},
+        )
+    logger.warning("break-glass password sign-in allowed for %r until %s", person.username, until)

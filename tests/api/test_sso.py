@@ -1,0 +1,475 @@
+"""Single sign-on against a real OpenID provider (the npm `oidc-provider` package, started
+by these tests): the whole trip there and back, who is who, and each refusal on its own."""
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from authlib.integrations.django_client import DjangoOAuth2App
+from channels.db import database_sync_to_async
+from django.test import Client
+from django.utils import timezone
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from messaging.exceptions import InvalidToken
+from messaging.models import Device, SignInMethod, SignInRecord, SsoHandoff, SsoIdentity
+from messaging.services import sso as sso_service
+from messaging.services.devices import authenticate_device
+from rota.models import Person
+from tests import factories
+from tests.messaging.test_consumers import open_socket, read_until_caught_up
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, sign_in_at, signing_key
+
+CALLBACK = "http://testserver/auth/sso/callback"
+OMAR = {"email": "omar.haddad@example.nhs.uk", "email_verified": True, "name": "Omar Haddad"}
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    started = OidcProvider(
+        tmp_path_factory.mktemp("oidc"),
+        redirect_uris=[CALLBACK],
+        post_logout_redirect_uris=["http://testserver/"],
+    ).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def sso(settings: Any, provider: OidcProvider) -> OidcProvider:
+    """Bleep configured for the provider, whose only account is Omar's (`sub` "omar-sub")."""
+    settings.OIDC_ISSUER = provider.issuer
+    settings.OIDC_CLIENT_ID = CLIENT_ID
+    settings.OIDC_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_PROVIDER_NAME = "NHS Care Identity"
+    provider.set_accounts({"omar-sub": OMAR})
+    return provider
+
+
+@pytest.fixture
+def omar(db: None) -> Person:
+    return factories.make_person("omar.haddad", email="Omar.Haddad@example.nhs.uk")
+
+
+def start(browser: Client) -> str:
+    """Begin a sign-in in `browser`; return the provider's authorization address."""
+    answer = browser.get("/auth/sso/start")
+    assert answer.status_code == 302
+    return str(answer["Location"])
+
+
+def sign_in(browser: Client, provider: OidcProvider, login: str = "omar-sub") -> Any:
+    """Go to the provider and back as `login`; return Bleep's answer to the callback."""
+    back = sign_in_at(provider, start(browser), login)
+    assert back.startswith(CALLBACK)
+    return browser.get(back.removeprefix("http://testserver"))
+
+
+def exchange(browser: Client, answer: Any) -> Any:
+    """Exchange the code the callback put in the app's fragment for a device token."""
+    assert answer.status_code == 302
+    location = str(answer["Location"])
+    assert location.startswith("/#/signed-in/")
+    code = location.removeprefix("/#/signed-in/")
+    return browser.post(
+        "/api/auth/sso/exchange", {"code": code, "device_name": "ward phone"}, "application/json"
+    )
+
+
+def test_a_person_signs_in_at_the_provider_and_the_device_gets_a_token(
+    sso: OidcProvider, omar: Person
+) -> None:
+    browser = Client()
+    answer = exchange(browser, sign_in(browser, sso))
+    assert answer.status_code == 201, answer.content
+    token = answer.json()["token"]
+    me = browser.get("/api/me", headers={"authorization": f"Bearer {token}"})
+    assert me.json()["username"] == "omar.haddad"
+    identity = SsoIdentity.objects.get(person=omar)
+    assert (identity.issuer, identity.subject) == (sso.issuer, "omar-sub")
+    device = Device.objects.get(user=omar)
+    assert device.sso_ends_at is not None
+    assert SignInRecord.objects.filter(person=omar, method=SignInMethod.SSO).count() == 1
+
+
+def test_the_authorization_request_asks_for_pkce_a_nonce_and_state(
+    sso: OidcProvider, db: None
+) -> None:
+    query = parse_qs(urlsplit(start(Client())).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) >= 43
+    assert query["nonce"][0] and query["state"][0]
+    assert query["response_type"] == ["code"]
+
+
+def test_once_linked_the_provider_subject_finds_the_person_whatever_their_email(
+    sso: OidcProvider, omar: Person
+) -> None:
+    browser = Client()
+    assert exchange(browser, sign_in(browser, sso)).status_code == 201
+    sso.set_accounts({"omar-sub": OMAR | {"email": "someone.else@example.nhs.uk"}})
+    browser = Client()
+    assert exchange(browser, sign_in(browser, sso)).status_code == 201
+    assert Device.objects.filter(user=omar).count() == 2
+
+
+def test_an_unknown_person_is_refused_with_a_clear_page_when_creation_is_off(
+    sso: OidcProvider, db: None
+) -> None:
+    sso.set_accounts({"stranger": {"email": "nobody@example.nhs.uk", "email_verified": True}})
+    answer = sign_in(Client(), sso, "stranger")
+    assert answer.status_code == 403
+    assert b"Bleep has no account for you yet" in answer.content
+    assert not Person.objects.exists() and not SsoHandoff.objects.exists()
+
+
+def test_an_unverified_email_matches_nobody(sso: OidcProvider, omar: Person) -> None:
+    sso.set_accounts({"omar-sub": OMAR | {"email_verified": False}})
+    assert sign_in(Client(), sso).status_code == 403
+    assert not SsoIdentity.objects.exists()
+
+
+def test_just_in_time_creation_gives_the_job_the_mapping_gives(
+    sso: OidcProvider, settings: Any, db: None
+) -> None:
+    settings.OIDC_CREATE_PEOPLE = True
+    settings.OIDC_JOB_MAP = {"R8000": "doctor", "R8001": "nurse"}
+    sso.set_accounts({"new-sub": {"email": "new@example.nhs.uk", "groups": ["R8000"]}})
+    assert exchange(Client(), sign_in(Client(), sso, "new-sub")).status_code == 201
+    person = Person.objects.get(sso_identity__subject="new-sub")
+    assert (person.job, person.email, person.has_usable_password()) == (
+        "doctor",
+        "new@example.nhs.uk",
+        False,
+    )
+
+
+def test_a_claim_naming_rota_manager_grants_nothing_unless_the_mapping_says_so(
+    sso: OidcProvider, settings: Any, db: None
+) -> None:
+    settings.OIDC_CREATE_PEOPLE = True
+    settings.OIDC_JOB_MAP = {"R8000": "doctor"}
+    sso.set_accounts({"boss": {"email": "boss@example.nhs.uk", "groups": ["rota_manager"]}})
+    answer = sign_in(Client(), sso, "boss")
+    assert answer.status_code == 403
+    assert b"no role Bleep knows" in answer.content
+    assert not Person.objects.exists()
+
+
+def test_an_account_disabled_at_the_provider_cannot_sign_in_again(
+    sso: OidcProvider, omar: Person
+) -> None:
+    assert exchange(Client(), sign_in(Client(), sso)).status_code == 201
+    sso.set_accounts({"omar-sub": OMAR | {"disabled": True}})
+    browser = Client()
+    with pytest.raises(AssertionError):
+        answer = sign_in(browser, sso)
+        exchange(browser, answer)
+    assert Device.objects.filter(user=omar).count() == 1
+
+
+def test_a_sign_in_code_works_once(sso: OidcProvider, omar: Person) -> None:
+    browser = Client()
+    answer = sign_in(browser, sso)
+    assert exchange(browser, answer).status_code == 201
+    again = exchange(browser, answer)
+    assert (again.status_code, again.json()["code"]) == (401, "sign_in_code_invalid")
+
+
+def test_a_sign_in_code_is_refused_after_a_minute(omar: Person) -> None:
+    now = timezone.now()
+    identity = SsoIdentity.objects.create(person=omar, issuer="x", subject="s", linked_at=now)
+    code = sso_service.issue_handoff(identity=identity, session_id="", now=now)
+    with pytest.raises(Exception, match="SsoHandoffInvalid|"):
+        sso_service.redeem_handoff(code=code, device_name="p", now=now + timedelta(seconds=61))
+    assert not Device.objects.exists()
+
+
+def test_replaying_the_callback_is_refused_as_a_state_mismatch(
+    sso: OidcProvider, omar: Person
+) -> None:
+    browser = Client()
+    back = sign_in_at(sso, start(browser), "omar-sub").removeprefix("http://testserver")
+    assert browser.get(back).status_code == 302
+    replay = browser.get(back)
+    assert replay.status_code == 403
+    assert b"not started here" in replay.content
+
+
+def test_a_callback_in_another_browser_is_refused(sso: OidcProvider, omar: Person) -> None:
+    back = sign_in_at(sso, start(Client()), "omar-sub").removeprefix("http://testserver")
+    assert Client().get(back).status_code == 403
+    assert not SsoHandoff.objects.exists()
+
+
+# The ID token's own checks: the token endpoint's answer is replaced by one signed here,
+# with the provider's key unless a test says otherwise, and one claim wrong.
+
+
+def id_token(
+    provider: OidcProvider, expected_nonce: str, key: dict[str, Any] | None = None, **claims: Any
+) -> str:
+    now = int(time.time())
+    body = {
+        "iss": provider.issuer,
+        "sub": "omar-sub",
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 300,
+        "nonce": expected_nonce,
+    } | claims
+    signer = key or provider.keys[0]
+    return jwt.encode({"alg": "RS256", "kid": signer["kid"]}, body, RSAKey.import_key(signer))
+
+
+def callback_with_token(
+    browser: Client,
+    provider: OidcProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Any,
+) -> Any:
+    query = parse_qs(urlsplit(start(browser)).query)
+    token = make(query["nonce"][0])
+    monkeypatch.setattr(
+        DjangoOAuth2App,
+        "fetch_access_token",
+        lambda self, **kw: {"access_token": "at", "token_type": "Bearer", "id_token": token},
+    )
+    monkeypatch.setattr(DjangoOAuth2App, "userinfo", lambda self, **kw: OMAR | {"sub": "omar-sub"})
+    return browser.get(f"/auth/sso/callback?code=c&state={query['state'][0]}")
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        pytest.param({"aud": "someone-else"}, id="wrong audience"),
+        pytest.param({"iss": "http://127.0.0.1:9/elsewhere"}, id="wrong issuer"),
+        pytest.param(
+            {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, id="expired"
+        ),
+        pytest.param({"iat": int(time.time()) + 3600}, id="issued in the future"),
+        pytest.param({"nonce": "from-an-earlier-sign-in"}, id="replayed nonce"),
+    ],
+)
+def test_an_id_token_with_a_claim_wrong_is_refused(
+    sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch, wrong: dict[str, Any]
+) -> None:
+    answer = callback_with_token(
+        Client(), sso, monkeypatch, lambda nonce: id_token(sso, nonce, **wrong)
+    )
+    assert answer.status_code == 403
+    assert not SsoHandoff.objects.exists()
+
+
+def test_the_token_as_the_provider_would_sign_it_is_accepted(
+    sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The control for the refusals above: only the one claim differs there.
+    answer = callback_with_token(Client(), sso, monkeypatch, lambda nonce: id_token(sso, nonce))
+    assert answer.status_code == 302
+
+
+def test_an_id_token_signed_by_another_key_with_the_providers_key_id_is_refused(
+    sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forged = signing_key(sso.keys[0]["kid"])
+    answer = callback_with_token(
+        Client(), sso, monkeypatch, lambda nonce: id_token(sso, nonce, key=forged)
+    )
+    assert answer.status_code == 403
+
+
+def test_an_id_token_signed_by_a_key_the_provider_no_longer_publishes_is_refused(
+    sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retired = signing_key("retired")
+    answer = callback_with_token(
+        Client(), sso, monkeypatch, lambda nonce: id_token(sso, nonce, key=retired)
+    )
+    assert answer.status_code == 403
+
+
+def test_a_provider_that_rotates_its_keys_still_signs_people_in(
+    tmp_path: Path, settings: Any, omar: Person
+) -> None:
+    provider = OidcProvider(tmp_path, redirect_uris=[CALLBACK]).start()
+    try:
+        settings.OIDC_ISSUER = provider.issuer
+        settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+        provider.set_accounts({"omar-sub": OMAR})
+        assert exchange(Client(), sign_in(Client(), provider)).status_code == 201
+        provider.stop()
+        provider.keys = [signing_key("rotated")]
+        provider.start()
+        assert exchange(Client(), sign_in(Client(), provider)).status_code == 201
+    finally:
+        provider.stop()
+
+
+# Password sign-in beside single sign-on.
+
+
+def password_sign_in(username: str = "omar.haddad") -> Any:
+    body = {"username": username, "password": factories.PASSWORD, "device_name": "phone"}
+    return Client().post("/api/auth/login", body, "application/json")
+
+
+def test_a_person_linked_to_single_sign_on_cannot_sign_in_with_a_password(
+    sso: OidcProvider, omar: Person
+) -> None:
+    SsoIdentity.objects.create(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    answer = password_sign_in()
+    assert (answer.status_code, answer.json()["code"]) == (403, "password_sign_in_off")
+    assert not Device.objects.exists()
+
+
+def test_a_break_glass_grant_lets_a_linked_person_sign_in_with_a_password_on_the_record(
+    sso: OidcProvider, omar: Person
+) -> None:
+    now = timezone.now()
+    SsoIdentity.objects.create(person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=now)
+    sso_service.allow_break_glass(
+        person=omar, until=now + timedelta(hours=1), reason="provider down", now=now
+    )
+    assert password_sign_in().status_code == 201
+    methods = list(SignInRecord.objects.values_list("method", flat=True))
+    assert methods == [SignInMethod.BREAK_GLASS_ALLOWED, SignInMethod.BREAK_GLASS]
+
+
+def test_password_sign_in_switched_off_refuses_everyone_with_a_password(
+    settings: Any, omar: Person
+) -> None:
+    settings.PASSWORD_SIGN_IN = False
+    answer = password_sign_in()
+    assert (answer.status_code, answer.json()["code"]) == (403, "password_sign_in_off")
+
+
+def test_a_wrong_password_is_still_just_a_wrong_password_when_password_sign_in_is_off(
+    settings: Any, omar: Person
+) -> None:
+    settings.PASSWORD_SIGN_IN = False
+    body = {"username": "omar.haddad", "password": "wrong", "device_name": "phone"}
+    answer = Client().post("/api/auth/login", body, "application/json")
+    assert answer.json()["code"] == "invalid_credentials"
+
+
+def test_the_app_learns_how_this_deployment_signs_people_in(sso: OidcProvider, db: None) -> None:
+    assert Client().get("/api/auth/sso").json() == {
+        "sso": True,
+        "provider_name": "NHS Care Identity",
+        "start_url": "/auth/sso/start",
+        "password_sign_in": True,
+    }
+
+
+def test_without_single_sign_on_the_app_offers_passwords_only(db: None) -> None:
+    assert Client().get("/api/auth/sso").json()["sso"] is False
+    assert Client().get("/auth/sso/start").status_code == 404
+
+
+# The device's session is bounded by the provider's.
+
+
+def test_a_device_signed_in_at_the_provider_must_sign_in_again_after_the_set_time(
+    settings: Any, omar: Person
+) -> None:
+    now = timezone.now()
+    settings.OIDC_REAUTH_HOURS = 24
+    assert sso_service.sso_session_end(person=omar, now=now) == now + timedelta(hours=24)
+    identity = SsoIdentity.objects.create(person=omar, issuer="x", subject="s", linked_at=now)
+    code = sso_service.issue_handoff(identity=identity, session_id="", now=now)
+    _, token = sso_service.redeem_handoff(code=code, device_name="p", now=now)
+    authenticate_device(token=token, now=now + timedelta(hours=23))
+    with pytest.raises(InvalidToken):
+        authenticate_device(token=token, now=now + timedelta(hours=24))
+
+
+def test_the_time_to_sign_in_again_never_falls_inside_a_shift(settings: Any, omar: Person) -> None:
+    now = timezone.now()
+    settings.OIDC_REAUTH_HOURS = 24
+    role = factories.make_role()
+    first = factories.make_shift(role, omar, start=now + timedelta(hours=20), hours=12)
+    factories.make_shift(role, omar, start=first.end, hours=4)
+    assert sso_service.sso_session_end(person=omar, now=now) == first.end + timedelta(hours=4)
+
+
+# Back-channel logout.
+
+
+def logout_token(provider: OidcProvider, key: dict[str, Any] | None = None, **claims: Any) -> str:
+    now = int(time.time())
+    body = {
+        "iss": provider.issuer,
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 120,
+        "jti": f"logout-{now}",
+        "sub": "omar-sub",
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    } | claims
+    signer = key or provider.keys[0]
+    return jwt.encode({"alg": "RS256", "kid": signer["kid"]}, body, RSAKey.import_key(signer))
+
+
+def post_logout(token: str) -> Any:
+    return Client().post("/auth/sso/backchannel-logout", {"logout_token": token})
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_back_channel_logout_ends_every_device_of_the_person_and_closes_sockets_with_4401(
+    sso: OidcProvider,
+) -> None:
+    omar = await database_sync_to_async(factories.make_person)("omar.haddad")
+    (phone, phone_token), (_, tablet_token) = [
+        await database_sync_to_async(factories.make_device)(omar, name) for name in ("p", "t")
+    ]
+    await database_sync_to_async(SsoIdentity.objects.create)(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    sockets = [await open_socket(t) for t in (phone_token, tablet_token)]
+    for socket in sockets:
+        await read_until_caught_up(socket)
+    answer = await database_sync_to_async(post_logout)(logout_token(sso))
+    assert answer.status_code == 200
+    for socket in sockets:
+        assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    live = await database_sync_to_async(Device.objects.filter(revoked_at__isnull=True).count)()
+    assert live == 0
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        pytest.param({"aud": "someone-else"}, id="wrong audience"),
+        pytest.param({"iss": "http://127.0.0.1:9/elsewhere"}, id="wrong issuer"),
+        pytest.param({"events": {}}, id="no logout event"),
+        pytest.param({"nonce": "n"}, id="a nonce"),
+        pytest.param({"sub": ""}, id="neither sub nor sid"),
+    ],
+)
+def test_a_logout_token_with_a_claim_wrong_ends_nothing(
+    sso: OidcProvider, omar: Person, wrong: dict[str, Any]
+) -> None:
+    factories.make_device(omar)
+    SsoIdentity.objects.create(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    assert post_logout(logout_token(sso, **wrong)).status_code == 400
+    assert Device.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_a_logout_token_signed_by_another_key_ends_nothing(sso: OidcProvider, omar: Person) -> None:
+    factories.make_device(omar)
+    SsoIdentity.objects.create(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    forged = signing_key(sso.keys[0]["kid"])
+    assert post_logout(logout_token(sso, key=forged)).status_code == 400
+    assert Device.objects.filter(revoked_at__isnull=True).count() == 1

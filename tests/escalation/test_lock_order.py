@@ -72,13 +72,14 @@ def deadlocks_so_far() -> int:
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
+                "SELECT application_name, state, left(query, 80) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                 "AND backend_type = 'client backend'"
             )
-            if cursor.fetchone()[0] == 0:
+            others = cursor.fetchall()
+            if not others:
                 break
-            assert time.monotonic() < deadline, "other sessions did not end"
+            assert time.monotonic() < deadline, f"other sessions did not end: {others}"
             time.sleep(0.02)
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")

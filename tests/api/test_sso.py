@@ -4,6 +4,7 @@ by these tests): the whole trip there and back, who is who, and each refusal on 
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authlib.integrations.django_client import DjangoOAuth2App
 from channels.db import database_sync_to_async
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from joserfc import jwt
@@ -473,3 +475,23 @@ def test_a_logout_token_signed_by_another_key_ends_nothing(sso: OidcProvider, om
     forged = signing_key(sso.keys[0]["kid"])
     assert post_logout(logout_token(sso, key=forged)).status_code == 400
     assert Device.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_an_operator_grants_break_glass_from_the_command_line_with_a_reason(
+    sso: OidcProvider, omar: Person
+) -> None:
+    SsoIdentity.objects.create(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    assert password_sign_in().status_code == 403
+    out = StringIO()
+    call_command("allow_break_glass", "omar.haddad", "--reason", "CIS2 outage", stdout=out)
+    assert "may sign in with their password until" in out.getvalue()
+    assert password_sign_in().status_code == 201
+    grant = SignInRecord.objects.get(method=SignInMethod.BREAK_GLASS_ALLOWED)
+    assert grant.detail["reason"] == "CIS2 outage"
+
+
+def test_break_glass_is_refused_for_someone_not_linked(omar: Person) -> None:
+    with pytest.raises(CommandError, match="not linked"):
+        call_command("allow_break_glass", "omar.haddad", "--reason", "test")

@@ -20,6 +20,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from bleep.runtime.db_threads import on_executor
 from escalation.events import POLL_INTERVAL, WAKE_GROUP
 from escalation.selectors import next_deadline_due
 from escalation.services.firing import CLAIM_BATCH, beat_heartbeat, fire_due_deadlines
@@ -29,6 +30,8 @@ from messaging.fallback.sender import ChannelSender
 from messaging.push import PushSender
 from messaging.services.devices import expire_devices
 from messaging.services.reachability import check_coming_shifts
+from messaging.services.sso import check_provider_accounts
+from messaging.sso import enabled as sso_enabled
 from rota.services.calendars.jobs import run_next_import
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ DEVICE_SWEEP_INTERVAL = timedelta(minutes=1)
 # How often the people coming on call are checked for a way to reach them: a shift that
 # starts within CONTACT_CHECK_LEAD_MINUTES is warned about within this of coming in range.
 SHIFT_CHECK_INTERVAL = timedelta(minutes=1)
+# How often a worker looks for devices whose account is due a check at the identity
+# provider (each device is checked every OIDC_CHECK_MINUTES).
+PROVIDER_CHECK_INTERVAL = timedelta(minutes=1)
 # How often a worker looks for a queued rota import when it has none to run.
 IMPORT_POLL_INTERVAL = timedelta(seconds=1)
 # After a turn that could not run at all (the database gone), wait this long so a broken
@@ -91,6 +97,7 @@ async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
             _every(HEARTBEAT_INTERVAL, stop, chores, _beat(name)),
             _every(HANDOVER_INTERVAL, stop, chores, _hand_over),
             _every(DEVICE_SWEEP_INTERVAL, stop, chores, _expire_devices),
+            _check_at_provider(stop, chores),
             _run_imports(stop, chores, name),
         )
     finally:
@@ -223,6 +230,20 @@ async def _hand_over() -> None:
 
 async def _expire_devices() -> None:
     await database_sync_to_async(expire_devices)(now=timezone.now())
+
+
+async def _check_at_provider(stop: asyncio.Event, alarm: Alarm) -> None:
+    """Check devices' accounts at the identity provider, on a thread of its own: a slow
+    provider answers within its timeout, and never on the thread that fires the steps."""
+    if not sso_enabled():
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="provider-check") as thread:
+        check = on_executor(check_provider_accounts, thread)
+
+        async def check_provider_accounts_now() -> None:
+            await check(now=timezone.now())
+
+        await _every(PROVIDER_CHECK_INTERVAL, stop, alarm, check_provider_accounts_now)
 
 
 async def _check_shifts() -> None:

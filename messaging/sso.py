@@ -35,6 +35,8 @@ class ProviderSignIn:
     subject: str
     session_id: str
     claims: dict[str, Any]
+    # The provider's refresh token, if it gave one: how Bleep checks on the account later.
+    refresh_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,26 @@ def finish_sign_in(request: Any) -> ProviderSignIn:
         subject=str(claims["sub"]),
         session_id=str(claims.get("sid", "")),
         claims=claims,
+        refresh_token=str(token.get("refresh_token") or ""),
     )
+
+
+class RenewalRefused(Exception):
+    """The provider refused to renew: the account is disabled, or its session ended there."""
+
+
+def renew(refresh_token: str) -> str:
+    """Renew at the provider with `refresh_token`; return the refresh token to keep (a new
+    one if the provider rotates them). Raises RenewalRefused if the provider says no
+    (`invalid_grant`), and OSError or OAuthError if it could not be asked."""
+    client = provider()
+    try:
+        token = client.fetch_access_token(grant_type="refresh_token", refresh_token=refresh_token)
+    except OAuthError as error:
+        if error.error == "invalid_grant":
+            raise RenewalRefused(error.description or "invalid_grant") from error
+        raise
+    return str(token.get("refresh_token") or refresh_token)
 
 
 def _refusal(error: Exception) -> str:

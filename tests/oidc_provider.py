@@ -50,6 +50,8 @@ class OidcProvider:
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str = ""
+    # More of the client's registration, such as private key JWT authentication.
+    client_extra: dict[str, Any] = field(default_factory=dict)
     keys: list[dict[str, Any]] = field(default_factory=lambda: [signing_key("first")])
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -80,6 +82,8 @@ class OidcProvider:
         }
         if self.backchannel_logout_uri:
             client["backchannel_logout_uri"] = self.backchannel_logout_uri
+        # None in `client_extra` leaves a setting out (a client without a secret).
+        client = {k: v for k, v in (client | self.client_extra).items() if v is not None}
         settings = {
             "port": self.port,
             "issuer": self.issuer,

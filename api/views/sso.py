@@ -110,7 +110,12 @@ def callback(request: HttpRequest) -> HttpResponse:
     except SsoRefused as refusal:
         logger.warning("single sign-on refused: %s", refusal.reason)
         return _refused(request, refusal.reason, 403)
-    code = sso_service.issue_handoff(identity=identity, session_id=signed_in.session_id, now=now)
+    code = sso_service.issue_handoff(
+        identity=identity,
+        session_id=signed_in.session_id,
+        refresh_token=signed_in.refresh_token,
+        now=now,
+    )
     response = HttpResponseRedirect(APP_HANDOFF_ROUTE + code)
     response["Cache-Control"] = "no-store"
     return response

@@ -26,6 +26,10 @@ class Device(models.Model):
     # back-channel logout names) and when the device must sign in there again.
     sso_session_id = models.CharField(max_length=255, blank=True)
     sso_ends_at = models.DateTimeField(null=True, blank=True)
+    # The provider's refresh token, sealed (bleep.tokens.seal): renewing it now and then is
+    # how Bleep learns an account was disabled or signed out there. When it last did.
+    sso_refresh_token = models.TextField(blank=True)
+    sso_checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} of {self.user}"

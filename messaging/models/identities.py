@@ -42,6 +42,8 @@ class SsoHandoff(models.Model):
     identity = models.ForeignKey(SsoIdentity, on_delete=models.CASCADE, related_name="+")
     # The provider's session (the ID token's `sid`), which back-channel logout names.
     session_id = models.CharField(max_length=255, blank=True)
+    # The provider's refresh token, sealed, for the device this code signs in.
+    refresh_token = models.TextField(blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

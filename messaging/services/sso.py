@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import BaseUserManager
 from django.db import transaction
 
-from bleep.tokens import digest_token, new_token
+from bleep.tokens import digest_token, new_token, seal, unseal
+from messaging import sso
 from messaging.exceptions import SsoHandoffInvalid, SsoRefused
 from messaging.models import Device, SignInMethod, SignInRecord, SsoHandoff, SsoIdentity
 from messaging.services.devices import register_device, revoke_device
@@ -121,7 +122,9 @@ def _free_username(wanted: str) -> str:
     return candidate
 
 
-def issue_handoff(*, identity: SsoIdentity, session_id: str, now: datetime) -> str:
+def issue_handoff(
+    *, identity: SsoIdentity, session_id: str, now: datetime, refresh_token: str = ""
+) -> str:
     """Return a single-use code, good for HANDOFF_LIFETIME, that the app exchanges for a
     device token (`redeem_handoff`); only its digest is stored."""
     code = new_token()
@@ -129,6 +132,7 @@ def issue_handoff(*, identity: SsoIdentity, session_id: str, now: datetime) -> s
         code_digest=digest_token(code),
         identity=identity,
         session_id=session_id[:255],
+        refresh_token=seal(refresh_token),
         created_at=now,
         expires_at=now + HANDOFF_LIFETIME,
     )
@@ -151,9 +155,12 @@ def redeem_handoff(*, code: str, device_name: str, now: datetime) -> tuple[Devic
         device, token = register_device(person=person, device_name=device_name, now=now)
         device.sso_session_id = handoff.session_id
         device.sso_ends_at = sso_session_end(person=person, now=now)
-        device.save(update_fields=["sso_session_id", "sso_ends_at"])
+        device.sso_refresh_token, device.sso_checked_at = handoff.refresh_token, now
+        fields = ["sso_session_id", "sso_ends_at", "sso_refresh_token", "sso_checked_at"]
+        device.save(update_fields=fields)
+        handoff.refresh_token = ""
         handoff.used_at, handoff.device = now, device
-        handoff.save(update_fields=["used_at", "device"])
+        handoff.save(update_fields=["used_at", "device", "refresh_token"])
         SignInRecord.objects.create(
             person=person, method=SignInMethod.SSO, at=now, device=device, detail={}
         )
@@ -224,3 +231,62 @@ def allow_break_glass(*, person: Person, until: datetime, reason: str, now: date
             detail={"until": until.isoformat(), "reason": reason},
         )
     logger.warning("break-glass password sign-in allowed for %r until %s", person.username, until)
+
+
+# A round of checks that finds most accounts refused is the provider's fault (a restored
+# backup, a new client secret), not a night of disabled doctors: it ends nobody.
+MASS_REFUSAL_LEAST = 4
+
+
+def check_provider_accounts(*, now: datetime, limit: int = 200) -> int:
+    """Renew, at the provider, the refresh token of each device signed in there and not
+    checked for OIDC_CHECK_MINUTES; a refusal (the account disabled or signed out there)
+    ends every device of that person and closes their sockets. Return how many ended.
+
+    The provider unreachable ends nothing: an outage there must not sign out the doctors on
+    call. Most of a round refused ends nothing either (MASS_REFUSAL_LEAST), and says so.
+    """
+    due = list(
+        Device.objects.filter(
+            revoked_at__isnull=True,
+            sso_checked_at__lte=now - timedelta(minutes=settings.OIDC_CHECK_MINUTES),
+        )
+        .exclude(sso_refresh_token="")
+        .order_by("sso_checked_at")[:limit]
+    )
+    refused: list[Device] = []
+    for device in due:
+        try:
+            kept = sso.renew(unseal(device.sso_refresh_token))
+        except sso.RenewalRefused:
+            refused.append(device)
+            continue
+        except Exception:
+            logger.warning("the identity provider could not be asked about a device; kept it")
+            kept = unseal(device.sso_refresh_token)
+        Device.objects.filter(pk=device.pk).update(sso_refresh_token=seal(kept), sso_checked_at=now)
+    if len(refused) >= MASS_REFUSAL_LEAST and len(refused) * 2 > len(due):
+        logger.error(
+            "the identity provider refused %d of %d renewals at once; ended none (check its "
+            "client settings)",
+            len(refused),
+            len(due),
+        )
+        Device.objects.filter(pk__in=[d.pk for d in refused]).update(sso_checked_at=now)
+        return 0
+    ended = 0
+    for person_id in {device.user_id for device in refused}:
+        with transaction.atomic():
+            live = Device.objects.filter(user_id=person_id, revoked_at__isnull=True)
+            count = 0
+            for device in live.select_for_update():
+                revoke_device(device=device, now=now)
+                count += 1
+            SignInRecord.objects.create(
+                person_id=person_id,
+                method=SignInMethod.PROVIDER_LOGOUT,
+                at=now,
+                detail={"devices_ended": count, "why": "the provider refused to renew"},
+            )
+        ended += count
+    return ended

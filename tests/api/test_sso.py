@@ -12,12 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authlib.integrations.django_client import DjangoOAuth2App
 from channels.db import database_sync_to_async
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from bleep.tokens import seal, unseal
+from messaging import sso as sso_module
 from messaging.exceptions import InvalidToken
 from messaging.models import Device, SignInMethod, SignInRecord, SsoHandoff, SsoIdentity
 from messaging.services import sso as sso_service
@@ -495,3 +499,105 @@ def test_an_operator_grants_break_glass_from_the_command_line_with_a_reason(
 def test_break_glass_is_refused_for_someone_not_linked(omar: Person) -> None:
     with pytest.raises(CommandError, match="not linked"):
         call_command("allow_break_glass", "omar.haddad", "--reason", "test")
+
+
+# The account checked at the provider while the device is signed in.
+
+
+def signed_in_device(browser: Client, provider: OidcProvider) -> Device:
+    answer = exchange(browser, sign_in(browser, provider))
+    assert answer.status_code == 201
+    return Device.objects.get(pk=answer.json()["device"]["id"])
+
+
+def after_check_interval(settings: Any) -> Any:
+    return timezone.now() + timedelta(minutes=settings.OIDC_CHECK_MINUTES, seconds=1)
+
+
+def test_a_device_whose_account_the_provider_disabled_ends_at_the_next_check(
+    sso: OidcProvider, omar: Person, settings: Any
+) -> None:
+    device = signed_in_device(Client(), sso)
+    assert device.sso_refresh_token
+    sso.set_accounts({"omar-sub": OMAR | {"disabled": True}})
+    assert sso_service.check_provider_accounts(now=after_check_interval(settings)) == 1
+    device.refresh_from_db()
+    assert device.revoked_at is not None
+    assert SignInRecord.objects.filter(method=SignInMethod.PROVIDER_LOGOUT).exists()
+
+
+def test_a_device_whose_account_is_still_good_is_kept_with_its_renewed_token(
+    sso: OidcProvider, omar: Person, settings: Any
+) -> None:
+    device = signed_in_device(Client(), sso)
+    first = unseal(device.sso_refresh_token)
+    assert sso_service.check_provider_accounts(now=timezone.now()) == 0  # not due yet
+    assert sso_service.check_provider_accounts(now=after_check_interval(settings)) == 0
+    device.refresh_from_db()
+    assert device.revoked_at is None
+    # The provider rotates refresh tokens: the old one would now be refused as reused.
+    assert unseal(device.sso_refresh_token) not in ("", first)
+
+
+def test_a_provider_that_does_not_answer_ends_no_device(
+    sso: OidcProvider, omar: Person, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = signed_in_device(Client(), sso)
+
+    def unreachable(refresh_token: str) -> str:
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(sso_module, "renew", unreachable)
+    assert sso_service.check_provider_accounts(now=after_check_interval(settings)) == 0
+    device.refresh_from_db()
+    assert device.revoked_at is None
+
+
+def test_a_provider_refusing_most_accounts_at_once_ends_none(
+    settings: Any, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = timezone.now()
+    for n in range(sso_service.MASS_REFUSAL_LEAST):
+        device, _ = factories.make_device(factories.make_person(f"doctor.{n}"))
+        Device.objects.filter(pk=device.pk).update(
+            sso_refresh_token=seal("rt"), sso_checked_at=now - timedelta(hours=1)
+        )
+
+    def refused(refresh_token: str) -> str:
+        raise sso_module.RenewalRefused("invalid_grant")
+
+    monkeypatch.setattr(sso_module, "renew", refused)
+    assert sso_service.check_provider_accounts(now=now) == 0
+    assert not Device.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_bleep_can_prove_itself_to_the_provider_with_a_private_key_jwt(
+    tmp_path: Path, settings: Any, omar: Person
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "bleep-client.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = RSAKey.import_key(key.public_key()).as_dict() | {"use": "sig", "alg": "RS256"}
+    provider = OidcProvider(
+        tmp_path,
+        redirect_uris=[CALLBACK],
+        client_extra={
+            "client_secret": None,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "RS256",
+            "jwks": {"keys": [public]},
+        },
+    ).start()
+    try:
+        settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID = provider.issuer, CLIENT_ID
+        settings.OIDC_CLIENT_SECRET, settings.OIDC_PRIVATE_KEY_FILE = "", str(pem)
+        provider.set_accounts({"omar-sub": OMAR})
+        assert exchange(Client(), sign_in(Client(), provider)).status_code == 201
+    finally:
+        provider.stop()

@@ -22,7 +22,7 @@ function accounts() {
 const provider = new Provider(settings.issuer, {
   clients: [
     {
-      grant_types: ["authorization_code"],
+      grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
       ...settings.client,
@@ -37,6 +37,10 @@ const provider = new Provider(settings.issuer, {
   },
   cookies: { keys: ["bleep-tests-only-cookie-key"] },
   pkce: { required: () => true },
+  // A refresh token with every sign-in, as Keycloak and CIS2 give; it lasts as long as the
+  // provider's session and stops working when the account is disabled.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed("refresh_token"),
+  rotateRefreshToken: true,
   claims: {
     openid: ["sub"],
     email: ["email", "email_verified"],

@@ -352,6 +352,9 @@ OIDC_JOB_MAP = sso_job_map(env.list("OIDC_JOB_MAP", default=[]))
 # while its person holds a shift: the end moves to the shift's end.
 OIDC_REAUTH_HOURS = whole_number(env, "OIDC_REAUTH_HOURS", 24, least=1)
 OIDC_CLOCK_LEEWAY_SECONDS = whole_number(env, "OIDC_CLOCK_LEEWAY_SECONDS", 60, least=0)
+# The `acr` or `amr` values that show the provider checked two factors, which the admin asks
+# for (CIS2: AAL3_ANY,AAL2_OR_AAL3_ANY; Entra ID and others: mfa).
+OIDC_ADMIN_MFA = env.list("OIDC_ADMIN_MFA", default=["mfa"])
 # How often each device's account is checked at the provider (by renewing its refresh
 # token): an account disabled there has its devices ended within this long.
 OIDC_CHECK_MINUTES = whole_number(env, "OIDC_CHECK_MINUTES", 15, least=1)

@@ -2,16 +2,18 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
+from api.admin_site import BleepAdminSite
 from api.health import healthz
 from api.views import sso
 from bleep import views
 
 # The admin asks for an authenticator code as well as the password, as sign-in to the API
 # does for superusers (docs/security.md): an administrator's password alone opens nothing.
-# Replacing the default site's class is how django-otp's documentation enables it.
-admin.site.__class__ = OTPAdminSite
+# Replacing the default site's class is how django-otp's documentation enables it; Bleep's
+# subclass also lets in an administrator signed in at the identity provider with two
+# factors (docs/sso.md).
+admin.site.__class__ = BleepAdminSite
 
 urlpatterns = [
     path("", views.app_page, name="app"),

@@ -8,8 +8,10 @@ the fragment, which browsers never send to a server.
 """
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,16 +25,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.admin_site import SSO_ADMIN_SESSION_KEY
 from api.serializers import auth as serializers
 from api.views.base import valid_data
 from messaging import sso
 from messaging.exceptions import SsoRefused
 from messaging.services import sso as sso_service
+from rota.models import Person
 
 logger = logging.getLogger(__name__)
 
-# Where the app picks up the sign-in code (bleep/static/app/js/views/signin.js).
+# Where the app picks up the sign-in code (bleep/static/app/js/main.js).
 APP_HANDOFF_ROUTE = "/#/signed-in/"
+# Whether the sign-in under way is for the app or the admin.
+SSO_TO_SESSION_KEY = "bleep_sso_to"
 
 
 class SsoSettingsView(APIView):
@@ -89,6 +95,7 @@ def start(request: HttpRequest) -> HttpResponse:
     """Send the browser to the provider, with state, nonce and PKCE kept in its session."""
     if not sso.enabled():
         return _refused(request, "single sign-on is not set up here", 404)
+    request.session[SSO_TO_SESSION_KEY] = "admin" if request.GET.get("to") == "admin" else "app"
     try:
         return sso.provider().authorize_redirect(
             request, redirect_uri=_absolute(request, reverse("sso-callback"))
@@ -110,6 +117,8 @@ def callback(request: HttpRequest) -> HttpResponse:
     except SsoRefused as refusal:
         logger.warning("single sign-on refused: %s", refusal.reason)
         return _refused(request, refusal.reason, 403)
+    if request.session.pop(SSO_TO_SESSION_KEY, "app") == "admin":
+        return _into_admin(request, signed_in, identity.person, now)
     code = sso_service.issue_handoff(
         identity=identity,
         session_id=signed_in.session_id,
@@ -119,6 +128,19 @@ def callback(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(APP_HANDOFF_ROUTE + code)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _into_admin(
+    request: HttpRequest, signed_in: sso.ProviderSignIn, person: Person, now: datetime
+) -> HttpResponse:
+    """Open the admin to an administrator whom the provider checked with two factors."""
+    try:
+        sso_service.admit_to_admin(person=person, claims=signed_in.claims, now=now)
+    except SsoRefused as refusal:
+        return _refused(request, refusal.reason, 403)
+    auth_login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SSO_ADMIN_SESSION_KEY] = True
+    return HttpResponseRedirect(reverse("admin:index"))
 
 
 @require_safe

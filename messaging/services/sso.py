@@ -76,6 +76,31 @@ def _match(sign_in: ProviderSignIn) -> Person | None:
     return people[0] if people else None
 
 
+def shows_two_factors(claims: dict[str, object]) -> bool:
+    """Whether the provider says it checked two factors: its `acr`, or one of its `amr`,
+    is among OIDC_ADMIN_MFA."""
+    wanted = set(settings.OIDC_ADMIN_MFA)
+    amr = claims.get("amr")
+    methods = {m for m in amr if isinstance(m, str)} if isinstance(amr, list) else set()
+    return claims.get("acr") in wanted or bool(methods & wanted)
+
+
+def admit_to_admin(*, person: Person, claims: dict[str, object], now: datetime) -> None:
+    """Refuse the admin to someone not an administrator, or whom the provider did not check
+    with two factors (the admin's password sign-in asks for an authenticator code too);
+    record an admission in the sign-in audit trail."""
+    if not (person.is_staff and person.is_active):
+        raise SsoRefused("the admin is for Bleep's administrators only")
+    if not shows_two_factors(claims):
+        raise SsoRefused(
+            "the admin needs two-factor sign-in: sign in at the identity provider with two "
+            "factors, or with your password and authenticator code"
+        )
+    SignInRecord.objects.create(
+        person=person, method=SignInMethod.SSO, at=now, detail={"to": "admin"}
+    )
+
+
 def job_from_claims(claims: dict[str, object]) -> str | None:
     """Return the job OIDC_JOB_MAP gives the values of OIDC_JOB_CLAIM, the first entry of
     the map that matches; None if none does. No job is ever read from a claim unmapped."""

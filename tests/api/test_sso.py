@@ -601,3 +601,75 @@ def test_bleep_can_prove_itself_to_the_provider_with_a_private_key_jwt(
         assert exchange(Client(), sign_in(Client(), provider)).status_code == 201
     finally:
         provider.stop()
+
+
+# The admin.
+
+
+def admin_callback(browser: Client, provider: OidcProvider, monkeypatch: Any, **claims: Any) -> Any:
+    query = parse_qs(urlsplit(str(browser.get("/auth/sso/start?to=admin")["Location"])).query)
+    token = id_token(provider, query["nonce"][0], **claims)
+    monkeypatch.setattr(
+        DjangoOAuth2App,
+        "fetch_access_token",
+        lambda self, **kw: {"access_token": "at", "token_type": "Bearer", "id_token": token},
+    )
+    monkeypatch.setattr(DjangoOAuth2App, "userinfo", lambda self, **kw: OMAR | {"sub": "omar-sub"})
+    return browser.get(f"/auth/sso/callback?code=c&state={query['state'][0]}")
+
+
+def test_an_administrator_checked_with_two_factors_at_the_provider_opens_the_admin(
+    sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Person.objects.filter(pk=omar.pk).update(is_staff=True, is_superuser=True)
+    browser = Client()
+    assert browser.get("/admin/").status_code == 302  # to the admin's sign-in page
+    answer = admin_callback(browser, sso, monkeypatch, amr=["pwd", "mfa"])
+    assert (answer.status_code, answer["Location"]) == (302, "/admin/")
+    assert browser.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("staff", "claims", "says"),
+    [
+        pytest.param(True, {"amr": ["pwd"]}, b"two-factor", id="one factor"),
+        pytest.param(True, {}, b"two-factor", id="no amr or acr"),
+        pytest.param(False, {"amr": ["mfa"]}, b"administrators only", id="not staff"),
+    ],
+)
+def test_the_admin_stays_shut_to_single_sign_on_without_two_factors_or_staff(
+    sso: OidcProvider,
+    omar: Person,
+    monkeypatch: pytest.MonkeyPatch,
+    staff: bool,
+    claims: dict[str, Any],
+    says: bytes,
+) -> None:
+    Person.objects.filter(pk=omar.pk).update(is_staff=staff, is_superuser=staff)
+    browser = Client()
+    answer = admin_callback(browser, sso, monkeypatch, **claims)
+    assert answer.status_code == 403
+    assert says in answer.content
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_cis2_assurance_levels_count_as_two_factors_when_configured(settings: Any) -> None:
+    settings.OIDC_ADMIN_MFA = ["AAL3_ANY", "AAL2_OR_AAL3_ANY"]
+    assert sso_service.shows_two_factors({"acr": "AAL3_ANY"})
+    assert not sso_service.shows_two_factors({"acr": "AAL1_USERPASS"})
+
+
+def test_the_admins_password_form_refuses_someone_linked_to_single_sign_on(
+    sso: OidcProvider, omar: Person
+) -> None:
+    Person.objects.filter(pk=omar.pk).update(is_staff=True, is_superuser=True)
+    SsoIdentity.objects.create(
+        person=omar, issuer=sso.issuer, subject="omar-sub", linked_at=timezone.now()
+    )
+    browser = Client()
+    page = browser.get("/admin/login/")
+    assert b"Sign in with NHS Care Identity" in page.content
+    answer = browser.post(
+        "/admin/login/", {"username": "omar.haddad", "password": factories.PASSWORD}
+    )
+    assert b"Password sign-in is off for this account" in answer.content

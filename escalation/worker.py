@@ -30,7 +30,7 @@ from messaging.fallback.sender import ChannelSender
 from messaging.push import PushSender
 from messaging.services.devices import expire_devices
 from messaging.services.reachability import check_coming_shifts
-from messaging.services.sso import check_provider_accounts
+from messaging.services.sso import check_provider_accounts, keep_through_shifts
 from messaging.sso import enabled as sso_enabled
 from rota.services.calendars.jobs import run_next_import
 
@@ -229,6 +229,7 @@ async def _hand_over() -> None:
 
 
 async def _expire_devices() -> None:
+    await database_sync_to_async(keep_through_shifts)(now=timezone.now())
     await database_sync_to_async(expire_devices)(now=timezone.now())
 
 

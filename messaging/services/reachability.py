@@ -36,9 +36,14 @@ TEST_GRACE = timedelta(minutes=2)
 TEST_PUSH_TTL = timedelta(minutes=15)
 
 
-def reachable_ids(person_ids: Iterable[int], *, now: datetime) -> set[int]:
-    """Return which of these people Bleep can reach, by a number or a proven device."""
+def reachable_ids(
+    person_ids: Iterable[int], *, now: datetime, until: datetime | None = None
+) -> set[int]:
+    """Return which of these people Bleep can reach, by a number or a proven device; with
+    `until`, a device whose sign-in at the identity provider ends before then does not
+    count (it will have stopped by the start of the shift `until` is)."""
     ids = sorted(set(person_ids))
+    lasting = Q(sso_ends_at__isnull=True) | Q(sso_ends_at__gt=until or now)
     by_number = ContactPoint.objects.filter(
         person_id__in=ids,
         kind__in=usable_channels(),
@@ -52,7 +57,7 @@ def reachable_ids(person_ids: Iterable[int], *, now: datetime) -> set[int]:
             revoked_at__isnull=True,
             confirmed_at__gte=now - PROOF_LASTS,
         )
-        .filter(Exists(subscribed))
+        .filter(lasting, Exists(subscribed))
         .values_list("user_id", flat=True)
     )
     return set(by_number) | set(by_device)
@@ -119,7 +124,18 @@ def check_coming_shifts(*, now: datetime) -> list[ShiftWarning]:
         )
         shifts = list(coming)
         people = {shift.person_id for shift in shifts}
-        reachable = reachable_ids(people, now=now)
+        # Reachable at the start of their first coming shift: a phone whose sign-in at the
+        # identity provider ends before then will be silent when it starts.
+        starts: dict[int, datetime] = {}
+        for shift in shifts:
+            starts.setdefault(shift.person_id, shift.start)
+        reachable = {
+            person
+            for start in set(starts.values())
+            for person in reachable_ids(
+                [p for p, s in starts.items() if s == start], now=now, until=start
+            )
+        }
         testing = _testing(people - reachable, now=now)
         raised = []
         for shift in shifts:
@@ -170,8 +186,15 @@ def resolve_warnings(*, person_ids: list[int] | None, now: datetime) -> None:
     # Over, or no longer this person's shift (swapped or covered): nothing left to warn of.
     ended = Q(shift__end__lte=now) | ~Q(shift__person=F("person"))
     open_warnings.filter(ended).update(resolved_at=now)
-    still = list(open_warnings.exclude(ended).values_list("pk", "person_id"))
-    reachable = reachable_ids((person for _, person in still), now=now)
-    done = [pk for pk, person in still if person in reachable]
+    still = list(open_warnings.exclude(ended).values_list("pk", "person_id", "shift__start"))
+    # Reachable at the shift's start, if it is still to come (as the check asks).
+    reachable = {
+        (person, start)
+        for start in {max(start, now) for _, _, start in still}
+        for person in reachable_ids(
+            [p for _, p, s in still if max(s, now) == start], now=now, until=start
+        )
+    }
+    done = [pk for pk, person, start in still if (person, max(start, now)) in reachable]
     if done:
         ShiftWarning.objects.filter(pk__in=done).update(resolved_at=now)

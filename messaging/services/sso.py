@@ -26,6 +26,9 @@ HANDOFF_LIFETIME = timedelta(minutes=1)
 # Shifts back to back are followed this many times at most when moving a device's end
 # past the shifts its person holds.
 SHIFT_CHAIN_LIMIT = 10
+# How far ahead the worker looks for provider sessions about to end inside a shift; it
+# looks every minute, so a session is always moved well before it ends.
+KEEP_LOOKAHEAD = timedelta(minutes=10)
 
 
 def identify(sign_in: ProviderSignIn, *, now: datetime) -> SsoIdentity:
@@ -196,10 +199,14 @@ def sso_session_end(*, person: Person, now: datetime) -> datetime:
     """Return when a device signed in now through the provider must sign in there again:
     OIDC_REAUTH_HOURS on, moved past any shift its person holds then, so nobody is asked
     to sign in mid-shift (with a bleep open); the check before each shift warns of it."""
-    end = now + timedelta(hours=settings.OIDC_REAUTH_HOURS)
+    return _past_shifts(person.pk, now + timedelta(hours=settings.OIDC_REAUTH_HOURS))
+
+
+def _past_shifts(person_id: int, end: datetime) -> datetime:
+    """Return `end`, or the end of the shifts back to back that `person_id` holds then."""
     for _ in range(SHIFT_CHAIN_LIMIT):
         covering = (
-            Shift.objects.filter(person=person, start__lte=end, end__gt=end)
+            Shift.objects.filter(person_id=person_id, start__lte=end, end__gt=end)
             .order_by("-end")
             .values_list("end", flat=True)
             .first()
@@ -208,6 +215,23 @@ def sso_session_end(*, person: Person, now: datetime) -> datetime:
             break
         end = covering
     return end
+
+
+def keep_through_shifts(*, now: datetime) -> int:
+    """Move past their person's shifts the provider sessions of devices ending within
+    KEEP_LOOKAHEAD: the rota may have given them a shift since they signed in. Return how
+    many moved. Run by the worker every minute, before expired devices are ended."""
+    due = Device.objects.filter(
+        revoked_at__isnull=True, sso_ends_at__gt=now, sso_ends_at__lte=now + KEEP_LOOKAHEAD
+    ).values_list("pk", "user_id", "sso_ends_at")
+    moved = 0
+    for pk, person_id, ends_at in due:
+        assert ends_at is not None  # filtered on above
+        later = _past_shifts(person_id, ends_at)
+        if later != ends_at:
+            Device.objects.filter(pk=pk, sso_ends_at=ends_at).update(sso_ends_at=later)
+            moved += 1
+    return moved
 
 
 def log_out_from_provider(*, logout: ProviderLogout, issuer: str, now: datetime) -> int:

@@ -113,6 +113,7 @@ def test_the_authorization_request_asks_for_pkce_a_nonce_and_state(
     assert query["response_type"] == ["code"]
 
 
+@pytest.mark.hazard("HZ-28")
 def test_once_linked_the_provider_subject_finds_the_person_whatever_their_email(
     sso: OidcProvider, omar: Person
 ) -> None:
@@ -124,6 +125,7 @@ def test_once_linked_the_provider_subject_finds_the_person_whatever_their_email(
     assert Device.objects.filter(user=omar).count() == 2
 
 
+@pytest.mark.hazard("HZ-28")
 def test_an_unknown_person_is_refused_with_a_clear_page_when_creation_is_off(
     sso: OidcProvider, db: None
 ) -> None:
@@ -134,6 +136,7 @@ def test_an_unknown_person_is_refused_with_a_clear_page_when_creation_is_off(
     assert not Person.objects.exists() and not SsoHandoff.objects.exists()
 
 
+@pytest.mark.hazard("HZ-28")
 def test_an_unverified_email_matches_nobody(sso: OidcProvider, omar: Person) -> None:
     sso.set_accounts({"omar-sub": OMAR | {"email_verified": False}})
     assert sign_in(Client(), sso).status_code == 403
@@ -155,6 +158,7 @@ def test_just_in_time_creation_gives_the_job_the_mapping_gives(
     )
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_claim_naming_rota_manager_grants_nothing_unless_the_mapping_says_so(
     sso: OidcProvider, settings: Any, db: None
 ) -> None:
@@ -179,6 +183,7 @@ def test_an_account_disabled_at_the_provider_cannot_sign_in_again(
     assert Device.objects.filter(user=omar).count() == 1
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_sign_in_code_works_once(sso: OidcProvider, omar: Person) -> None:
     browser = Client()
     answer = sign_in(browser, sso)
@@ -196,6 +201,7 @@ def test_a_sign_in_code_is_refused_after_a_minute(omar: Person) -> None:
     assert not Device.objects.exists()
 
 
+@pytest.mark.hazard("HZ-28")
 def test_replaying_the_callback_is_refused_as_a_state_mismatch(
     sso: OidcProvider, omar: Person
 ) -> None:
@@ -207,6 +213,7 @@ def test_replaying_the_callback_is_refused_as_a_state_mismatch(
     assert b"not started here" in replay.content
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_callback_in_another_browser_is_refused(sso: OidcProvider, omar: Person) -> None:
     back = sign_in_at(sso, start(Client()), "omar-sub").removeprefix("http://testserver")
     assert Client().get(back).status_code == 403
@@ -250,6 +257,7 @@ def callback_with_token(
     return browser.get(f"/auth/sso/callback?code=c&state={query['state'][0]}")
 
 
+@pytest.mark.hazard("HZ-28")
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -280,6 +288,7 @@ def test_the_token_as_the_provider_would_sign_it_is_accepted(
     assert answer.status_code == 302
 
 
+@pytest.mark.hazard("HZ-28")
 def test_an_id_token_signed_by_another_key_with_the_providers_key_id_is_refused(
     sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,6 +299,7 @@ def test_an_id_token_signed_by_another_key_with_the_providers_key_id_is_refused(
     assert answer.status_code == 403
 
 
+@pytest.mark.hazard("HZ-28")
 def test_an_id_token_signed_by_a_key_the_provider_no_longer_publishes_is_refused(
     sso: OidcProvider, omar: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,6 +346,7 @@ def test_a_person_linked_to_single_sign_on_cannot_sign_in_with_a_password(
     assert not Device.objects.exists()
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_break_glass_grant_lets_a_linked_person_sign_in_with_a_password_on_the_record(
     sso: OidcProvider, omar: Person
 ) -> None:
@@ -397,6 +408,7 @@ def test_a_device_signed_in_at_the_provider_must_sign_in_again_after_the_set_tim
         authenticate_device(token=token, now=now + timedelta(hours=24))
 
 
+@pytest.mark.hazard("HZ-28")
 def test_the_time_to_sign_in_again_never_falls_inside_a_shift(settings: Any, omar: Person) -> None:
     now = timezone.now()
     settings.OIDC_REAUTH_HOURS = 24
@@ -428,6 +440,7 @@ def post_logout(token: str) -> Any:
     return Client().post("/auth/sso/backchannel-logout", {"logout_token": token})
 
 
+@pytest.mark.hazard("HZ-28")
 @pytest.mark.django_db(transaction=True)
 async def test_back_channel_logout_ends_every_device_of_the_person_and_closes_sockets_with_4401(
     sso: OidcProvider,
@@ -514,6 +527,7 @@ def after_check_interval(settings: Any) -> Any:
     return timezone.now() + timedelta(minutes=settings.OIDC_CHECK_MINUTES, seconds=1)
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_device_whose_account_the_provider_disabled_ends_at_the_next_check(
     sso: OidcProvider, omar: Person, settings: Any
 ) -> None:
@@ -539,6 +553,7 @@ def test_a_device_whose_account_is_still_good_is_kept_with_its_renewed_token(
     assert unseal(device.sso_refresh_token) not in ("", first)
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_provider_that_does_not_answer_ends_no_device(
     sso: OidcProvider, omar: Person, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -553,6 +568,7 @@ def test_a_provider_that_does_not_answer_ends_no_device(
     assert device.revoked_at is None
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_provider_refusing_most_accounts_at_once_ends_none(
     settings: Any, db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -673,3 +689,26 @@ def test_the_admins_password_form_refuses_someone_linked_to_single_sign_on(
         "/admin/login/", {"username": "omar.haddad", "password": factories.PASSWORD}
     )
     assert b"Password sign-in is off for this account" in answer.content
+
+
+@pytest.mark.hazard("HZ-28")
+def test_an_email_two_bleep_accounts_share_links_neither(sso: OidcProvider, omar: Person) -> None:
+    factories.make_person("omar.haddad2", email="omar.haddad@example.nhs.uk")
+    answer = sign_in(Client(), sso)
+    assert answer.status_code == 403
+    assert b"more than one Bleep account" in answer.content
+    assert not SsoIdentity.objects.exists()
+
+
+@pytest.mark.hazard("HZ-28")
+def test_a_sign_in_due_to_end_inside_a_shift_given_since_is_moved_past_it(
+    omar: Person,
+) -> None:
+    now = timezone.now()
+    device, token = factories.make_device(omar)
+    Device.objects.filter(pk=device.pk).update(sso_ends_at=now + timedelta(minutes=5))
+    shift = factories.make_shift(factories.make_role(), omar, start=now - timedelta(hours=2))
+    assert sso_service.keep_through_shifts(now=now) == 1
+    device.refresh_from_db()
+    assert device.sso_ends_at == shift.end
+    authenticate_device(token=token, now=now + timedelta(minutes=30))

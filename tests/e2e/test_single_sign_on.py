@@ -70,6 +70,7 @@ async def closed_with(server: Server, token: str) -> int | None:
             return closed.rcvd.code if closed.rcvd else None
 
 
+@pytest.mark.hazard("HZ-28")
 def test_a_doctor_signs_in_with_the_hospital_account_answers_a_bleep_and_signs_out_there_too(
     provider_and_server: tuple[OidcProvider, Server],
     chromium: Browser,

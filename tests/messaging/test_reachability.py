@@ -10,6 +10,7 @@ from messaging.exceptions import PhoneTestNotFound
 from messaging.models import (
     ContactKind,
     ContactPoint,
+    Device,
     PhoneTest,
     PushMessage,
     PushSubscription,
@@ -20,6 +21,7 @@ from messaging.services.reachability import (
     TEST_GRACE,
     check_coming_shifts,
     confirm_phone_test,
+    resolve_warnings,
     start_phone_test,
 )
 from tests import factories
@@ -191,3 +193,47 @@ def test_whoever_a_shift_passes_to_is_checked_afresh(ward: Ward) -> None:
     shift.save(update_fields=["person"])
     [warning] = check_coming_shifts(now=ward.now + timedelta(minutes=1))
     assert warning.person == ward.nurse
+
+
+@pytest.mark.hazard("HZ-28")
+def test_a_proven_phone_whose_single_sign_on_ends_before_the_shift_does_not_count(
+    ward: Ward,
+) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    Device.objects.filter(pk=ward.doctor_device.pk).update(
+        confirmed_at=ward.now, sso_ends_at=ward.now + timedelta(minutes=40)
+    )
+    next_shift(ward, timedelta(minutes=50))
+    check_coming_shifts(now=ward.now)
+    assert len(check_coming_shifts(now=ward.now + TEST_GRACE)) == 1
+    # Signed in again at the provider: the phone lasts into the shift and the warning closes.
+    Device.objects.filter(pk=ward.doctor_device.pk).update(
+        sso_ends_at=ward.now + timedelta(hours=20)
+    )
+    resolve_warnings(person_ids=[ward.doctor.pk], now=ward.now + TEST_GRACE)
+    assert ShiftWarning.objects.get().resolved_at is not None
+
+
+def test_a_proven_phone_whose_single_sign_on_lasts_into_the_shift_counts(ward: Ward) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    Device.objects.filter(pk=ward.doctor_device.pk).update(
+        confirmed_at=ward.now, sso_ends_at=ward.now + timedelta(minutes=55)
+    )
+    next_shift(ward, timedelta(minutes=50))
+    assert check_coming_shifts(now=ward.now) == []
+    assert check_coming_shifts(now=ward.now + TEST_GRACE) == []
+
+
+@pytest.mark.hazard("HZ-28")
+def test_a_warning_for_a_sign_in_ending_before_the_shift_stays_open_until_put_right(
+    ward: Ward,
+) -> None:
+    subscribe(ward.doctor_device, ward.now)
+    Device.objects.filter(pk=ward.doctor_device.pk).update(
+        confirmed_at=ward.now, sso_ends_at=ward.now + timedelta(minutes=40)
+    )
+    next_shift(ward, timedelta(minutes=50))
+    check_coming_shifts(now=ward.now)
+    check_coming_shifts(now=ward.now + TEST_GRACE)
+    check_coming_shifts(now=ward.now + TEST_GRACE + timedelta(minutes=1))
+    assert ShiftWarning.objects.get().resolved_at is None

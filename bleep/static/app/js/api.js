@@ -10,6 +10,8 @@ const USER = "bleep.user";
 const VIA_SSO = "bleep.via-sso";
 // The device name typed before going to the identity provider, for when the browser is back.
 const SSO_DEVICE_NAME = "bleep.sso-device-name";
+// The device a sign-in again at the identity provider replaces, ended once the new one works.
+const SSO_REPLACING = "bleep.sso-replacing";
 
 // The server could not act just now but may in a moment (its database is down, or a proxy
 // in front of it had no answer): the same request again, later, is the right response.
@@ -135,9 +137,23 @@ export async function signInOptions() {
 }
 
 // Go to the identity provider to sign in; the browser comes back to `#/signed-in/<code>`.
-export function startSso(startUrl, deviceName) {
+// `replacing` is this device's id when it signs in again before its sign-in ends.
+export function startSso(startUrl, deviceName, { replacing = null } = {}) {
   localStorage.setItem(SSO_DEVICE_NAME, deviceName);
+  if (replacing !== null) localStorage.setItem(SSO_REPLACING, String(replacing));
   location.assign(startUrl);
+}
+
+// Whether this device signed in at the organisation's identity provider.
+export function viaSso() {
+  return localStorage.getItem(VIA_SSO) === "1";
+}
+
+// The device a finished sign-in again replaces (once: it is forgotten here), or null.
+export function takeReplacedDevice() {
+  const id = localStorage.getItem(SSO_REPLACING);
+  localStorage.removeItem(SSO_REPLACING);
+  return id;
 }
 
 // Exchange the one-minute code the identity provider's sign-in brought back for this
@@ -153,13 +169,13 @@ export async function finishSso(code) {
 
 // Sign this device out; returns whether the identity provider's session should end too.
 export async function signOut() {
-  const viaSso = localStorage.getItem(VIA_SSO) === "1";
+  const endProviderSession = viaSso();
   try {
     await api("POST", "/auth/logout");
   } finally {
     await forget();
   }
-  return viaSso;
+  return endProviderSession;
 }
 
 async function forget() {

@@ -1,13 +1,13 @@
 // The app: sign-in, the sections each person needs, the connection banner, and the
 // emergency screen.
 
-import { api, finishSso, Offline, savedUser, saveUser, signOut, token } from "./api.js";
+import { api, finishSso, Offline, savedUser, saveUser, signOut, takeReplacedDevice, token } from "./api.js";
 import { armSound, drawSound, raiseEmergencies } from "./emergency.js";
 import { connection, start as startLive, stop as stopLive } from "./live.js";
 import { registerWorker } from "./push.js";
 import { loadFirstPages } from "./lists.js";
 import { checkReachable, reachMayHaveChanged } from "./reachable.js";
-import { checkRenewal, startRenewal, stopRenewal } from "./renewal.js";
+import { checkRenewal, finishSsoRenewal, startRenewal, stopRenewal } from "./renewal.js";
 import { store, subscribe } from "./store.js";
 import { announce, duration, h, learnWords, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
@@ -234,8 +234,16 @@ async function boot() {
   if (handoff) {
     try {
       await finishSso(handoff[1]);
-      return signedIn();
+      await signedIn();
+      return finishSsoRenewal();
     } catch (error) {
+      if (takeReplacedDevice() && token()) {
+        // Signing in again failed: the device's own sign-in still works until it ends.
+        await begin();
+        show();
+        announce(`Could not sign in again: ${error.message}`);
+        return;
+      }
       showSignIn();
       const problem = document.getElementById("signin-problem");
       if (problem) problem.textContent = `Could not sign in: ${error.message}`;

@@ -9,7 +9,7 @@
 // quarter, in its last fortnight. The notice never covers a bleep's screen or an
 // emergency: it waits until the person leaves them.
 
-import { api, saveUser } from "./api.js";
+import { api, guessDeviceName, saveUser, signInOptions, startSso, takeReplacedDevice, viaSso } from "./api.js";
 import { reauthenticate } from "./live.js";
 import { moveSubscriptionHere } from "./push.js";
 import { store } from "./store.js";
@@ -108,6 +108,7 @@ function draw(notice, expiresAt, device) {
 }
 
 function openForm(notice, device) {
+  if (viaSso()) return offerSsoAgain(notice, device);
   form =
     form ||
     signInForm({
@@ -118,6 +119,33 @@ function openForm(notice, device) {
   notice.querySelector("#renew-open").hidden = true;
   if (!form.isConnected) notice.append(form);
   form.password.focus();
+}
+
+// Signed in at the organisation's identity provider: sign in there again. The page goes
+// there and back; the old device is ended when the new one works (`finishSsoRenewal`).
+async function offerSsoAgain(notice, device) {
+  notice.querySelector("#renew-open").hidden = true;
+  let options;
+  try {
+    options = await signInOptions();
+  } catch {
+    notice.querySelector("#renew-open").hidden = false;
+    return;
+  }
+  const button = h("button", { type: "button", class: "wide", id: "renew-sso" }, `Sign in again with ${options.provider_name}`);
+  button.addEventListener("click", () => startSso(options.start_url, device.name || guessDeviceName(), { replacing: device.id }));
+  notice.append(button);
+  button.focus();
+}
+
+// After signing in again at the identity provider: move this phone's push subscription to
+// the new device, then end the one it replaces.
+export async function finishSsoRenewal() {
+  const oldDeviceId = takeReplacedDevice();
+  if (!oldDeviceId) return;
+  await moveSubscriptionHere().catch(() => {});
+  await api("DELETE", `/auth/devices/${oldDeviceId}`).catch(() => {});
+  announce("Signed in again: bleeps keep reaching this phone.");
 }
 
 async function renewed(oldDeviceId) {

@@ -106,13 +106,30 @@ def admit_to_admin(*, person: Person, claims: dict[str, object], now: datetime) 
 
 def job_from_claims(claims: dict[str, object]) -> str | None:
     """Return the job OIDC_JOB_MAP gives the values of OIDC_JOB_CLAIM, the first entry of
-    the map that matches; None if none does. No job is ever read from a claim unmapped."""
-    raw = claims.get(settings.OIDC_JOB_CLAIM)
-    values = {raw} if isinstance(raw, str) else {v for v in raw or [] if isinstance(v, str)}  # type: ignore[attr-defined]
+    the map that matches; None if none does. No job is ever read from a claim unmapped.
+
+    The claim may be a string, a list of strings (Entra ID's `groups`), or a list of objects
+    with the field named after a dot (CIS2's `nhsid_nrbac_roles.role_code`); a value such as
+    `S8000:G8000:R8000` matches an entry for the whole or for any of its parts.
+    """
+    values = _claim_values(claims, settings.OIDC_JOB_CLAIM)
     for value, job in settings.OIDC_JOB_MAP.items():
         if value in values:
             return str(job)
     return None
+
+
+def _claim_values(claims: dict[str, object], path: str) -> set[str]:
+    name, _, field = path.partition(".")
+    raw = claims.get(name)
+    items = raw if isinstance(raw, list) else [raw]
+    values: set[str] = set()
+    for item in items:
+        if field and isinstance(item, dict):
+            item = item.get(field)
+        if isinstance(item, str):
+            values |= {item, *item.split(":")}
+    return values
 
 
 def _create(sign_in: ProviderSignIn) -> Person:

@@ -712,3 +712,17 @@ def test_a_sign_in_due_to_end_inside_a_shift_given_since_is_moved_past_it(
     device.refresh_from_db()
     assert device.sso_ends_at == shift.end
     authenticate_device(token=token, now=now + timedelta(minutes=30))
+
+
+def test_a_job_can_come_from_cis2s_national_rbac_role_codes(settings: Any) -> None:
+    settings.OIDC_JOB_CLAIM = "nhsid_nrbac_roles.role_code"
+    settings.OIDC_JOB_MAP = {"R8001": "nurse", "R8000": "doctor"}
+    roles = [{"org_code": "RX1", "role_code": "S8000:G8000:R8000"}]
+    assert sso_service.job_from_claims({"nhsid_nrbac_roles": roles}) == "doctor"
+    assert sso_service.job_from_claims({"nhsid_nrbac_roles": [{"role_code": "R5080"}]}) is None
+
+
+def test_a_job_can_come_from_entra_group_ids(settings: Any) -> None:
+    settings.OIDC_JOB_MAP = {"4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10": "nurse"}
+    assert sso_service.job_from_claims({"groups": ["other", "4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10"]}) == "nurse"
+    assert sso_service.job_from_claims({"groups": "4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10"}) == "nurse"

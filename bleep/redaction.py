@@ -1,9 +1,10 @@
 """Take secrets out of a request path before it is written to a log.
 
 A calendar feed's URL carries its secret (`/api/rota/feeds/<secret>.ics`), and a query
-string may carry a credential (`token=`, `key=`, `secret=`, `code=`...). Anyone who can read
-the logs could otherwise subscribe to a feed or replay a credential. Every logger that
-writes a path calls `redact_path`, so the rule lives here only.
+string may carry a credential (`token=`, `key=`, `secret=`, `code=`, and an identity
+provider's `state=` beside its `code=`...). Anyone who can read the logs could otherwise
+subscribe to a feed or replay a credential. Every logger that writes a path calls
+`redact_path`, so the rule lives here only.
 """
 
 import logging
@@ -16,7 +17,7 @@ REDACTED = "[redacted]"
 
 _FEED_SECRET = re.compile(r"(/feeds/)[^/?#]+(\.ics)")
 _QUERY_CREDENTIAL = re.compile(
-    r"([?&](?:[^=&#]*[_-])?(?:token|key|secret|code|password|signature|auth)=)[^&#]*",
+    r"([?&](?:[^=&#]*[_-])?(?:token|key|secret|code|state|password|signature|auth)=)[^&#]*",
     re.IGNORECASE,
 )
 

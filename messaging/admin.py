@@ -19,6 +19,8 @@ from messaging.models import (
     PushMessage,
     PushSubscription,
     ShiftWarning,
+    SignInRecord,
+    SsoIdentity,
 )
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
@@ -82,7 +84,12 @@ class DeviceAdmin(admin.ModelAdmin):
         "last_seen_at",
         "confirmed_at",
         "revoked_at",
+        "sso_session_id",
+        "sso_ends_at",
+        "sso_checked_at",
     ]
+    # The provider's refresh token, sealed: never shown, never typed in.
+    exclude = ["sso_refresh_token"]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -153,3 +160,26 @@ class ChannelMessageAdmin(ReadOnlyAdmin):
 @admin.register(ShiftWarning)
 class ShiftWarningAdmin(ReadOnlyAdmin):
     list_display = ["raised_at", "person", "shift", "resolved_at"]
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Who is linked to which account at the identity provider. Deleting a link (a wrong
+    match) makes that person's next sign-in there match afresh; nobody links by hand."""
+
+    list_display = ["person", "issuer", "subject", "linked_at", "break_glass_until"]
+    search_fields = ["person__username", "subject"]
+    readonly_fields = ["person", "issuer", "subject", "linked_at", "break_glass_until"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SignInRecord)
+class SignInRecordAdmin(ReadOnlyAdmin):
+    list_display = ["at", "person", "method", "device"]
+    list_filter = ["method"]
+    search_fields = ["person__username"]

@@ -84,7 +84,11 @@ def test_deleting_a_push_subscription_in_the_admin_drops_its_queued_pushes(
 def test_a_shift_saved_in_the_admin_is_checked_and_audited(
     admin_client_with_data: Client, ward: Ward
 ) -> None:
-    start = timezone.now() + timedelta(days=3)
+    # Ten in the morning, in the admin's time zone: an end an hour before it is on the same
+    # day whatever the time the test runs (at 00:30 "an hour before" was the day before).
+    start = timezone.localtime(timezone.now() + timedelta(days=3)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
     form = {
         "role": ward.role.pk,
         "person": ward.doctor.pk,

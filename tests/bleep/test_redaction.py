@@ -17,6 +17,13 @@ def test_query_string_credentials_are_redacted_and_other_parameters_kept():
     )
 
 
+def test_an_identity_providers_code_and_state_are_redacted_from_the_sign_in_callback():
+    path = "/auth/sso/callback?code=abc&state=def&iss=https%3A%2F%2Fidp"
+    assert redact_path(path) == (
+        "/auth/sso/callback?code=[redacted]&state=[redacted]&iss=https%3A%2F%2Fidp"
+    )
+
+
 def test_a_path_without_secrets_is_unchanged():
     assert redact_path("/api/rota/feeds/12") == "/api/rota/feeds/12"
 

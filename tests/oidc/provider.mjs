@@ -44,7 +44,7 @@ const provider = new Provider(settings.issuer, {
   claims: {
     openid: ["sub"],
     email: ["email", "email_verified"],
-    profile: ["name", "staff_number", "groups"],
+    profile: ["name", "preferred_username", "staff_number", "groups"],
   },
   features: {
     // The provider's own login page: any password; the account is the login typed.

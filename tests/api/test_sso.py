@@ -723,6 +723,7 @@ def test_a_job_can_come_from_cis2s_national_rbac_role_codes(settings: Any) -> No
 
 
 def test_a_job_can_come_from_entra_group_ids(settings: Any) -> None:
-    settings.OIDC_JOB_MAP = {"4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10": "nurse"}
-    assert sso_service.job_from_claims({"groups": ["other", "4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10"]}) == "nurse"
-    assert sso_service.job_from_claims({"groups": "4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10"}) == "nurse"
+    nurses = "4f8e2c1a-0b6d-4e39-9a51-2d7f3c8b9e10"
+    settings.OIDC_JOB_MAP = {nurses: "nurse"}
+    assert sso_service.job_from_claims({"groups": ["other", nurses]}) == "nurse"
+    assert sso_service.job_from_claims({"groups": nurses}) == "nurse"

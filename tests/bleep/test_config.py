@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bleep.config import (
+    SSO_JOBS,
     ConfigurationError,
     check_push_hosts,
     load_vapid_key,
@@ -18,6 +19,7 @@ from bleep.config import (
     read_or_create_vapid_key,
     vapid_public_key,
 )
+from rota.models import Person
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
@@ -72,6 +74,32 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         ({"FALLBACK_ORDER": "sms,fax"}, "set FALLBACK_ORDER"),
         ({"FALLBACK_URGENT_SECONDS": "soon"}, "set FALLBACK_URGENT_SECONDS"),
         ({"CONTACT_CHECK_LEAD_MINUTES": "0"}, "set CONTACT_CHECK_LEAD_MINUTES"),
+        ({"OIDC_ISSUER": "idp.trust.nhs.uk"}, "set OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "https://idp.trust.nhs.uk"}, "set OIDC_CLIENT_ID"),
+        (
+            {"OIDC_ISSUER": "https://idp.trust.nhs.uk", "OIDC_CLIENT_ID": "bleep"},
+            "set one of OIDC_CLIENT_SECRET and OIDC_PRIVATE_KEY_FILE",
+        ),
+        (
+            {
+                "OIDC_ISSUER": "https://idp.trust.nhs.uk",
+                "OIDC_CLIENT_ID": "bleep",
+                "OIDC_PRIVATE_KEY_FILE": "/nowhere/bleep.pem",
+            },
+            "set OIDC_PRIVATE_KEY_FILE",
+        ),
+        (
+            {
+                "OIDC_ISSUER": "https://idp.trust.nhs.uk",
+                "OIDC_CLIENT_ID": "bleep",
+                "OIDC_CLIENT_SECRET": "s",
+                "OIDC_MATCH_FIELD": "staff_number",
+            },
+            "set OIDC_MATCH_FIELD",
+        ),
+        ({"OIDC_JOB_MAP": "R8000=consultant"}, "set OIDC_JOB_MAP"),
+        ({"OIDC_CHECK_MINUTES": "0"}, "set OIDC_CHECK_MINUTES"),
+        ({"PASSWORD_SIGN_IN": "0"}, "set OIDC_ISSUER before PASSWORD_SIGN_IN=0"),
     ],
 )
 @pytest.mark.parametrize(
@@ -161,3 +189,7 @@ def test_push_hosts_take_names_wildcards_ports_and_ip_literals_in_lower_case() -
     for bad in ("push.example:99999", "*", "user@push.example", "push.example/path"):
         with pytest.raises(ConfigurationError):
             check_push_hosts([bad])
+
+
+def test_the_jobs_single_sign_on_may_give_are_the_jobs_a_person_can_have() -> None:
+    assert set(SSO_JOBS) == set(Person.Job.values)

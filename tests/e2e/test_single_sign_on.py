@@ -18,7 +18,8 @@ from websockets.exceptions import ConnectionClosed
 from messaging.models import DeliveryStatus, Device, SsoIdentity
 from rota.models import Person
 from tests import factories
-from tests.e2e.browser import phone
+from tests.e2e.axe import run_axe
+from tests.e2e.browser import PHONE, WAIT_MS
 from tests.e2e.clients import authenticate, open_socket
 from tests.e2e.conftest import Server, free_port, running_server
 from tests.e2e.test_answers import send, wait_for_status
@@ -50,10 +51,12 @@ def provider_and_server(
         "OIDC_CLIENT_ID": CLIENT_ID,
         "OIDC_CLIENT_SECRET": CLIENT_SECRET,
         "OIDC_PROVIDER_NAME": PROVIDER_NAME,
+        # Everything the server says, to search it for the sign-in's secrets afterwards.
+        "LOG_LEVEL": "DEBUG",
     }
     provider.start()
     try:
-        with running_server(log=server_log, extra_env=env, port=port) as server:
+        with running_server(log=server_log, extra_env=env, port=port, access_log=True) as server:
             yield provider, server
     finally:
         provider.stop()
@@ -75,10 +78,16 @@ def test_a_doctor_signs_in_with_the_hospital_account_answers_a_bleep_and_signs_o
     provider_and_server: tuple[OidcProvider, Server],
     chromium: Browser,
     people: dict[str, Person],
+    server_log: Path,
 ) -> None:
     provider, server = provider_and_server
-    page = phone(chromium).new_page()
+    # The app's policy allows no inline script, so axe needs it bypassed (tests only).
+    context = chromium.new_context(**PHONE, bypass_csp=True)  # type: ignore[arg-type]
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
     page.goto(server.url)
+    expect(page.get_by_text("Or with a Bleep username and password:")).to_be_visible()
+    assert run_axe(page) == []
     page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
     # The provider's own pages: its sign-in, then consent for Bleep.
     page.locator("input[name=login]").fill("omar-sub")
@@ -87,6 +96,8 @@ def test_a_doctor_signs_in_with_the_hospital_account_answers_a_bleep_and_signs_o
     page.get_by_role("button", name="Continue").click()
     page.locator("#connection[data-state=live]").wait_for()
     assert "signed-in" not in page.url
+    token = page.evaluate("localStorage.getItem('bleep.token')")
+    assert token
     doctor = people["doctor"]
     assert SsoIdentity.objects.get(person=doctor).subject == "omar-sub"
 
@@ -112,6 +123,11 @@ def test_a_doctor_signs_in_with_the_hospital_account_answers_a_bleep_and_signs_o
     page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
     expect(page.locator("input[name=login]")).to_be_visible()
 
+    # Neither the device token nor the provider's code and state reached the server's log.
+    output = server_log.read_text()
+    assert "/auth/sso/callback?code=[redacted]&state=[redacted]" in output
+    assert token not in output
+
 
 def test_with_password_sign_in_off_the_app_offers_only_the_hospital_account(
     tmp_path: Path, server_log: Path, chromium: Browser, people: dict[str, Any]
@@ -126,8 +142,12 @@ def test_with_password_sign_in_off_the_app_offers_only_the_hospital_account(
         "PASSWORD_SIGN_IN": "0",
     }
     with running_server(log=server_log, extra_env=env, port=port) as server:
-        page = phone(chromium).new_page()
+        # The app's policy allows no inline script, so axe needs it bypassed (tests only).
+        context = chromium.new_context(**PHONE, bypass_csp=True)  # type: ignore[arg-type]
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
         page.goto(server.url)
         expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}")).to_be_focused()
+        assert run_axe(page) == []
         expect(page.get_by_label("Password")).to_be_hidden()
         expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_hidden()

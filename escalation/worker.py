@@ -68,17 +68,31 @@ def worker_name() -> str:
 
 
 class Alarm:
-    """A sleep that a wake-up hint or a stop cuts short."""
+    """A sleep that a wake-up hint or a stop cuts short.
+
+    Several loops may share one alarm (the chores do). A hint wakes those asleep then; a
+    stop is for good: every sleep after it returns at once, so a loop that was busy when
+    the stop rang, and finds the hint already cleared by another, does not sleep its whole
+    interval before it sees the stop.
+    """
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
+        self.stopped = False
 
     async def sleep(self, wait: timedelta) -> None:
+        if self.stopped:
+            return
         try:
             await asyncio.wait_for(self.event.wait(), timeout=max(wait.total_seconds(), 0))
         except TimeoutError:
             pass
-        self.event.clear()
+        if not self.stopped:
+            self.event.clear()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.event.set()
 
 
 async def run_worker(*, stop: asyncio.Event, name: str | None = None) -> None:
@@ -258,7 +272,7 @@ async def _watch() -> None:
 async def _ring_on_stop(stop: asyncio.Event, alarms: list[Alarm]) -> None:
     await stop.wait()
     for alarm in alarms:
-        alarm.event.set()
+        alarm.stop()
 
 
 async def _listen_for_hints(alarms: list[Alarm]) -> None:

@@ -296,3 +296,16 @@ async def test_an_escalation_step_fires_while_the_worker_applies_a_long_rota_imp
         release.set()
         stop.set()
     await asyncio.wait_for(running, PATIENCE_SECONDS)
+
+
+async def test_a_loop_busy_when_the_stop_rings_does_not_then_sleep_through_it() -> None:
+    # Two chores share an alarm: one asleep when the stop rings wakes (and used to clear the
+    # hint); the other, busy then, must not sleep its whole interval once it is done.
+    alarm, stop = worker.Alarm(), asyncio.Event()
+    ringer = asyncio.create_task(worker._ring_on_stop(stop, [alarm]))
+    asleep = asyncio.create_task(alarm.sleep(timedelta(minutes=10)))
+    await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(asleep, PATIENCE_SECONDS)
+    await asyncio.wait_for(alarm.sleep(timedelta(minutes=10)), PATIENCE_SECONDS)
+    await ringer

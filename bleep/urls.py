@@ -20,6 +20,8 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="service-worker"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # Other hospital systems, as themselves (docs/fhir.md).
+    path("fhir/", include("api.fhir.urls")),
     path("healthz", healthz, name="healthz"),
     # Single sign-on's browser pages (docs/sso.md); the app's part is under /api/auth/sso.
     path("auth/sso/start", sso.start, name="sso-start"),

@@ -21,9 +21,11 @@ from messaging.models import (
     ShiftWarning,
     SignInRecord,
     SsoIdentity,
+    SystemClient,
 )
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
+from messaging.services.systems import revoke_client
 from rota.models import Person
 
 
@@ -183,3 +185,28 @@ class SignInRecordAdmin(ReadOnlyAdmin):
     list_display = ["at", "person", "method", "device"]
     list_filter = ["method"]
     search_fields = ["person__username"]
+
+
+@admin.register(SystemClient)
+class SystemClientAdmin(admin.ModelAdmin):
+    """Integrating systems' FHIR clients (docs/fhir.md). Created with `manage.py
+    system_client create`, which shows the secret once; revoked here or there."""
+
+    list_display = ["client_id", "person", "created_at", "revoked_at"]
+    readonly_fields = ["client_id", "person", "scopes", "created_at", "revoked_at"]
+    exclude = ["secret_digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    @admin.action(description="Revoke the selected clients and their tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[SystemClient]) -> None:
+        for client in queryset:
+            revoke_client(client=client, now=timezone.now())

@@ -195,3 +195,11 @@ class SsoRefused(MessagingError):
 
 class SsoHandoffInvalid(MessagingError):
     """The sign-in code is unknown, already used or more than a minute old."""
+
+
+class SystemClientRefused(MessagingError):
+    """An integrating system's client was refused: credentials, scopes, or its settings."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

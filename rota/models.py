@@ -19,6 +19,9 @@ class Person(AbstractUser):
         SWITCHBOARD = "switchboard", "Switchboard operator"
         ROTA_MANAGER = "rota_manager", "Rota manager"
         AUDITOR = "auditor", "Clinical safety officer (reads every bleep, acts on none)"
+        # Not a human: an integrating system's own account (messaging.models.SystemClient),
+        # the sender of its bleeps. It never holds a shift and is never bleeped.
+        SYSTEM = "system", "Integrating system"
 
     class Grade(models.TextChoices):
         F1 = "f1", "Foundation year 1"

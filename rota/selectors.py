@@ -94,8 +94,11 @@ def get_role(*, role_id: int | None = None, bleep_number: str | None = None) -> 
 
 
 def get_person(*, person_id: int) -> Person:
-    """Return the active person with this id, or raise PersonNotFound."""
-    person = Person.objects.filter(pk=person_id, is_active=True).first()
+    """Return the active person with this id, or raise PersonNotFound (an integrating
+    system's account is nobody to bleep)."""
+    person = (
+        Person.objects.filter(pk=person_id, is_active=True).exclude(job=Person.Job.SYSTEM).first()
+    )
     if person is None:
         raise PersonNotFound()
     return person

@@ -1,6 +1,6 @@
 """The messaging app's models: bleeps and everything about them (`bleeps`), and the ways to
 reach a person besides the app (`contacts`), and single sign-on with its audit trail
-(`identities`)."""
+(`identities`), and the integrating systems that use FHIR (`systems`)."""
 
 from messaging.models.bleeps import (
     Bleep,
@@ -36,8 +36,12 @@ from messaging.models.identities import (
     SsoHandoff,
     SsoIdentity,
 )
+from messaging.models.systems import SystemClient, SystemScope, SystemToken
 
 __all__ = [
+    "SystemClient",
+    "SystemScope",
+    "SystemToken",
     "SignInMethod",
     "SignInRecord",
     "SsoHandoff",

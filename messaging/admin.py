@@ -1,13 +1,15 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from bleep.admin import ReadOnlyAdmin
+from messaging.exceptions import SystemClientRefused
 from messaging.models import (
     Bleep,
     ChannelMessage,
@@ -22,10 +24,11 @@ from messaging.models import (
     SignInRecord,
     SsoIdentity,
     SystemClient,
+    SystemScope,
 )
 from messaging.push import delete_push_subscription
 from messaging.services.devices import disable_account, revoke_device
-from messaging.services.systems import revoke_client
+from messaging.services.systems import check_client, create_client, revoke_client
 from rota.models import Person
 
 
@@ -187,17 +190,76 @@ class SignInRecordAdmin(ReadOnlyAdmin):
     search_fields = ["person__username"]
 
 
+class SystemClientCreationForm(forms.ModelForm):
+    """A new client: its id, the name its bleeps are signed with, and its scopes."""
+
+    name = forms.CharField(max_length=120, help_text="How recipients see its bleeps.")
+    scopes = forms.MultipleChoiceField(
+        choices=SystemScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = SystemClient
+        fields = ["client_id"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            check_client(
+                client_id=data.get("client_id", ""),
+                name=data.get("name", ""),
+                scopes=list(data.get("scopes", [])),
+            )
+        except SystemClientRefused as refusal:
+            raise forms.ValidationError(refusal.reason) from refusal
+        return data
+
+
 @admin.register(SystemClient)
 class SystemClientAdmin(admin.ModelAdmin):
-    """Integrating systems' FHIR clients (docs/fhir.md). Created with `manage.py
-    system_client create`, which shows the secret once; revoked here or there."""
+    """Integrating systems' FHIR clients (docs/fhir.md), for superusers: created here (the
+    secret is shown once, on the next page) or with `manage.py system_client create`, and
+    revoked here or there."""
 
     list_display = ["client_id", "person", "created_at", "revoked_at"]
     readonly_fields = ["client_id", "person", "scopes", "created_at", "revoked_at"]
     exclude = ["secret_digest"]
     actions = ["revoke"]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = SystemClientCreationForm
+            kwargs["fields"] = ["client_id", "name", "scopes"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            return
+        client, secret = create_client(
+            client_id=form.cleaned_data["client_id"],
+            name=form.cleaned_data["name"],
+            scopes=list(form.cleaned_data["scopes"]),
+            now=timezone.now(),
+        )
+        obj.pk, obj.person, obj._state.adding = client.pk, client.person, False
+        messages.warning(
+            request,
+            f"Client secret of {client.client_id}: {secret} (shown this once: keep it in the "
+            "system's vault)",
+        )
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_module_permission(self, request: HttpRequest) -> bool:

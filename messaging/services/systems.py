@@ -29,17 +29,9 @@ def create_client(
 ) -> tuple[SystemClient, str]:
     """Create an integrating system's client and its account; return it with its secret
     (shown once). `name` is how recipients see it ("Patientrack (observations)")."""
-    unknown = sorted(set(scopes) - set(SystemScope.values))
-    if unknown:
-        raise SystemClientRefused(f"unknown scopes: {', '.join(unknown)}")
-    if not _CLIENT_ID.match(client_id):
-        raise SystemClientRefused("a client id is 2 to 63 lower-case letters, digits and dashes")
-    if not name.strip():
-        raise SystemClientRefused("give the system a name its bleeps are shown with")
     secret = new_token()
     with transaction.atomic():
-        if Person.objects.filter(username=f"system.{client_id}").exists():
-            raise SystemClientRefused(f"a client {client_id} exists already")
+        check_client(client_id=client_id, name=name, scopes=scopes)
         person = Person(
             username=f"system.{client_id}", display_name=name.strip()[:120], job=Person.Job.SYSTEM
         )
@@ -54,6 +46,22 @@ def create_client(
         )
     logger.warning("integrating system %r created with %s", client_id, ", ".join(client.scopes))
     return client, secret
+
+
+def check_client(*, client_id: str, name: str, scopes: list[str]) -> None:
+    """Refuse a new client's settings that are wrong (SystemClientRefused), before anything
+    is made: the command and the admin's form both ask here."""
+    unknown = sorted(set(scopes) - set(SystemScope.values))
+    if unknown:
+        raise SystemClientRefused(f"unknown scopes: {', '.join(unknown)}")
+    if not scopes:
+        raise SystemClientRefused("give the client at least one scope")
+    if not _CLIENT_ID.match(client_id):
+        raise SystemClientRefused("a client id is 2 to 63 lower-case letters, digits and dashes")
+    if not name.strip():
+        raise SystemClientRefused("give the system a name its bleeps are shown with")
+    if Person.objects.filter(username=f"system.{client_id}").exists():
+        raise SystemClientRefused(f"a client {client_id} exists already")
 
 
 def revoke_client(*, client: SystemClient, now: datetime) -> SystemClient:

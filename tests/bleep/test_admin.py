@@ -2,13 +2,21 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from escalation.services.sending import send_bleep
-from messaging.models import Device, HistoryEntry, PushMessage, PushStatus, PushSubscription
+from messaging.models import (
+    Device,
+    HistoryEntry,
+    PushMessage,
+    PushStatus,
+    PushSubscription,
+    SystemClient,
+)
 from messaging.push import register_push_subscription
 from rota.models import RotaChange, Shift, Site
 from rota.services.records import write_record
@@ -177,3 +185,32 @@ def test_the_admin_asks_a_superuser_signed_in_with_a_password_alone_for_a_code(
     assert refused.status_code == 302
     assert refused["Location"].startswith(reverse("admin:login"))
     assert 'name="otp_token"' in login.content.decode()
+
+
+def test_a_superuser_creates_a_system_client_in_the_admin_and_sees_its_secret_once(
+    admin_client_with_data: Client,
+) -> None:
+    add = reverse("admin:messaging_systemclient_add")
+    form = {
+        "client_id": "patientrack",
+        "name": "Patientrack (observations)",
+        "scopes": ["system/CommunicationRequest.write", "system/PractitionerRole.read"],
+    }
+    answer = admin_client_with_data.post(add, form, follow=True)
+    assert answer.status_code == 200
+    [message] = [str(m) for m in answer.context["messages"] if "secret" in str(m)]
+    assert message.startswith("Client secret of patientrack: ")
+    client = SystemClient.objects.get(client_id="patientrack")
+    assert str(client.person) == "Patientrack (observations)"
+    assert client.secret_digest not in answer.content.decode()
+    again = admin_client_with_data.post(add, form)
+    assert b"a client patientrack exists already" in again.content
+    assert SystemClient.objects.count() == 1
+
+
+def test_only_a_superuser_sees_system_clients_in_the_admin(ward: Ward) -> None:
+    staff = factories.make_person("staff.admin", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__endswith="systemclient"))
+    client = Client()
+    factories.sign_in_to_admin(client, staff)
+    assert client.get(reverse("admin:messaging_systemclient_changelist")).status_code == 403

@@ -1,6 +1,6 @@
 """Routes under /fhir/ (docs/fhir.md)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from api.fhir import views
 
@@ -30,4 +30,6 @@ urlpatterns = [
         name="fhir-practitioner",
     ),
     path("Location/<int:location_id>", views.LocationDetailView.as_view(), name="fhir-location"),
+    # Anything else under /fhir/ is an OperationOutcome too, not the site's HTML 404.
+    re_path(r"^.*$", views.unsupported, name="fhir-unsupported"),
 ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema
@@ -443,3 +444,11 @@ class LocationDetailView(FhirView):
         if place is None:
             raise FhirError("no such Location", code="not-found", status_code=404)
         return Response(mapping.location(place))
+
+
+def unsupported(request: HttpRequest) -> HttpResponse:
+    """Any other address under /fhir/: an OperationOutcome saying what is supported."""
+    issue = FhirError(
+        "not supported here: see /fhir/metadata", code="not-supported", status_code=404
+    )
+    return JsonResponse(operation_outcome([issue]), status=404, content_type=FHIR_JSON)

@@ -106,6 +106,7 @@ def test_the_capability_statement_is_open_to_all_and_a_valid_resource(db: None) 
     }
 
 
+@pytest.mark.hazard("HZ-29")
 def test_an_alert_reaches_the_doctor_on_call_as_a_bleep_from_the_system(ward: Ward) -> None:
     answer = post(system(), alert())
     assert answer.status_code == 201, answer.content
@@ -119,6 +120,7 @@ def test_an_alert_reaches_the_doctor_on_call_as_a_bleep_from_the_system(ward: Wa
     assert bleep.sender.job == "system"
 
 
+@pytest.mark.hazard("HZ-29")
 def test_the_same_alert_sent_again_is_the_same_bleep(ward: Ward) -> None:
     client = system()
     first = post(client, alert())
@@ -128,6 +130,7 @@ def test_the_same_alert_sent_again_is_the_same_bleep(ward: Ward) -> None:
     assert Bleep.objects.count() == 1
 
 
+@pytest.mark.hazard("HZ-29")
 @pytest.mark.parametrize(
     ("given", "meant"), [("stat", "emergency"), ("asap", "urgent"), ("routine", "routine")]
 )
@@ -157,6 +160,7 @@ def test_the_ward_and_bed_come_from_a_contained_encounter(ward: Ward) -> None:
     assert (bleep.location, bleep.bed) == (ward_7, "4")
 
 
+@pytest.mark.hazard("HZ-29")
 @pytest.mark.parametrize(
     ("body", "expression"),
     [
@@ -207,11 +211,13 @@ def test_a_malformed_alert_is_an_operation_outcome_naming_the_element_and_stores
     assert not Bleep.objects.exists()
 
 
+@pytest.mark.hazard("HZ-29")
 def test_an_unknown_role_is_refused_naming_the_recipient(ward: Ward) -> None:
     issue = outcome(post(system(), alert(recipient=[{"reference": "PractitionerRole/999"}])), 422)
     assert issue["expression"] == ["CommunicationRequest.recipient[0]"]
 
 
+@pytest.mark.hazard("HZ-29")
 def test_the_status_of_an_alert_follows_the_bleep_to_completed_with_the_answer(
     ward: Ward,
 ) -> None:
@@ -238,6 +244,7 @@ def test_the_status_of_an_alert_follows_the_bleep_to_completed_with_the_answer(
     )
 
 
+@pytest.mark.hazard("HZ-29")
 def test_a_cancelled_alert_is_revoked(ward: Ward) -> None:
     client = system()
     bleep_id = post(client, alert()).json()["id"]
@@ -253,6 +260,7 @@ def test_a_cancelled_alert_is_revoked(ward: Ward) -> None:
     assert copies["entry"][0]["resource"]["status"] == "stopped"
 
 
+@pytest.mark.hazard("HZ-29")
 def test_a_bleep_cancelled_by_switchboard_shows_revoked_too(ward: Ward) -> None:
     client = system()
     bleep_id = post(client, alert()).json()["id"]
@@ -260,6 +268,7 @@ def test_a_bleep_cancelled_by_switchboard_shows_revoked_too(ward: Ward) -> None:
     assert client.get(f"/fhir/CommunicationRequest/{bleep_id}").json()["status"] == "revoked"
 
 
+@pytest.mark.hazard("HZ-29")
 def test_an_alert_for_a_role_nobody_holds_goes_to_its_fallback_and_shows_who(ward: Ward) -> None:
     ward.role.shifts.all().delete()
     client = system()
@@ -306,6 +315,7 @@ def test_who_is_on_call_is_each_role_with_its_holder_as_uk_core_practitioner_rol
 # System clients and their scopes.
 
 
+@pytest.mark.hazard("HZ-29")
 @pytest.mark.parametrize(
     ("scopes", "method", "path"),
     [
@@ -324,6 +334,7 @@ def test_a_client_without_the_scope_is_refused_403_with_an_operation_outcome(
     assert not Bleep.objects.exists()
 
 
+@pytest.mark.hazard("HZ-29")
 def test_a_client_never_reads_an_alert_it_did_not_send(ward: Ward) -> None:
     bleep_id = post(system(client_id="obs"), alert()).json()["id"]
     other = system(client_id="lab")
@@ -370,6 +381,7 @@ def test_a_revoked_client_s_token_stops_at_once(ward: Ward) -> None:
     assert client.get("/fhir/PractitionerRole").status_code == 401
 
 
+@pytest.mark.hazard("HZ-29")
 def test_a_systems_bleeps_count_towards_its_own_send_limit(ward: Ward, settings: Any) -> None:
     settings.SEND_LIMIT_BURST = 1
     client = system()
@@ -378,6 +390,7 @@ def test_a_systems_bleeps_count_towards_its_own_send_limit(ward: Ward, settings:
     assert issue["code"] == "throttled"
 
 
+@pytest.mark.hazard("HZ-29")
 def test_every_action_of_a_system_is_in_the_history_under_its_name(ward: Ward) -> None:
     bleep_id = post(system(), alert()).json()["id"]
     entry = HistoryEntry.objects.filter(bleep_id=bleep_id).order_by("pk").first()

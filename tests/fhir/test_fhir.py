@@ -35,13 +35,23 @@ def valid(resource: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
+SECRETS: dict[str, str] = {}
+
+
 def token_for(scopes: list[str], client_id: str = "obs") -> str:
     _, secret = create_client(
         client_id=client_id, name=f"{client_id} system", scopes=scopes, now=timezone.now()
     )
+    SECRETS[client_id] = secret
+    return token_of(client_id, " ".join(scopes))
+
+
+def token_of(client_id: str, scope: str) -> str:
+    """A token for a client made here, with `scope` (space-separated scopes)."""
+    secret = SECRETS[client_id]
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     answer = token_request(
-        {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+        {"grant_type": "client_credentials", "scope": scope}, HTTP_AUTHORIZATION=f"Basic {basic}"
     )
     assert answer.status_code == 200, answer.content
     return str(answer.json()["access_token"])
@@ -404,3 +414,50 @@ def test_a_system_account_cannot_be_bleeped_by_name(ward: Ward) -> None:
         post(client, alert(recipient=[{"reference": f"Practitioner/{person_id}"}])), 422
     )
     assert issue["code"] == "not-found"
+
+
+# Every FHIR interaction × every scope: only its own scope opens it.
+INTERACTIONS = [
+    ("post", "/fhir/CommunicationRequest", SystemScope.COMMUNICATION_REQUEST_WRITE),
+    ("get", "/fhir/CommunicationRequest/{bleep}", SystemScope.COMMUNICATION_REQUEST_READ),
+    ("put", "/fhir/CommunicationRequest/{bleep}", SystemScope.COMMUNICATION_REQUEST_WRITE),
+    ("get", "/fhir/Communication", SystemScope.COMMUNICATION_REQUEST_READ),
+    ("get", "/fhir/PractitionerRole", SystemScope.PRACTITIONER_ROLE_READ),
+    ("get", "/fhir/PractitionerRole/{role}", SystemScope.PRACTITIONER_ROLE_READ),
+    ("get", "/fhir/Practitioner/{doctor}", SystemScope.PRACTITIONER_ROLE_READ),
+    ("get", "/fhir/Location/{location}", SystemScope.PRACTITIONER_ROLE_READ),
+]
+
+
+@pytest.mark.parametrize("scope", list(SystemScope))
+@pytest.mark.parametrize(("method", "path", "needed"), INTERACTIONS)
+def test_each_interaction_opens_to_its_own_scope_and_no_other(
+    ward: Ward, scope: SystemScope, method: str, path: str, needed: SystemScope
+) -> None:
+    sender = system(ALL_SCOPES, client_id="sender")
+    bleep = post(sender, alert()).json()["id"]
+    place = Location.objects.create(site=ward.role.site, name="Ward 9").pk
+    address = path.format(bleep=bleep, role=ward.role.pk, doctor=ward.doctor.pk, location=place)
+    # The same client that sent the bleep, with a token of one scope: only the scope can
+    # stand in the way.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_of('sender', scope)}")
+    body = json.dumps(
+        alert(id=str(bleep), status="revoked")
+        if method == "put"
+        else alert(identifier=[{"value": "another"}])
+    )
+    if method == "get":
+        answer = client.get(address)
+    else:
+        answer = getattr(client, method)(address, body, content_type="application/fhir+json")
+    if scope == needed:
+        assert answer.status_code in (200, 201), answer.content
+    else:
+        assert outcome(answer, 403)["code"] == "forbidden"
+
+
+def test_a_system_token_opens_nothing_under_the_phones_api(ward: Ward) -> None:
+    client = system()
+    for path in ("/api/me", "/api/bleeps", "/api/on-call"):
+        assert client.get(path).status_code == 401, path

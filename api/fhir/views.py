@@ -310,16 +310,22 @@ class CommunicationSearchView(FhirView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
-        query = request.query_params
-        unknown = sorted(set(query) - self.PARAMETERS)
-        if unknown:
-            raise FhirError(f"unsupported search parameter: {unknown[0]}", code="not-supported")
+        query = _search_query(request, self.PARAMETERS)
         copies = Delivery.objects.filter(bleep__sender=self.client_person(request))
         copies = _filter_copies(copies, query)
         found = list(
             copies.select_related("bleep", "recipient").order_by("bleep_id", "pk")[:SEARCH_LIMIT]
         )
         return Response(mapping.bundle(mapping.communications(found), self.base(request)))
+
+
+def _search_query(request: Request, supported: set[str]) -> Any:
+    """The search's parameters, refusing one the search does not support (FHIR's strict
+    handling: a parameter ignored would answer more than was asked)."""
+    unknown = sorted(set(request.query_params) - supported)
+    if unknown:
+        raise FhirError(f"unsupported search parameter: {unknown[0]}", code="not-supported")
+    return request.query_params
 
 
 def _filter_copies(copies: QuerySet[Delivery], query: Any) -> QuerySet[Delivery]:
@@ -376,10 +382,7 @@ class PractitionerRoleSearchView(FhirView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
-        query = request.query_params
-        unknown = sorted(set(query) - self.PARAMETERS)
-        if unknown:
-            raise FhirError(f"unsupported search parameter: {unknown[0]}", code="not-supported")
+        query = _search_query(request, self.PARAMETERS)
         at = timezone.now()
         if "date" in query:
             _, at = _prefixed_instant(query["date"], "date")

@@ -245,8 +245,11 @@ def callback_with_token(
     provider: OidcProvider,
     monkeypatch: pytest.MonkeyPatch,
     make: Any,
+    start_at: str = "/auth/sso/start",
 ) -> Any:
-    query = parse_qs(urlsplit(start(browser)).query)
+    """Start a sign-in at `start_at`, and finish it with the provider's token endpoint
+    answering the ID token `make` signs for the sign-in's nonce."""
+    query = parse_qs(urlsplit(str(browser.get(start_at)["Location"])).query)
     token = make(query["nonce"][0])
     monkeypatch.setattr(
         DjangoOAuth2App,
@@ -623,15 +626,13 @@ def test_bleep_can_prove_itself_to_the_provider_with_a_private_key_jwt(
 
 
 def admin_callback(browser: Client, provider: OidcProvider, monkeypatch: Any, **claims: Any) -> Any:
-    query = parse_qs(urlsplit(str(browser.get("/auth/sso/start?to=admin")["Location"])).query)
-    token = id_token(provider, query["nonce"][0], **claims)
-    monkeypatch.setattr(
-        DjangoOAuth2App,
-        "fetch_access_token",
-        lambda self, **kw: {"access_token": "at", "token_type": "Bearer", "id_token": token},
+    return callback_with_token(
+        browser,
+        provider,
+        monkeypatch,
+        lambda nonce: id_token(provider, nonce, **claims),
+        start_at="/auth/sso/start?to=admin",
     )
-    monkeypatch.setattr(DjangoOAuth2App, "userinfo", lambda self, **kw: OMAR | {"sub": "omar-sub"})
-    return browser.get(f"/auth/sso/callback?code=c&state={query['state'][0]}")
 
 
 def test_an_administrator_checked_with_two_factors_at_the_provider_opens_the_admin(

@@ -3,18 +3,16 @@ OperationOutcome, never a server error: a bounded property-based pass over its b
 search parameters."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from messaging.models import Bleep
 from tests.conftest import Ward
+from tests.escalation.test_worker_properties import rolled_back
 from tests.fhir.test_fhir import alert, system, valid
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +39,6 @@ ELEMENTS = [
     "contained",
     "id",
 ]
-
-
-@contextmanager
-def rolled_back() -> Iterator[None]:
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 @settings(

@@ -68,8 +68,11 @@ def _match(sign_in: ProviderSignIn) -> Person | None:
     if settings.OIDC_MATCH_CLAIM == "email" and sign_in.claims.get("email_verified") is False:
         # An address the provider has not verified is anyone's to type.
         return None
+    # An integrating system's account is nobody's to sign in as.
     people = list(
-        Person.objects.filter(**{f"{settings.OIDC_MATCH_FIELD}__iexact": value.strip()})[:2]
+        Person.objects.filter(**{f"{settings.OIDC_MATCH_FIELD}__iexact": value.strip()}).exclude(
+            job=Person.Job.SYSTEM
+        )[:2]
     )
     if len(people) > 1:
         raise SsoRefused(

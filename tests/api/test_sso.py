@@ -26,6 +26,7 @@ from messaging.exceptions import InvalidToken
 from messaging.models import Device, SignInMethod, SignInRecord, SsoHandoff, SsoIdentity
 from messaging.services import sso as sso_service
 from messaging.services.devices import authenticate_device
+from messaging.services.systems import create_client
 from rota.models import Person
 from tests import factories
 from tests.messaging.test_consumers import open_socket, read_until_caught_up
@@ -728,3 +729,18 @@ def test_a_job_can_come_from_entra_group_ids(settings: Any) -> None:
     settings.OIDC_JOB_MAP = {nurses: "nurse"}
     assert sso_service.job_from_claims({"groups": ["other", nurses]}) == "nurse"
     assert sso_service.job_from_claims({"groups": nurses}) == "nurse"
+
+
+def test_nobody_signs_in_as_an_integrating_systems_account(
+    sso: OidcProvider, settings: Any, db: None
+) -> None:
+    create_client(
+        client_id="patientrack",
+        name="Patientrack",
+        scopes=["system/PractitionerRole.read"],
+        now=timezone.now(),
+    )
+    settings.OIDC_MATCH_CLAIM, settings.OIDC_MATCH_FIELD = "preferred_username", "username"
+    sso.set_accounts({"intruder": {"preferred_username": "system.patientrack"}})
+    assert sign_in(Client(), sso, "intruder").status_code == 403
+    assert not SsoIdentity.objects.exists()

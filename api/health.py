@@ -1,5 +1,9 @@
 """`GET /healthz`: database, channel layer, escalation worker and the push backlog, each
-checked for real."""
+checked for real; and the probes an orchestrator asks of one process: `GET /livez` (the
+process answers: restart it if not) and `GET /readyz` (it can serve: its database and
+channel layer answer; send it no traffic if not). A dead worker or a push backlog is the
+whole system's trouble, which /healthz reports: restarting or unrouting every web process
+for it would make it worse."""
 
 import asyncio
 import weakref
@@ -35,6 +39,19 @@ Check = Callable[[], Awaitable[dict[str, Any]]]
 async def healthz(request: HttpRequest) -> JsonResponse:
     """Answer 200 when every part works, else 503 naming what is down."""
     checks = await run_checks(CHECKS, timeout=HEALTH_TIMEOUT_SECONDS)
+    down = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "down" if down else "ok", "down": down, **checks}
+    return JsonResponse(body, status=503 if down else 200)
+
+
+async def livez(request: HttpRequest) -> JsonResponse:
+    """Answer 200 while this process's event loop serves: nothing else is asked."""
+    return JsonResponse({"status": "ok"})
+
+
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when this process can serve (database and channel layer), else 503."""
+    checks = await run_checks(READY_CHECKS, timeout=HEALTH_TIMEOUT_SECONDS)
     down = [name for name, result in checks.items() if not result["ok"]]
     body = {"status": "down" if down else "ok", "down": down, **checks}
     return JsonResponse(body, status=503 if down else 200)
@@ -145,3 +162,5 @@ CHECKS: dict[str, Check] = {
     "worker": _worker,
     "pushes": _pushes,
 }
+# What this one process needs to serve requests and sockets.
+READY_CHECKS: dict[str, Check] = {"database": _database, "channel_layer": _channel_layer}

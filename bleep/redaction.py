@@ -12,8 +12,11 @@ import re
 from typing import Any
 
 from daphne.access import AccessLogGenerator
+from django.conf import settings
+from pythonjsonlogger.json import JsonFormatter
 
 REDACTED = "[redacted]"
+access_logger = logging.getLogger("bleep.access")
 
 _FEED_SECRET = re.compile(r"(/feeds/)[^/?#]+(\.ics)")
 _QUERY_CREDENTIAL = re.compile(
@@ -29,12 +32,30 @@ def redact_path(path: str) -> str:
 
 
 class RedactingAccessLogGenerator(AccessLogGenerator):
-    """daphne's access log, with secrets taken out of each path before it is written."""
+    """daphne's access log, with secrets taken out of each path before it is written; with
+    LOG_FORMAT=json, each entry goes through logging (`bleep.access`) as a JSON line with
+    its client, request, status and length as fields, like every other line."""
 
     def __call__(self, protocol: Any, action: Any, details: dict[str, Any]) -> None:
         if isinstance(details.get("path"), str):
             details = {**details, "path": redact_path(details["path"])}
         super().__call__(protocol, action, details)
+
+    def write_entry(
+        self,
+        host: Any,
+        date: Any,
+        request: Any,
+        status: Any = None,
+        length: Any = None,
+        ident: Any = None,
+        user: Any = None,
+    ) -> None:
+        if settings.LOG_FORMAT != "json":
+            super().write_entry(host, date, request, status, length, ident, user)
+            return
+        fields = {"client": host, "request": request, "status": status, "length": length}
+        access_logger.info("%s %s", request, status or "-", extra=fields)
 
 
 class RedactPathsFilter(logging.Filter):
@@ -47,3 +68,18 @@ class RedactPathsFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact_path(record.msg)
         return True
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """python-json-logger's JSON lines (LOG_FORMAT=json), every field redacted.
+
+    A JSON line carries a record's extra attributes too, which a plain line leaves out:
+    Django's `django.request` warnings, for one, attach the request, whose text is its path
+    and query string. Each field that is not a number is written as redacted text.
+    """
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        for key, value in list(log_data.items()):
+            if value is not None and not isinstance(value, bool | int | float):
+                log_data[key] = redact_path(value if isinstance(value, str) else str(value))
+        return dict(super().process_log_record(log_data))

@@ -144,7 +144,7 @@ if _https_only not in BOOLEANS:
 HTTPS_ONLY = BOOLEANS[_https_only] if _https_only else not DEBUG
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 # A monitor asks over plain HTTP on the private network; a redirect is not an answer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if HTTPS_ONLY else 0
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
@@ -455,15 +455,28 @@ SPECTACULAR_SETTINGS = {
 # One process runs the escalation loop inside the server unless the worker is separate.
 BLEEP_WORKER_IN_PROCESS = env.bool("BLEEP_WORKER_IN_PROCESS", default=EMBEDDED)
 
+# `plain` lines for a person, or `json` lines for a log collector (docs/operations.md).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ConfigurationError("set LOG_FORMAT to plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line (python-json-logger), for a log collector: the same fields,
+        # and the access log's client, request, status and length as fields of their own.
+        "json": {
+            "()": "bleep.redaction.RedactingJsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "filters": {"redact_paths": {"()": "bleep.redaction.RedactPathsFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_paths"],
         }
     },

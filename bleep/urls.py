@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.admin_site import BleepAdminSite
-from api.health import healthz
+from api.health import healthz, livez, readyz
 from api.views import sso
 from bleep import views
 
@@ -23,6 +23,8 @@ urlpatterns = [
     # Other hospital systems, as themselves (docs/fhir.md).
     path("fhir/", include("api.fhir.urls")),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
     # Single sign-on's browser pages (docs/sso.md); the app's part is under /api/auth/sso.
     path("auth/sso/start", sso.start, name="sso-start"),
     path("auth/sso/callback", sso.callback, name="sso-callback"),

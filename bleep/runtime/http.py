@@ -42,7 +42,7 @@ class RequestThreads:
     # Paths that never wait their turn: a monitor asking whether the server is up must be
     # answered within a second even when every request thread is held by requests waiting
     # on a database that is down, which is exactly when it asks (docs/safety/, HZ-16).
-    RESERVED_PATHS = frozenset({"/healthz"})
+    RESERVED_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
     # Paths that may take a long time (rota imports, exports and calendar feeds): they may
     # hold at most half the threads, so a nurse's bleep is never queued behind four of
     # them (docs/safety/, HZ-16). Imports themselves only store the file for a worker.

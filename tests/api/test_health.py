@@ -188,3 +188,24 @@ def test_healthz_is_503_naming_pushes_when_one_has_waited_longer_than_the_thresh
     assert response.status_code == 503
     assert response.json()["down"] == ["pushes"]
     assert "pushes are not leaving: 1 due" in response.json()["pushes"]["error"]
+
+
+def test_a_process_is_live_and_ready_without_a_worker_which_only_healthz_asks_about() -> None:
+    assert Client().get("/livez").json() == {"status": "ok"}
+    ready = Client().get("/readyz")
+    assert ready.status_code == 200
+    assert set(ready.json()) == {"status", "down", "database", "channel_layer"}
+    assert Client().get("/healthz").status_code == 503  # no worker has run
+
+
+def test_a_process_whose_channel_layer_fails_is_not_ready_but_still_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class BrokenLayer:
+        async def new_channel(self, prefix: str = "") -> str:
+            raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr("api.health.get_channel_layer", lambda: BrokenLayer())
+    ready = Client().get("/readyz")
+    assert (ready.status_code, ready.json()["down"]) == (503, ["channel_layer"])
+    assert Client().get("/livez").status_code == 200

@@ -43,12 +43,15 @@ async def test_no_more_than_the_limit_of_requests_run_at_once_and_the_rest_all_r
 
 
 @pytest.mark.hazard("HZ-16")
-async def test_healthz_is_answered_while_every_request_thread_is_held() -> None:
+@pytest.mark.parametrize("probe", ["/healthz", "/livez", "/readyz"])
+async def test_the_health_probes_are_answered_while_every_request_thread_is_held(
+    probe: str,
+) -> None:
     release = asyncio.Event()
     answered: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["path"] != "/healthz":
+        if scope["path"] != probe:
             await release.wait()  # a request waiting on a database that is down
         answered.append(scope["path"])
 
@@ -56,9 +59,9 @@ async def test_healthz_is_answered_while_every_request_thread_is_held() -> None:
     held = [asyncio.create_task(threads(_scope("/api/bleeps"), None, None)) for _ in range(4)]
     await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(threads(_scope("/healthz"), None, None), timeout=1)
+    await asyncio.wait_for(threads(_scope(probe), None, None), timeout=1)
 
-    assert answered == ["/healthz"]
+    assert answered == [probe]
     release.set()
     await asyncio.wait_for(asyncio.gather(*held), timeout=5)
 

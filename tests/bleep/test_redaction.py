@@ -1,9 +1,15 @@
 import io
+import json
 import logging
 
 import pytest
 
-from bleep.redaction import RedactingAccessLogGenerator, RedactPathsFilter, redact_path
+from bleep.redaction import (
+    RedactingAccessLogGenerator,
+    RedactingJsonFormatter,
+    RedactPathsFilter,
+    redact_path,
+)
 
 
 def test_a_feed_secret_in_a_path_is_redacted():
@@ -69,3 +75,15 @@ def test_every_handler_a_django_request_warning_reaches_redacts_paths() -> None:
     assert handlers
     for handler in handlers:
         assert any(isinstance(f, RedactPathsFilter) for f in handler.filters), handler
+
+
+def test_a_json_log_line_redacts_the_extra_fields_a_plain_line_leaves_out() -> None:
+    formatter = RedactingJsonFormatter("%(levelname)s %(name)s %(message)s")
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, "", 0, "Unauthorized: %s", ("/api/me",), None
+    )
+    record.request = "<ASGIRequest: GET '/api/me?token=s3cr3t'>"
+    record.status_code = 401
+    line = json.loads(formatter.format(record))
+    assert line["request"] == "<ASGIRequest: GET '/api/me?token=[redacted]"
+    assert (line["status_code"], line["message"]) == (401, "Unauthorized: /api/me")

@@ -5,6 +5,7 @@ a person: not with a device token, a calendar feed's URL, a push subscription, o
 """
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,13 +27,17 @@ from tests.push_service import PushService
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PUSH_WAIT_SECONDS = 15
+NHS_NUMBER = "9434765919"
 
 
 @contextmanager
-def running_server_for(server_log: Path, push_service: PushService) -> Iterator[Server]:
+def running_server_for(
+    server_log: Path, push_service: PushService, log_format: str = "plain"
+) -> Iterator[Server]:
     """The server with its access log on and every logger at DEBUG, reaching `push_service`."""
     env = {
         "LOG_LEVEL": "DEBUG",
+        "LOG_FORMAT": log_format,
         # Nothing a process printed may stay in a buffer when it is stopped.
         "PYTHONUNBUFFERED": "1",
         "PUSH_HOSTS": ",".join(settings.PUSH_HOSTS),
@@ -83,22 +88,29 @@ async def use_every_secret(server: Server, push_service: PushService, doctor_id:
             sent = await http.post(
                 "/api/bleeps",
                 headers=bearer(nurse),
-                json={"bleep_number": "2345", "priority": "urgent", "message": "Bed 4 NEWS 7"},
+                json={
+                    "bleep_number": "2345",
+                    "priority": "urgent",
+                    "message": "Bed 4 NEWS 7",
+                    "nhs_number": NHS_NUMBER,
+                },
             )
             assert sent.status_code == 201, sent.text
             await wait_for_push(push_service)
         assert (await http.post("/api/auth/logout", headers=bearer(nurse))).status_code == 204
     endpoint_id = subscription.endpoint.rsplit("/", 1)[1]
     secrets = [nurse, doctor, operator, feed_token, wrong_feed, endpoint_id, subscription.auth]
-    return [*secrets, factories.PASSWORD]
+    # A patient identifier is no secret of the server's, but no log line may carry one.
+    return [*secrets, factories.PASSWORD, NHS_NUMBER]
 
 
 @pytest.mark.hazard("HZ-08")
+@pytest.mark.parametrize("log_format", ["plain", "json"])
 async def test_no_token_or_secret_used_in_a_run_appears_anywhere_in_the_servers_output(
-    push_service: PushService, server_log: Path
+    push_service: PushService, server_log: Path, log_format: str
 ) -> None:
     people: dict[str, Person] = await database_sync_to_async(hospital)()
-    with running_server_for(server_log, push_service) as server:
+    with running_server_for(server_log, push_service, log_format) as server:
         secrets = await use_every_secret(server, push_service, people["doctor"].pk)
 
     output = server_log.read_text(errors="replace")
@@ -107,3 +119,15 @@ async def test_no_token_or_secret_used_in_a_run_appears_anywhere_in_the_servers_
     # The run was logged, with its secrets taken out: silence cannot pass.
     assert f"/api/rota/feeds/{REDACTED}.ics" in output
     assert "/api/auth/login" in output
+    if log_format == "json":
+        # Every line the logging or the access log wrote is one JSON object.
+        entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+        access = [e for e in entries if e["logger"] == "bleep.access"]
+        assert any(e["request"].startswith("POST /api/auth/login") for e in access)
+        assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+        plain = [
+            line
+            for line in output.splitlines()
+            if not line.startswith(("{", "-----", "Bleep on ")) and line.strip()
+        ]
+        assert plain == [], plain[:3]

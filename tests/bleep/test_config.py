@@ -191,5 +191,6 @@ def test_push_hosts_take_names_wildcards_ports_and_ip_literals_in_lower_case() -
             check_push_hosts([bad])
 
 
-def test_the_jobs_single_sign_on_may_give_are_the_jobs_a_person_can_have() -> None:
-    assert set(SSO_JOBS) == set(Person.Job.values)
+def test_the_jobs_single_sign_on_may_give_are_every_human_job() -> None:
+    # An integrating system's account is no job a provider's claim may give.
+    assert set(SSO_JOBS) == set(Person.Job.values) - {Person.Job.SYSTEM}

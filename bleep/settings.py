@@ -455,6 +455,8 @@ SPECTACULAR_SETTINGS = {
 # One process runs the escalation loop inside the server unless the worker is separate.
 BLEEP_WORKER_IN_PROCESS = env.bool("BLEEP_WORKER_IN_PROCESS", default=EMBEDDED)
 
+# The bearer token a Prometheus scrape of /metrics must send; metrics are off without one.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # `plain` lines for a person, or `json` lines for a log collector (docs/operations.md).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in {"plain", "json"}:

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from api.admin_site import BleepAdminSite
 from api.health import healthz, livez, readyz
+from api.metrics import metrics
 from api.views import sso
 from bleep import views
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # Single sign-on's browser pages (docs/sso.md); the app's part is under /api/auth/sso.
     path("auth/sso/start", sso.start, name="sso-start"),
     path("auth/sso/callback", sso.callback, name="sso-callback"),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import Serializer
 
-from bleep import json_depth
+from bleep import json_depth, metrics
 from bleep.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from bleep.runtime.consumers import DirectDispatch
 from bleep.runtime.db_threads import on_db_thread
@@ -105,6 +105,7 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self._stop_auth_timer()
         if self.device is not None:
+            metrics.OPEN_SOCKETS.dec()
             await self.channel_layer.group_discard(
                 events.user_group(self.device.user_id), self.channel_name
             )
@@ -218,6 +219,7 @@ class DeviceConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         (docs/safety/, HZ-22). Only a device with nothing to resume from gets a snapshot.
         """
         device = await on_db_thread(devices.authenticate_device)(token=token, now=timezone.now())
+        metrics.OPEN_SOCKETS.inc()
         self.device, self.last_seq = device, last_seq
         # Join before reading the backlog: an event committed in between arrives live and
         # is dropped or gap-filled by its number, never lost.

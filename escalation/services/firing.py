@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from bleep import metrics
 from escalation.models import BleepPlan, Deadline, StepAction, WorkerHeartbeat
 from escalation.plans import PlanStep, in_tail, step_of_plan
 from escalation.services.pushing import push_to
@@ -56,6 +57,11 @@ def fire_due_deadlines(*, now: datetime, clock: Callable[[], datetime] | None = 
         store_events()
         took_effect_at = clock() if clock is not None else now
         Deadline.objects.filter(pk__in=fired).update(fired_at=now, took_effect_at=took_effect_at)
+    # Committed: count them (a retried turn counts only the turn that committed).
+    done = set(fired)
+    metrics.count_steps_fired(
+        due=[d.due_at for d in due if d.pk in done], took_effect_at=took_effect_at
+    )
     return len(fired)
 
 

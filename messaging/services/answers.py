@@ -3,6 +3,7 @@ and replies in its thread."""
 
 from datetime import datetime
 
+from bleep import metrics
 from messaging import events
 from messaging.actions import Action
 from messaging.exceptions import (
@@ -37,6 +38,11 @@ def record_receipt(*, device: Device, bleep_id: int, action: Action, now: dateti
         reachability.note_confirmed(device=device, now=now)
         if not allows(DELIVERY_TRANSITIONS, DeliveryStatus(delivery.status), action):
             return delivery
+        if action == Action.DELIVER:
+            # Since the copy last moved: its send, or the reminder that woke the phone.
+            metrics.count_delivered(
+                priority=delivery.bleep.priority, sent_at=delivery.updated_at, at=now
+            )
         move_delivery(delivery=delivery, device=device, action=action, now=now)
         append_events(
             user_ids=[delivery.bleep.sender_id, delivery.recipient_id],
@@ -70,6 +76,7 @@ def acknowledge_bleep(
         move_bleep(
             bleep=bleep, actor=device.user, device=device, action=Action.ACKNOWLEDGE, now=now
         )
+        metrics.count_acknowledged(priority=bleep.priority, sent_at=bleep.created_at, at=now)
         append_events(
             user_ids=participants(bleep), event=events.bleep_acknowledged(delivery), now=now
         )

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bleep import metrics
 from bleep.runtime.orm import prefetch_known
 from messaging import events
 from messaging.actions import WIDENINGS, Action
@@ -131,6 +132,7 @@ def create_bleep(
         record_all(
             [sent, *_delivery_entries(deliveries, actor=sender, device=device, action=Action.SEND)]
         )
+        metrics.count_sent(priority=bleep.priority)
         # The rows just written are the bleep's deliveries: readers of `bleep.deliveries`
         # (its events, its answer to the sender) need not read them back.
         prefetch_known(bleep, "deliveries", deliveries)

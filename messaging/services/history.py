@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from bleep import metrics
 from messaging.actions import Action
 from messaging.models import (
     Bleep,
@@ -139,6 +140,7 @@ def record_channel_outcome(
     detail: dict[str, object] = {"channel": channel, "outcome": outcome}
     if why:
         detail["why"] = why[:200]
+    metrics.count_channel_send(channel=channel, outcome=outcome)
     return record(
         bleep=bleep,
         actor=None,

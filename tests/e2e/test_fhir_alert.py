@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from messaging.models import DeliveryStatus, SystemScope
 from messaging.services.systems import create_client
@@ -43,10 +43,15 @@ def test_an_observations_alert_reaches_the_doctors_phone_and_its_answer_comes_ba
     bleep_server: Server, chromium: Browser, people: dict[str, Person], server_log: Path
 ) -> None:
     doctor = sign_in(phone(chromium), bleep_server, "omar.haddad")
-    fhir = httpx.Client(
+    with httpx.Client(
         base_url=f"{bleep_server.url}/fhir",
         headers={"Authorization": f"Bearer {system_token(bleep_server)}", "Accept": FHIR},
-    )
+    ) as fhir:
+        ask_and_follow(fhir, doctor, people)
+
+
+def ask_and_follow(fhir: httpx.Client, doctor: Page, people: dict[str, Person]) -> None:
+    """Send the alert, acknowledge it on the doctor's phone, and follow it to `completed`."""
     alert: dict[str, Any] = {
         "resourceType": "CommunicationRequest",
         "identifier": [{"system": "https://patientrack.example/alerts", "value": "n2-77"}],

@@ -26,6 +26,7 @@ from bleep.database import RETRY_AFTER_SECONDS, is_database_unavailable
 from bleep.transitions import IllegalMove
 from escalation.exceptions import InvalidEscalationData, PolicyChangeNotAllowed
 from messaging.exceptions import (
+    AnalyticsNotAllowed,
     BleepNotFound,
     ContactNotFound,
     DeviceNotFound,
@@ -123,6 +124,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     ChangeNotAllowed: NOT_ALLOWED,
     PolicyChangeNotAllowed: NOT_ALLOWED,
     AuditTrailNotFound: (status.HTTP_404_NOT_FOUND, "not_found", "not found"),
+    AnalyticsNotAllowed: (
+        status.HTTP_403_FORBIDDEN,
+        "forbidden",
+        "only clinical safety officers and rota managers read the analytics",
+    ),
     NoHolderInChain: (
         status.HTTP_409_CONFLICT,
         "no_holder",

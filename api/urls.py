@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.views import (
+    analytics,
     auth,
     bleeps,
     calendars,
@@ -23,6 +24,11 @@ urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="login"),
     path("auth/logout", auth.LogoutView.as_view(), name="logout"),
     path("auth/sso", sso.SsoSettingsView.as_view(), name="sso-settings"),
+    path(
+        "analytics/response-times",
+        analytics.ResponseTimesView.as_view(),
+        name="analytics-response-times",
+    ),
     path("auth/sso/exchange", sso.SsoExchangeView.as_view(), name="sso-exchange"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),

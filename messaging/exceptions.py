@@ -203,3 +203,7 @@ class SystemClientRefused(MessagingError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class AnalyticsNotAllowed(MessagingError):
+    """Only clinical safety officers and rota managers read the response-time analytics."""

@@ -29,6 +29,12 @@ urlpatterns = [
         analytics.ResponseTimesView.as_view(),
         name="analytics-response-times",
     ),
+    path(
+        "analytics/response-times.csv",
+        analytics.ResponseTimesCsvView.as_view(),
+        name="analytics-response-times-csv",
+    ),
+    path("analytics/history.csv", analytics.HistoryExportView.as_view(), name="analytics-history"),
     path("auth/sso/exchange", sso.SsoExchangeView.as_view(), name="sso-exchange"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),

@@ -15,16 +15,10 @@ from messaging.models import Priority
 MAX_ANALYTICS_RANGE = timedelta(days=366)
 
 
-class ResponseTimesQuerySerializer(StrictSerializer):
+class PeriodQuerySerializer(StrictSerializer):
+    """A period of at most a year: `from` (inclusive) and `to` (exclusive)."""
+
     to = OffsetDateTimeField(help_text="The end of the period (exclusive).")
-    by = serializers.ChoiceField(
-        choices=DIMENSIONS,
-        help_text="Group by role, team, ward, priority, hour (of the site's clock), weekday "
-        "(weekday or weekend) or daynight (night is 20:00 to 08:00).",
-    )
-    priority = serializers.ChoiceField(
-        choices=Priority.choices, required=False, help_text="Only bleeps of this priority."
-    )
 
     def get_fields(self) -> dict[str, Field]:
         # "from" is a Python keyword, so it cannot be declared as a class attribute.
@@ -39,6 +33,19 @@ class ResponseTimesQuerySerializer(StrictSerializer):
                 {"to": [f"at most {MAX_ANALYTICS_RANGE.days} days after from"]}
             )
         return attrs
+
+
+class ResponseTimesQuerySerializer(PeriodQuerySerializer):
+    """A period, and how to group its bleeps."""
+
+    by = serializers.ChoiceField(
+        choices=DIMENSIONS,
+        help_text="Group by role, team, ward, priority, hour (of the site's clock), weekday "
+        "(weekday or weekend) or daynight (night is 20:00 to 08:00).",
+    )
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, help_text="Only bleeps of this priority."
+    )
 
 
 class TimingSerializer(serializers.Serializer):

@@ -46,7 +46,13 @@ class RequestThreads:
     # Paths that may take a long time (rota imports, exports and calendar feeds): they may
     # hold at most half the threads, so a nurse's bleep is never queued behind four of
     # them (docs/safety/, HZ-16). Imports themselves only store the file for a worker.
-    BULK_PREFIXES = ("/api/rota/imports/", "/api/rota/exports/", "/api/rota/feeds/")
+    # Analytics and their exports read a period's bleeps, up to a year.
+    BULK_PREFIXES = (
+        "/api/rota/imports/",
+        "/api/rota/exports/",
+        "/api/rota/feeds/",
+        "/api/analytics/",
+    )
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app

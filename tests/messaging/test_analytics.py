@@ -3,8 +3,11 @@ oracle computes each group from the generated moments, in Python, independently 
 query. October 2026 holds the clock change (25 October, 02:00 BST → 01:00 GMT) and nights
 that cross midnight."""
 
+import csv
+import io
 import random
 import statistics
+import tracemalloc
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,9 +18,15 @@ from rest_framework.test import APIClient
 
 from escalation.services.sending import send_bleep
 from messaging.actions import Action
-from messaging.analytics import DIMENSIONS, Timing, response_times
+from messaging.analytics import (
+    DIMENSIONS,
+    HISTORY_COLUMNS,
+    Timing,
+    history_rows,
+    response_times,
+)
 from messaging.exceptions import AnalyticsNotAllowed
-from messaging.models import Device
+from messaging.models import Bleep, Device, HistoryEntry
 from messaging.services.answers import acknowledge_bleep, record_receipt
 from rota.models import Location, Person, Role, RotaManagerScope, Shift
 from tests import factories
@@ -253,3 +262,96 @@ def test_the_api_answers_an_auditor_and_refuses_a_nurse_naming_bad_parameters(
 
 def test_no_bleep_in_the_period_is_no_group(db: None) -> None:
     assert response_times(viewer=auditor(), start=START, end=END, by="role") == []
+
+
+def csv_of(answer: Any) -> list[list[str]]:
+    assert answer.status_code == 200, answer.content if hasattr(answer, "content") else answer
+    assert answer["Content-Type"].startswith("text/csv")
+    text = b"".join(answer.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def reader_client(person: Person) -> APIClient:
+    _, token = factories.make_device(person)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_the_figures_export_as_csv_the_same_as_the_api_answers(month: Month) -> None:
+    client = reader_client(auditor())
+    query = {"from": START.isoformat(), "to": END.isoformat(), "by": "role"}
+    rows = csv_of(client.get("/api/analytics/response-times.csv", query))
+    assert rows[0][:3] == ["key", "name", "bleeps"]
+    figures = client.get("/api/analytics/response-times", query).json()["results"]
+    assert [(r[0], int(r[2])) for r in rows[1:]] == [(g["key"], g["bleeps"]) for g in figures]
+    median = rows[0].index("acknowledged_median_s")
+    assert [float(r[median]) for r in rows[1:]] == [g["acknowledged"]["median"] for g in figures]
+
+
+def test_the_history_exports_as_csv_scoped_and_without_patient_details(month: Month) -> None:
+    everything = csv_of(
+        reader_client(auditor()).get(
+            "/api/analytics/history.csv", {"from": START.isoformat(), "to": END.isoformat()}
+        )
+    )
+    assert everything[0] == HISTORY_COLUMNS
+    assert len(everything) - 1 == HistoryEntry.objects.count()
+    manager = factories.make_person("rota.boss", job=Person.Job.ROTA_MANAGER)
+    RotaManagerScope.objects.create(person=manager, team=month.roles[0].team)
+    theirs = csv_of(
+        reader_client(manager).get(
+            "/api/analytics/history.csv", {"from": START.isoformat(), "to": END.isoformat()}
+        )
+    )
+    role = HISTORY_COLUMNS.index("role")
+    assert {row[role] for row in theirs[1:]} == {month.roles[0].name}
+    text = "\n".join(",".join(row) for row in everything)
+    assert factories.draft(month.roles[0]).message not in text
+
+
+def test_a_nurse_is_refused_the_history_before_any_of_it_is_sent(month: Month) -> None:
+    nurse = Person.objects.get(username="amina.okafor")
+    answer = reader_client(nurse).get(
+        "/api/analytics/history.csv", {"from": START.isoformat(), "to": END.isoformat()}
+    )
+    assert answer.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_export_streams_in_memory_that_does_not_grow_with_its_length() -> None:
+    reader = auditor()
+    bleep = Bleep.objects.create(
+        sender=factories.make_person("amina.okafor", job=Person.Job.NURSE),
+        message="m",
+        created_at=START,
+        role=factories.make_role(),
+    )
+    small = export_peak(reader, bleep, add=3_000)
+    large = export_peak(reader, bleep, add=27_000)
+    # Ten times the rows, and the peak grows by a chunk's worth at most, not by the file.
+    assert large - small < 2_000_000, (small, large)
+
+
+class Discard:
+    """Where the rows go: nowhere, as a response streamed to a client keeps none of them."""
+
+    def write(self, value: str) -> int:
+        return len(value)
+
+
+def export_peak(reader: Person, bleep: Bleep, *, add: int) -> int:
+    """Add `add` entries to the history and return the peak memory of streaming it all."""
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(bleep=bleep, action="deliver", to_status="open", at=START, hash="h" * 64)
+        for _ in range(add)
+    )
+    writer = csv.writer(Discard())
+    tracemalloc.start()
+    count = sum(
+        1 for row in history_rows(viewer=reader, start=START, end=END) if writer.writerow(row)
+    )
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == HistoryEntry.objects.count() + 1
+    return peak

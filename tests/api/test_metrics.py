@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -83,15 +84,16 @@ def test_a_bleeps_life_moves_each_counter_and_histogram_by_the_right_amount(
     # Its first step falls due; the worker fires it 3 s late.
     first = Deadline.objects.get(bleep=bleep, step=1)
     fire_due_deadlines(now=first.due_at + timedelta(seconds=3))
-    record_channel_outcome(
-        bleep_id=bleep.pk,
-        recipient_id=ward.doctor.pk,
-        action=Action.PUSH,
-        channel="push",
-        outcome="sent",
-        why="",
-        now=sent_at,
-    )
+    with transaction.atomic():  # as the push sender records it: in its own transaction
+        record_channel_outcome(
+            bleep_id=bleep.pk,
+            recipient_id=ward.doctor.pk,
+            action=Action.PUSH,
+            channel="push",
+            outcome="sent",
+            why="",
+            now=sent_at,
+        )
     acknowledge_bleep(
         device=ward.doctor_device,
         bleep_id=bleep.pk,

@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import Any
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +15,24 @@ from rest_framework.views import APIView
 from api.serializers import analytics as serializers
 from api.views.base import ListView, person_of, valid_data
 from api.views.calendars import CSV_TYPE, IgnoreClientContentNegotiation
-from messaging.analytics import group_rows, history_rows, response_times, visible_bleeps
+from messaging.analytics import (
+    Group,
+    group_rows,
+    history_rows,
+    response_times,
+    visible_bleeps,
+)
+
+
+def groups_asked(request: Request, params: dict[str, Any]) -> list[Group]:
+    """The groups a checked ResponseTimesQuerySerializer's parameters ask for."""
+    return response_times(
+        viewer=person_of(request),
+        start=params["from"],
+        end=params["to"],
+        by=params["by"],
+        priority=params.get("priority"),
+    )
 
 
 class ResponseTimesView(ListView):
@@ -26,13 +44,7 @@ class ResponseTimesView(ListView):
     )
     def get(self, request: Request) -> Response:
         params = self.filters(serializers.ResponseTimesQuerySerializer)
-        groups = response_times(
-            viewer=person_of(request),
-            start=params["from"],
-            end=params["to"],
-            by=params["by"],
-            priority=params.get("priority"),
-        )
+        groups = groups_asked(request, params)
         return self.page(
             [asdict(group) for group in groups],
             lambda page: serializers.ResponseTimesGroupSerializer(page, many=True).data,
@@ -65,13 +77,7 @@ class ResponseTimesCsvView(APIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         params = valid_data(serializers.ResponseTimesQuerySerializer, request.query_params)
-        groups = response_times(
-            viewer=person_of(request),
-            start=params["from"],
-            end=params["to"],
-            by=params["by"],
-            priority=params.get("priority"),
-        )
+        groups = groups_asked(request, params)
         return csv_stream(group_rows(groups), f"response-times-by-{params['by']}.csv")
 
 

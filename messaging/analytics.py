@@ -24,7 +24,8 @@ from messaging.models import Bleep, Delivery, HistoryEntry
 from rota.models import Person
 from rota.permissions import managed_teams
 
-DIMENSIONS = ("role", "team", "ward", "priority", "hour", "weekday", "daynight")
+DIMENSIONS = ("role", "team", "ward", "priority", "hour", "weekday", "daynight", "weekhour", "day")
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Night is from 20:00 to 08:00 on the site's clock: the hospital-at-night hours.
 NIGHT_FROM_HOUR, NIGHT_TO_HOUR = 20, 8
 ESCALATING = (Action.ESCALATE, Action.NOTIFY_SWITCHBOARD, Action.BROADCAST_TEAM)
@@ -201,6 +202,16 @@ def _weekday(bleep: Moments) -> tuple[object, str]:
     return ("weekend", "weekend") if _local(bleep).weekday() >= 5 else ("weekday", "weekday")
 
 
+def _weekhour(bleep: Moments) -> tuple[object, str]:
+    local = _local(bleep)
+    return (local.weekday() * 24 + local.hour, f"{DAY_NAMES[local.weekday()]} {local.hour:02d}:00")
+
+
+def _day(bleep: Moments) -> tuple[object, str]:
+    day = _local(bleep).date().isoformat()
+    return (day, day)
+
+
 KEYS: dict[str, Callable[[Moments], tuple[object, str]]] = {
     "role": lambda bleep: _named(bleep.role),
     "team": lambda bleep: _named(bleep.team),
@@ -209,6 +220,8 @@ KEYS: dict[str, Callable[[Moments], tuple[object, str]]] = {
     "hour": lambda bleep: (_local(bleep).hour, f"{_local(bleep).hour:02d}:00"),
     "weekday": _weekday,
     "daynight": _daynight,
+    "weekhour": _weekhour,
+    "day": _day,
 }
 
 

@@ -41,7 +41,8 @@ class ResponseTimesQuerySerializer(PeriodQuerySerializer):
     by = serializers.ChoiceField(
         choices=DIMENSIONS,
         help_text="Group by role, team, ward, priority, hour (of the site's clock), weekday "
-        "(weekday or weekend) or daynight (night is 20:00 to 08:00).",
+        "(weekday or weekend), daynight (night is 20:00 to 08:00), weekhour (the hour of the "
+        "week, Monday 00:00 first) or day (the site's date).",
     )
     priority = serializers.ChoiceField(
         choices=Priority.choices, required=False, help_text="Only bleeps of this priority."

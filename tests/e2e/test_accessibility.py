@@ -25,7 +25,7 @@ from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from rota.models import Location, Person
+from rota.models import Location, Person, Role, RotaManagerScope
 from tests import factories
 from tests.e2e.axe import run_axe
 from tests.e2e.browser import PHONE, WAIT_MS, hospital, sign_in
@@ -94,6 +94,7 @@ SCREENS = [
     "sign-in ending, password asked",
     "emergency",
     "board, flood alert",
+    "figures",
 ]
 # Where Tab is walked: one screen of each kind, in light and at 200% zoom in dark.
 FOCUS_SCREENS = [
@@ -349,6 +350,10 @@ def module_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     with django_db_blocker.unblock():
         hospital()
         manager = factories.make_person("fiona.hale", job=Person.Job.ROTA_MANAGER)
+        # Her figures then hold the tour's bleeps to the registrar.
+        RotaManagerScope.objects.create(
+            person=manager, team=Role.objects.get(bleep_number="2345").team
+        )
         # The server runs with the production hasher, not the tests' fast one.
         hasher = PBKDF2PasswordHasher()
         manager.password = hasher.encode(factories.PASSWORD, hasher.salt())
@@ -497,6 +502,12 @@ def two_step_screens(tour: Tour, chromium: Browser, server: Server) -> None:
     first.get_by_role("button", name="Confirm").click()
     expect(first.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     tour.look(first, "two-step sign-in, recovery codes")
+    first.locator("#codes-kept").check()
+    first.get_by_role("button", name="Continue").click()
+    first.get_by_role("link", name="Figures").click()
+    expect(first.locator("#figures-status")).to_have_text(re.compile(r"^\d+ bleeps\.$"))
+    expect(first.locator("#figure-roles svg rect")).not_to_have_count(0)
+    tour.look(first, "figures")
     first.context.close()
 
     second = device(chromium).new_page()

@@ -170,6 +170,10 @@ def oracle_key(sent: Sent, by: str) -> str:
         return str(local.hour)
     if by == "weekday":
         return "weekend" if local.weekday() >= 5 else "weekday"
+    if by == "weekhour":
+        return str(local.weekday() * 24 + local.hour)
+    if by == "day":
+        return local.date().isoformat()
     return "night" if local.hour >= 20 or local.hour < 8 else "day"
 
 

@@ -12,6 +12,7 @@ import { store, subscribe } from "./store.js";
 import { announce, duration, h, learnWords, replace } from "./ui.js";
 import { renderBleep } from "./views/bleep.js";
 import { renderBoard } from "./views/board.js";
+import { renderFigures } from "./views/figures.js";
 import { renderInbox } from "./views/inbox.js";
 import { renderAccount } from "./views/mfa.js";
 import { renderSend } from "./views/send.js";
@@ -23,7 +24,8 @@ const SECTIONS = [
   { route: "send", label: "Send", render: renderSend },
   { route: "inbox", label: "Inbox", render: renderInbox },
   { route: "sent", label: "Sent", render: renderSent },
-  { route: "board", label: "Board", render: renderBoard, only: "switchboard" },
+  { route: "board", label: "Board", render: renderBoard, only: ["switchboard"] },
+  { route: "figures", label: "Figures", render: renderFigures, only: ["auditor", "rota_manager"] },
 ];
 const HOME = { nurse: "send", switchboard: "board" };
 
@@ -36,7 +38,7 @@ function route() {
 }
 
 function sections() {
-  return SECTIONS.filter((section) => !section.only || (store.me && store.me.job === section.only));
+  return SECTIONS.filter((section) => !section.only || (store.me && section.only.includes(store.me.job)));
 }
 
 function show() {

@@ -13,7 +13,7 @@ PORT ?= 8000
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py seed_demo --month --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev $(NODE_MODULES) lint

@@ -1,10 +1,15 @@
-"""Build the demo hospital (idempotent) and print how to try it."""
+"""Build the demo hospital (idempotent) and print how to try it; with --month, play a month
+of its bleeps first, for the Figures tab (escalation.demo).
+
+Here rather than in rota: the month is played through the escalation and messaging services,
+which the rota app may not import."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from escalation.demo import seed_demo_month
 from rota import demo
 from rota.models import Location
 from rota.selectors import get_role, holders_at
@@ -55,10 +60,19 @@ class Command(BaseCommand):
             default=DEFAULT_URL,
             help=f"where the server is, for the example (default {DEFAULT_URL})",
         )
+        parser.add_argument(
+            "--month",
+            action="store_true",
+            help="also play the last 30 days of bleeps (once: skipped if any are there)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now, url = timezone.now(), options["url"].rstrip("/")
         site = seed_demo_hospital(today=timezone.localdate(now))
+        if options["month"]:
+            played = seed_demo_month(now=now)
+            if played:
+                self.stdout.write(f"Played {played} bleeps of the last 30 days (the Figures tab).")
         registrar = next(iter(holders_at(role=get_role(bleep_number="2345"), at=now)), None)
         switchboard = next(iter(holders_at(role=get_role(bleep_number="1000"), at=now)), None)
         self.stdout.write(

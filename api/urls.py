@@ -35,6 +35,7 @@ urlpatterns = [
         name="analytics-response-times-csv",
     ),
     path("analytics/history.csv", analytics.HistoryExportView.as_view(), name="analytics-history"),
+    path("analytics/load", analytics.LoadView.as_view(), name="analytics-load"),
     path("auth/sso/exchange", sso.SsoExchangeView.as_view(), name="sso-exchange"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<int:device_id>", auth.DeviceDetailView.as_view(), name="device"),

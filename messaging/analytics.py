@@ -9,19 +9,21 @@ are done here, where the site's time zone (clock changes included) is known.
 """
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from messaging.actions import Action
 from messaging.exceptions import AnalyticsNotAllowed
 from messaging.models import Bleep, Delivery, HistoryEntry
-from rota.models import Person
+from rota.models import Person, Shift, Team
 from rota.permissions import managed_teams
 
 DIMENSIONS = ("role", "team", "ward", "priority", "hour", "weekday", "daynight", "weekhour", "day")
@@ -51,6 +53,8 @@ class Group:
     read: Timing
     acknowledged: Timing
     escalated: int
+    # How many bleeps escalation took as far as each step of their plan ("2": 5).
+    escalated_to_step: dict[str, int]
     declined: int
     redirected: int
     reached_switchboard: int
@@ -70,20 +74,28 @@ class Moments:
     read_at: datetime | None
     acknowledged_at: datetime | None
     escalations: int
+    furthest_step: int | None
     declines: int
     redirects: int
     reached_switchboard: bool
 
 
-def visible_bleeps(viewer: Person) -> QuerySet[Bleep]:
-    """The bleeps `viewer` may analyse: every one for a clinical safety officer (or anyone
-    an administrator lets read bleeps' history), those to their teams' roles for a rota
-    manager; AnalyticsNotAllowed else."""
+def analysed_teams(viewer: Person) -> QuerySet[Team] | None:
+    """The teams whose roles' bleeps and shifts `viewer` may analyse: None for all (a
+    clinical safety officer, or anyone an administrator lets read bleeps' history), the
+    teams they manage for a rota manager; AnalyticsNotAllowed for anyone else. The one
+    place the rule lives."""
     if viewer.job == Person.Job.AUDITOR or viewer.has_perm("messaging.view_historyentry"):
-        return Bleep.objects.all()
+        return None
     if viewer.job == Person.Job.ROTA_MANAGER:
-        return Bleep.objects.filter(role__team__in=managed_teams(viewer))
+        return managed_teams(viewer)
     raise AnalyticsNotAllowed()
+
+
+def visible_bleeps(viewer: Person) -> QuerySet[Bleep]:
+    """The bleeps `viewer` may analyse (`analysed_teams`)."""
+    teams = analysed_teams(viewer)
+    return Bleep.objects.all() if teams is None else Bleep.objects.filter(role__team__in=teams)
 
 
 def moments(bleeps: QuerySet[Bleep]) -> list[Moments]:
@@ -97,6 +109,10 @@ def moments(bleeps: QuerySet[Bleep]) -> list[Moments]:
             read_at=Min("history__at", filter=Q(history__action=Action.READ)),
             acknowledged_at=Min("history__at", filter=Q(history__action=Action.ACKNOWLEDGE)),
             escalations=Count("history", filter=Q(history__action__in=ESCALATING)),
+            furthest_step=Max(
+                Cast(KeyTextTransform("step", "history__detail"), IntegerField()),
+                filter=Q(history__action__in=ESCALATING),
+            ),
             declines=Count("history", filter=Q(history__action=Action.DECLINE)),
             redirects=Count("history", filter=Q(history__action=Action.REDIRECT)),
             reached_switchboard=Exists(switchboard),
@@ -115,6 +131,7 @@ def moments(bleeps: QuerySet[Bleep]) -> list[Moments]:
             "read_at",
             "acknowledged_at",
             "escalations",
+            "furthest_step",
             "declines",
             "redirects",
             "reached_switchboard",
@@ -133,6 +150,7 @@ def moments(bleeps: QuerySet[Bleep]) -> list[Moments]:
             read_at=read_at,
             acknowledged_at=acknowledged_at,
             escalations=escalations,
+            furthest_step=furthest_step,
             declines=declines,
             redirects=redirects,
             reached_switchboard=bool(switchboard_reached),
@@ -151,6 +169,7 @@ def moments(bleeps: QuerySet[Bleep]) -> list[Moments]:
             read_at,
             acknowledged_at,
             escalations,
+            furthest_step,
             declines,
             redirects,
             switchboard_reached,
@@ -234,6 +253,12 @@ def _group(key: object, name: str, rows: list[Moments]) -> Group:
         read=timing(r.read_at - r.sent_at for r in rows if r.read_at),
         acknowledged=timing(r.acknowledged_at - r.sent_at for r in rows if r.acknowledged_at),
         escalated=sum(1 for r in rows if r.escalations),
+        escalated_to_step={
+            str(step): count
+            for step, count in sorted(
+                Counter(r.furthest_step for r in rows if r.furthest_step).items()
+            )
+        },
         declined=sum(1 for r in rows if r.declines),
         redirected=sum(1 for r in rows if r.redirects),
         reached_switchboard=sum(1 for r in rows if r.reached_switchboard),
@@ -285,6 +310,7 @@ GROUP_COLUMNS = [
         for figure in ("count", "median_s", "p90_s", "max_s")
     ),
     "escalated",
+    "escalated_to_step",
     "declined",
     "redirected",
     "reached_switchboard",
@@ -303,6 +329,7 @@ def group_rows(groups: list[Group]) -> Iterator[list[object]]:
             group.bleeps,
             *(value for t in timings for value in (t.count, t.median, t.p90, t.max)),
             group.escalated,
+            " ".join(f"{step}:{count}" for step, count in group.escalated_to_step.items()),
             group.declined,
             group.redirected,
             group.reached_switchboard,
@@ -335,3 +362,47 @@ def history_rows(*, viewer: Person, start: datetime, end: datetime) -> Iterator[
     yield list(HISTORY_COLUMNS)
     for at, *rest in entries.iterator(chunk_size=EXPORT_CHUNK):
         yield [at.isoformat(), *("" if value is None else value for value in rest)]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One person's interruptions: bleeps that reached them while the period ran, the hours
+    they were on call in it, and bleeps per hour on call."""
+
+    person_id: int
+    name: str
+    bleeps: int
+    hours_on_call: float
+    per_hour: float | None
+
+
+def interruption_load(*, viewer: Person, start: datetime, end: datetime) -> list[Load]:
+    """Each person on call in the period (in `viewer`'s scope), busiest per hour first."""
+    bleeps = visible_bleeps(viewer).filter(created_at__gte=start, created_at__lt=end)
+    received = dict(
+        Delivery.objects.filter(bleep__in=bleeps.values("pk"))
+        .values_list("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    shifts = Shift.objects.filter(start__lt=end, end__gt=start)
+    teams = analysed_teams(viewer)
+    if teams is not None:
+        shifts = shifts.filter(role__team__in=teams)
+    hours: dict[int, float] = defaultdict(float)
+    names: dict[int, str] = {}
+    for shift in shifts.select_related("person"):
+        held = min(shift.end, end) - max(shift.start, start)
+        hours[shift.person_id] += held.total_seconds() / 3600
+        names[shift.person_id] = str(shift.person)
+    rows = [
+        Load(
+            person_id=person_id,
+            name=names[person_id],
+            bleeps=received.get(person_id, 0),
+            hours_on_call=round(on_call, 1),
+            per_hour=round(received.get(person_id, 0) / on_call, 2) if on_call else None,
+        )
+        for person_id, on_call in hours.items()
+    ]
+    return sorted(rows, key=lambda row: (-(row.per_hour or 0), row.name))

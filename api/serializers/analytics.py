@@ -64,6 +64,20 @@ class ResponseTimesGroupSerializer(serializers.Serializer):
     read = TimingSerializer(help_text="To a recipient opening it.")
     acknowledged = TimingSerializer(help_text="To its acknowledgement.")
     escalated = serializers.IntegerField(help_text="Bleeps escalation moved past someone.")
+    escalated_to_step = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="How many bleeps escalation took as far as each step of their plan.",
+    )
     declined = serializers.IntegerField(help_text="Bleeps a recipient declined.")
     redirected = serializers.IntegerField(help_text="Bleeps switchboard redirected.")
     reached_switchboard = serializers.IntegerField(help_text="Bleeps switchboard was sent.")
+
+
+class LoadSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField(help_text="The person's id.")
+    name = serializers.CharField(help_text="The person's name.")
+    bleeps = serializers.IntegerField(help_text="Bleeps that reached them (their copies).")
+    hours_on_call = serializers.FloatField(help_text="Hours of their shifts within the period.")
+    per_hour = serializers.FloatField(
+        allow_null=True, help_text="Bleeps per hour on call: the interruption load."
+    )

@@ -19,6 +19,7 @@ from messaging.analytics import (
     Group,
     group_rows,
     history_rows,
+    interruption_load,
     response_times,
     visible_bleeps,
 )
@@ -97,3 +98,19 @@ class HistoryExportView(APIView):
         visible_bleeps(viewer)
         rows = history_rows(viewer=viewer, start=params["from"], end=params["to"])
         return csv_stream(rows, "bleep-history.csv")
+
+
+class LoadView(ListView):
+    """Interruption load: bleeps per hour on call, for each person on call in the period."""
+
+    @extend_schema(
+        parameters=[serializers.PeriodQuerySerializer],
+        responses=serializers.LoadSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        params = self.filters(serializers.PeriodQuerySerializer)
+        rows = interruption_load(viewer=person_of(request), start=params["from"], end=params["to"])
+        return self.page(
+            [asdict(row) for row in rows],
+            lambda page: serializers.LoadSerializer(page, many=True).data,
+        )

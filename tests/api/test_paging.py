@@ -320,11 +320,13 @@ ASKED_WITH: dict[str, dict[str, str]] = {
 
 
 def asked_with(path: str) -> dict[str, str]:
-    if path == "/api/analytics/response-times":
-        # A day either side of now, when two_of_everything sends its bleeps to two roles.
+    if path.startswith("/api/analytics/"):
+        # A day either side of now, when two_of_everything sends its bleeps to two roles
+        # and its people are on call.
         now = timezone.now()
         around = {"from": now - timedelta(days=1), "to": now + timedelta(days=1)}
-        return {name: at.isoformat() for name, at in around.items()} | {"by": "role"}
+        period = {name: at.isoformat() for name, at in around.items()}
+        return period | ({"by": "role"} if path.endswith("response-times") else {})
     return ASKED_WITH.get(path, {})
 
 

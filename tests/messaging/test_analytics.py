@@ -16,13 +16,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
+from escalation.services.firing import fire_due_deadlines
 from escalation.services.sending import send_bleep
 from messaging.actions import Action
 from messaging.analytics import (
     DIMENSIONS,
+    ESCALATING,
     HISTORY_COLUMNS,
     Timing,
     history_rows,
+    interruption_load,
     response_times,
 )
 from messaging.exceptions import AnalyticsNotAllowed
@@ -359,3 +362,45 @@ def export_peak(reader: Person, bleep: Bleep, *, add: int) -> int:
     tracemalloc.stop()
     assert count == HistoryEntry.objects.count() + 1
     return peak
+
+
+def test_how_far_escalation_took_each_bleep_is_counted_by_step(db: None) -> None:
+    team = factories.make_team("Medicine")
+    switchboard = factories.make_role("Switchboard", team=team, kind=Role.Kind.SWITCHBOARD)
+    consultant = factories.make_role("Consultant", team=team, fallback=switchboard)
+    registrar = factories.make_role("Registrar", team=team, fallback=consultant)
+    for role, name in ((registrar, "reg"), (consultant, "cons"), (switchboard, "op")):
+        job = Person.Job.SWITCHBOARD if role == switchboard else Person.Job.DOCTOR
+        hold_all_month(role, factories.make_person(name, job=job))
+    nurse = factories.make_person("amina.okafor", job=Person.Job.NURSE)
+    device, _ = factories.make_device(nurse)
+    sent_at = START + timedelta(days=3)
+    draft = factories.draft(registrar, priority="urgent")
+    send_bleep(sender=nurse, device=device, draft=draft, now=sent_at)
+    for minutes in range(1, 20):
+        fire_due_deadlines(now=sent_at + timedelta(minutes=minutes))
+    steps = [
+        entry.detail["step"]
+        for entry in HistoryEntry.objects.filter(action__in=ESCALATING)
+        if entry.detail.get("step")
+    ]
+    assert steps, "the plan escalated the unanswered bleep"
+    [group] = response_times(viewer=auditor(), start=START, end=END, by="role")
+    assert group.escalated == 1
+    assert group.escalated_to_step == {str(max(steps)): 1}
+    assert group.reached_switchboard == 1
+
+
+def test_interruption_load_is_bleeps_per_hour_on_call_for_each_person(month: Month) -> None:
+    rows = {row.person_id: row for row in interruption_load(viewer=auditor(), start=START, end=END)}
+    for role, doctor in zip(month.roles, month.doctors, strict=True):
+        received = sum(1 for s in month.sent if s.role == role)
+        row = rows[doctor.pk]
+        # Held the role all month: 31 days of October in real hours (the hour the clocks
+        # went back is not an extra one).
+        assert row.hours_on_call == 31 * 24
+        assert (row.bleeps, row.per_hour) == (received, round(received / (31 * 24), 2))
+    manager = factories.make_person("rota.boss", job=Person.Job.ROTA_MANAGER)
+    RotaManagerScope.objects.create(person=manager, team=month.roles[0].team)
+    theirs = interruption_load(viewer=manager, start=START, end=END)
+    assert [row.person_id for row in theirs] == [month.doctors[0].pk]
